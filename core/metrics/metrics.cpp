@@ -1,0 +1,124 @@
+// Portico core — Prometheus metrics (see metrics.h).
+#include "core/metrics/metrics.h"
+
+#include <prometheus/collectable.h>
+#include <prometheus/exposer.h>
+#include <prometheus/metric_family.h>
+
+#include "core/net/listener.h"
+
+namespace portico::core {
+
+namespace {
+
+prometheus::MetricFamily family(std::string name, std::string help, prometheus::MetricType t) {
+  prometheus::MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = t;
+  return f;
+}
+
+void add(prometheus::MetricFamily& f, std::vector<prometheus::ClientMetric::Label> labels,
+         double value) {
+  prometheus::ClientMetric m;
+  m.label = std::move(labels);
+  if (f.type == prometheus::MetricType::Counter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+  f.metric.push_back(std::move(m));
+}
+
+}  // namespace
+
+class Metrics::Collector final : public prometheus::Collectable {
+ public:
+  explicit Collector(const ConnectionAccounting& a) : accounting_(a) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    using prometheus::MetricType;
+    const auto snap = accounting_.snapshot();
+    auto live = family("portico_connections", "Open connections per protocol", MetricType::Gauge);
+    for (const auto& [proto, n] : snap.per_protocol)
+      add(live, {{"protocol", proto}}, n);
+    auto per_listener =
+        family("portico_listener_connections", "Open connections per listener", MetricType::Gauge);
+    for (const auto& [key, n] : snap.per_listener) {
+      const auto space = key.find(' ');
+      add(per_listener, {{"protocol", key.substr(0, space)}, {"listener", key.substr(space + 1)}},
+          n);
+    }
+    auto per_address =
+        family("portico_address_connections", "Open connections per protocol and remote address",
+               MetricType::Gauge);
+    for (const auto& [proto, m] : snap.per_address) {
+      for (const auto& [addr, n] : m)
+        add(per_address, {{"protocol", proto}, {"address", addr}}, n);
+    }
+    struct Counter {
+      const char* name;
+      const char* help;
+      std::atomic<std::uint64_t> ProtocolCounters::*field;
+    };
+    static const Counter counters[] = {
+        {"portico_connections_accepted_total", "Connections accepted", &ProtocolCounters::accepted},
+        {"portico_connections_refused_busy_total", "Connections refused at max_connections",
+         &ProtocolCounters::refused_busy},
+        {"portico_connections_refused_address_total",
+         "Connections refused at max_connections_per_address", &ProtocolCounters::refused_address},
+        {"portico_bad_commands_total", "Unrecognized or improper commands",
+         &ProtocolCounters::bad_commands},
+        {"portico_closed_bad_commands_total", "Connections closed at max_bad_commands",
+         &ProtocolCounters::closed_bad_commands},
+        {"portico_command_timeouts_total", "Connections closed by the command timeout",
+         &ProtocolCounters::command_timeouts},
+        {"portico_session_timeouts_total", "Connections closed by the session timeout",
+         &ProtocolCounters::session_timeouts},
+        {"portico_tls_failures_total", "Failed TLS handshakes", &ProtocolCounters::tls_failures},
+        {"portico_plugin_errors_total", "Exceptions out of plugin callbacks",
+         &ProtocolCounters::plugin_errors},
+        {"portico_lines_too_long_total", "Input lines over the protocol's limit",
+         &ProtocolCounters::lines_too_long},
+    };
+    std::vector<prometheus::MetricFamily> out{std::move(live), std::move(per_listener),
+                                              std::move(per_address)};
+    const auto all = accounting_.all_counters();
+    for (const auto& c : counters) {
+      auto f = family(c.name, c.help, MetricType::Counter);
+      for (const auto& [proto, pc] : all)
+        add(f, {{"protocol", proto}}, (pc->*c.field).load());
+      out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+ private:
+  const ConnectionAccounting& accounting_;
+};
+
+Metrics::Metrics(const ConnectionAccounting& accounting)
+    : collector_(std::make_shared<Collector>(accounting)) {}
+
+Metrics::~Metrics() = default;
+
+bool Metrics::open(const std::string& address, std::uint16_t port, std::string& error) {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(endpoint_name(address, port));
+    exposer_->RegisterCollectable(collector_);
+    return true;
+  } catch (const std::exception& e) {
+    error = "cannot serve metrics on " + endpoint_name(address, port) + ": " + e.what();
+    exposer_.reset();
+    return false;
+  }
+}
+
+std::uint16_t Metrics::port() const {
+  if (!exposer_) return 0;
+  const auto ports = exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : static_cast<std::uint16_t>(ports.front());
+}
+
+}  // namespace portico::core

@@ -1,0 +1,524 @@
+// Portico core — the session runner (see connection.h).
+#include "core/net/connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
+
+#include "core/banner/templater.h"
+#include "core/net/tls.h"
+
+namespace portico::core {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+// Bytes taken from the socket in one read.
+constexpr std::size_t kReadChunk = 16 * 1024;
+// Pending output above which input is no longer read or handed to the session.
+constexpr std::size_t kThrottleHigh = 256 * 1024;
+// Buffers above this capacity are released once empty, so idle connections stay small.
+constexpr std::size_t kKeepCapacity = 512;
+// How long a closing connection may take to deliver its last reply.
+constexpr auto kCloseLinger = std::chrono::seconds(5);
+// How long a TLS close waits for the peer's close_notify.
+constexpr auto kTlsShutdownWait = std::chrono::seconds(2);
+
+thread_local char t_read_buffer[kReadChunk];
+
+void release_if_large(std::string& s) {
+  if (s.empty() && s.capacity() > kKeepCapacity) std::string().swap(s);
+}
+
+}  // namespace
+
+Connection::Connection(tcp::socket socket, std::shared_ptr<const ProtocolRuntime> runtime,
+                       std::shared_ptr<const TlsContexts> tls, sdk::ListenerSpec listener,
+                       sdk::ConnectionInfo info, ConnectionAccounting::Lease lease,
+                       ConnectionHub& hub)
+    : socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      runtime_(std::move(runtime)),
+      tls_contexts_(std::move(tls)),
+      listener_(std::move(listener)),
+      info_(std::move(info)),
+      lease_(std::move(lease)),
+      hub_(hub),
+      counters_(hub.accounting().counters(info_.protocol)),
+      max_line_(runtime_->traits.max_line_length ? runtime_->traits.max_line_length : 1024) {}
+
+Connection::~Connection() = default;
+
+template <typename F>
+bool Connection::invoke(const char* what, F&& f) {
+  try {
+    f();
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("{}[{}] {}: the plugin threw in {}: {}; closing the connection", info_.protocol,
+                  info_.id, info_.remote_address, what, e.what());
+  } catch (...) {
+    spdlog::error("{}[{}] {}: the plugin threw in {}; closing the connection", info_.protocol,
+                  info_.id, info_.remote_address, what);
+  }
+  counters_.plugin_errors++;
+  finish();
+  return false;
+}
+
+void Connection::start() {
+  error_code ec;
+  socket_.set_option(tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);
+  if (listener_.tls == sdk::TlsMode::implicit) {
+    do_handshake(true);
+  } else {
+    start_session();
+  }
+}
+
+void Connection::start_refused(std::string reply) {
+  refused_ = true;
+  refused_reply_ = std::move(reply);
+  error_code ec;
+  socket_.non_blocking(true, ec);
+  if (listener_.tls == sdk::TlsMode::implicit) {
+    do_handshake(false);
+  } else {
+    send_final(refused_reply_);
+  }
+}
+
+void Connection::start_session() {
+  if (!invoke("open_session", [&] { session_ = runtime_->plugin->open_session(*this); })) return;
+  if (!session_) {
+    spdlog::error("{}[{}] the plugin opened no session", info_.protocol, info_.id);
+    finish();
+    return;
+  }
+  if (!invoke("on_start", [&] { session_->on_start(); })) return;
+  pump();
+}
+
+void Connection::begin_shutdown() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->stopping_ = true;
+    self->pump();
+  });
+}
+
+void Connection::force_shutdown() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->finished_) return;
+    if (!self->closing_) self->send_final(self->runtime_->traits.shutdown_reply);
+  });
+}
+
+std::string Connection::banner() const {
+  return render_template(runtime_->shared.banner, info_);
+}
+
+std::string Connection::render(const std::string& reply) const {
+  return render_template(reply, info_, false);
+}
+
+void Connection::write(std::string_view bytes) {
+  if (finished_ || closing_) return;
+  out_.append(bytes);
+}
+
+void Connection::read_bytes(std::size_t count) {
+  if (count == 0) return;
+  bytes_mode_ = true;
+  bytes_left_ = count;
+}
+
+void Connection::resume_input() {
+  paused_ = false;
+}
+
+bool Connection::bad_command() {
+  counters_.bad_commands++;
+  ++bad_commands_;
+  const std::int64_t limit = runtime_->shared.max_bad_commands;
+  if (limit > 0 && bad_commands_ >= limit && !closing_) {
+    counters_.closed_bad_commands++;
+    spdlog::info("{}[{}] {}: {} bad commands, closing", info_.protocol, info_.id,
+                 info_.remote_address, bad_commands_);
+    out_ += render(runtime_->traits.too_many_bad_commands_reply);
+    closing_ = true;
+    return true;
+  }
+  return closing_;
+}
+
+bool Connection::starttls_available() const {
+  return listener_.tls == sdk::TlsMode::starttls && !tls_on_ && tls_contexts_ != nullptr;
+}
+
+bool Connection::start_tls() {
+  if (!starttls_available() || tls_requested_) return false;
+  tls_requested_ = true;
+  return true;
+}
+
+void Connection::post_work(std::function<void()> work, std::function<void()> done) {
+  hub_.post_work(
+      [self = shared_from_this(), work = std::move(work), done = std::move(done)]() mutable {
+        std::string error;
+        try {
+          if (work) work();
+        } catch (const std::exception& e) {
+          error = e.what();
+        } catch (...) {
+          error = "unknown exception";
+        }
+        asio::post(self->socket_.get_executor(),
+                   [self, done = std::move(done), error = std::move(error)]() mutable {
+                     if (self->finished_) return;
+                     if (!error.empty()) {
+                       self->invoke("post_work", [&] { throw std::runtime_error(error); });
+                       return;
+                     }
+                     if (done && !self->invoke("a work completion", done)) return;
+                     self->pump();
+                   });
+      });
+}
+
+void Connection::log(sdk::LogLevel level, std::string_view message) {
+  static constexpr spdlog::level::level_enum levels[] = {spdlog::level::trace, spdlog::level::debug,
+                                                         spdlog::level::info, spdlog::level::warn,
+                                                         spdlog::level::err};
+  spdlog::log(levels[static_cast<int>(level)], "{}[{}] {}: {}", info_.protocol, info_.id,
+              info_.remote_address, message);
+}
+
+// The one place where the connection decides what to do next.
+void Connection::pump() {
+  if (finished_) return;
+  process_input();
+  if (finished_) return;
+  if (stopping_ && !closing_ && idle()) {
+    out_ += render(runtime_->traits.shutdown_reply);
+    closing_ = true;
+  }
+  maybe_write();
+  if (!writing_ && out_.empty()) {
+    if (throttled_) {
+      throttled_ = false;
+      if (!invoke("on_output_drained", [&] { session_->on_output_drained(); })) return;
+      return pump();
+    }
+    if (closing_ || (peer_closed_ && !paused_)) {
+      finish();
+      return;
+    }
+    if (tls_requested_ && !handshaking_) {
+      tls_requested_ = false;
+      do_handshake(false);
+      return;
+    }
+  }
+  maybe_read();
+  arm_timer();
+}
+
+void Connection::process_input() {
+  while (!finished_ && !closing_ && !paused_ && !tls_requested_ && !handshaking_ && session_) {
+    if (output_pending() >= kThrottleHigh) {
+      throttled_ = true;
+      break;
+    }
+    const std::size_t avail = in_.size() - in_pos_;
+    if (avail == 0) break;
+    if (bytes_mode_) {
+      const std::size_t n = std::min(avail, bytes_left_);
+      const std::string_view piece(in_.data() + in_pos_, n);
+      in_pos_ += n;
+      bytes_left_ -= n;
+      const bool last = bytes_left_ == 0;
+      if (last) bytes_mode_ = false;
+      if (!invoke("on_bytes", [&] { session_->on_bytes(piece, last); })) return;
+      continue;
+    }
+    const std::size_t nl = in_.find('\n', in_pos_);
+    if (nl == std::string::npos) {
+      if (discarding_) {
+        in_pos_ = in_.size();
+      } else if (avail > max_line_) {
+        // Too long already: tell the session now, drop the rest up to the next line end.
+        discarding_ = true;
+        in_pos_ = in_.size();
+        counters_.lines_too_long++;
+        if (!invoke("on_line_too_long", [&] { session_->on_line_too_long(); })) return;
+        continue;
+      }
+      break;
+    }
+    const std::size_t len = nl + 1 - in_pos_;
+    const std::string_view line(in_.data() + in_pos_, len);
+    in_pos_ = nl + 1;
+    if (discarding_) {
+      discarding_ = false;
+      continue;
+    }
+    if (len > max_line_) {
+      counters_.lines_too_long++;
+      if (!invoke("on_line_too_long", [&] { session_->on_line_too_long(); })) return;
+      continue;
+    }
+    if (!invoke("on_line", [&] { session_->on_line(line); })) return;
+  }
+  compact_input();
+}
+
+void Connection::compact_input() {
+  if (in_pos_ >= in_.size()) {
+    in_.clear();
+    in_pos_ = 0;
+    release_if_large(in_);
+  } else if (in_pos_ > 0) {
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+  }
+}
+
+bool Connection::idle() const {
+  return session_ && !bytes_mode_ && !in_command_ && !discarding_ && in_pos_ == in_.size() &&
+         !paused_ && !handshaking_ && !tls_requested_;
+}
+
+void Connection::maybe_read() {
+  if (reading_ || finished_ || closing_ || paused_ || handshaking_ || tls_requested_ ||
+      throttled_ || peer_closed_ || !session_ || output_pending() >= kThrottleHigh) {
+    return;
+  }
+  reading_ = true;
+  if (tls_on_) {
+    if (tls_buffer_.size() != kReadChunk) tls_buffer_.resize(kReadChunk);
+    tls_->async_read_some(
+        asio::buffer(tls_buffer_.data(), tls_buffer_.size()),
+        [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
+  } else {
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const error_code& ec) {
+      self->on_readable(ec);
+    });
+  }
+}
+
+void Connection::on_readable(const error_code& ec) {
+  reading_ = false;
+  if (finished_) return;
+  if (ec) {
+    finish();
+    return;
+  }
+  error_code rec;
+  const std::size_t n = socket_.read_some(asio::buffer(t_read_buffer, sizeof t_read_buffer), rec);
+  if (rec == asio::error::would_block || rec == asio::error::try_again) {
+    pump();
+    return;
+  }
+  if (rec) {
+    if (rec != asio::error::eof) {
+      finish();
+      return;
+    }
+    peer_closed_ = true;
+  } else {
+    in_.append(t_read_buffer, n);
+  }
+  pump();
+}
+
+void Connection::on_read(const error_code& ec, std::size_t n) {
+  reading_ = false;
+  if (finished_) return;
+  if (ec) {
+    if (ec != asio::error::eof && ec != asio::ssl::error::stream_truncated) {
+      finish();
+      return;
+    }
+    peer_closed_ = true;
+  } else {
+    in_.append(tls_buffer_.data(), n);
+  }
+  pump();
+}
+
+void Connection::maybe_write() {
+  if (writing_ || out_.empty() || finished_ || handshaking_) return;
+  inflight_.swap(out_);
+  out_.clear();
+  writing_ = true;
+  auto handler = [self = shared_from_this()](const error_code& ec, std::size_t n) {
+    self->on_write(ec, n);
+  };
+  if (tls_on_) {
+    asio::async_write(*tls_, asio::buffer(inflight_), std::move(handler));
+  } else {
+    asio::async_write(socket_, asio::buffer(inflight_), std::move(handler));
+  }
+}
+
+void Connection::on_write(const error_code& ec, std::size_t /*n*/) {
+  writing_ = false;
+  if (finished_) return;
+  if (ec) {
+    finish();
+    return;
+  }
+  inflight_.clear();
+  release_if_large(inflight_);
+  release_if_large(out_);
+  pump();
+}
+
+void Connection::do_handshake(bool then_start_session) {
+  in_.clear();  // RFC 3207 section 4.2: nothing received before TLS is kept.
+  in_pos_ = 0;
+  tls_context_ = tls_contexts_ ? tls_contexts_->for_listener(listener_) : nullptr;
+  if (!tls_context_) {
+    spdlog::error("{}[{}] TLS requested but no certificate is loaded", info_.protocol, info_.id);
+    finish();
+    return;
+  }
+  tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *tls_context_);
+  handshaking_ = true;
+  arm_timer();
+  tls_->async_handshake(asio::ssl::stream_base::server, [self = shared_from_this(),
+                                                         then_start_session](const error_code& ec) {
+    self->handshaking_ = false;
+    if (self->finished_) return;
+    if (ec) {
+      self->counters_.tls_failures++;
+      spdlog::debug("{}[{}] {}: TLS handshake failed: {}", self->info_.protocol, self->info_.id,
+                    self->info_.remote_address, ec.message());
+      self->finish();
+      return;
+    }
+    self->tls_on_ = true;
+    if (self->refused_) {
+      self->send_final(self->refused_reply_);
+    } else if (then_start_session) {
+      self->start_session();
+    } else if (self->invoke("on_tls_started", [&] { self->session_->on_tls_started(); })) {
+      self->pump();
+    }
+  });
+}
+
+void Connection::arm_timer() {
+  using std::chrono::milliseconds;
+  const SharedSettings& s = runtime_->shared;
+  TimerKind kind = TimerKind::none;
+  if (closing_) {
+    kind = TimerKind::closing;
+  } else if (handshaking_ || (writing_ && !reading_)) {
+    kind = TimerKind::command;
+  } else if (reading_) {
+    const bool mid_command = bytes_mode_ || in_command_ || discarding_ || in_pos_ < in_.size();
+    kind = mid_command ? TimerKind::command : TimerKind::session;
+  }
+  milliseconds duration{0};
+  switch (kind) {
+    case TimerKind::command:
+      duration = s.command_timeout;
+      break;
+    case TimerKind::session:
+      duration = s.session_timeout_enabled ? s.session_timeout : milliseconds{0};
+      break;
+    case TimerKind::closing:
+      duration = kCloseLinger;
+      break;
+    case TimerKind::none:
+      break;
+  }
+  if (duration.count() <= 0) kind = TimerKind::none;
+  if (kind == timer_kind_ && kind == TimerKind::closing) return;  // the linger runs once
+  ++timer_generation_;
+  if (kind == TimerKind::none) {
+    if (timer_kind_ != TimerKind::none) timer_.cancel();
+    timer_kind_ = kind;
+    return;
+  }
+  timer_kind_ = kind;
+  timer_.expires_after(duration);
+  timer_.async_wait([self = shared_from_this(), gen = timer_generation_](const error_code& ec) {
+    if (!ec) self->on_timer(gen);
+  });
+}
+
+void Connection::on_timer(std::uint64_t generation) {
+  if (generation != timer_generation_ || finished_) return;
+  const TimerKind kind = timer_kind_;
+  timer_kind_ = TimerKind::none;
+  switch (kind) {
+    case TimerKind::command:
+      counters_.command_timeouts++;
+      spdlog::debug("{}[{}] {}: command timeout", info_.protocol, info_.id, info_.remote_address);
+      if (handshaking_) {
+        finish();
+      } else {
+        send_final(runtime_->traits.command_timeout_reply);
+      }
+      break;
+    case TimerKind::session:
+      counters_.session_timeouts++;
+      spdlog::debug("{}[{}] {}: session timeout", info_.protocol, info_.id, info_.remote_address);
+      send_final(runtime_->traits.session_timeout_reply);
+      break;
+    case TimerKind::closing:
+    case TimerKind::none:
+      finish();
+      break;
+  }
+}
+
+void Connection::send_final(const std::string& reply) {
+  if (finished_) return;
+  if (!closing_) out_ += render(reply);
+  closing_ = true;
+  pump();
+}
+
+void Connection::finish() {
+  if (finished_) return;
+  finished_ = true;
+  ++timer_generation_;
+  timer_.cancel();
+  if (session_) {
+    try {
+      session_->on_close();
+    } catch (...) {
+      counters_.plugin_errors++;
+    }
+  }
+  lease_.release();
+  hub_.unregister_connection(info_.id);
+  error_code ec;
+  if (tls_on_ && !peer_closed_) {
+    // Send close_notify; give the peer a moment to answer, then close regardless.
+    auto self = shared_from_this();
+    timer_.expires_after(kTlsShutdownWait);
+    timer_.async_wait([self](const error_code&) {
+      error_code e;
+      self->socket_.close(e);
+    });
+    tls_->async_shutdown([self](const error_code&) {
+      error_code e;
+      self->timer_.cancel();
+      self->socket_.close(e);
+    });
+    return;
+  }
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+}  // namespace portico::core

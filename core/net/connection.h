@@ -1,0 +1,160 @@
+// Portico core — one client connection: the session runner every protocol shares.
+//
+// The core side of principle 1: a Connection owns the socket (plain, implicit TLS, or upgraded
+// by STARTTLS), splits input into lines up to the protocol's maximum length or hands over raw
+// byte counts, runs the command and session timers, counts bad commands, throttles output, and
+// drives the plugin's sans-I/O Session through the SDK's SessionContext. Everything a connection
+// does runs on its own strand, so session callbacks never run concurrently.
+//
+// Invariants: an idle plain connection holds no input buffer (it waits for readability, then
+// reads into a per-thread buffer); a connection's place in the accounting is released exactly
+// once, however it ends; an exception out of a plugin callback closes only that connection;
+// input received before a TLS handshake is discarded (RFC 3207 section 4.2).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/accounting/accounting.h"
+#include "core/config/config.h"
+#include "portico/plugin.h"
+
+namespace portico::core {
+
+class TlsContexts;
+
+// What new connections of one protocol use; replaced whole on reload.
+struct ProtocolRuntime {
+  std::string name;
+  std::shared_ptr<sdk::Plugin> plugin;
+  sdk::ProtocolTraits traits;
+  SharedSettings shared;
+  sdk::Settings settings;
+};
+
+// The server-wide services a connection calls back into.
+class ConnectionHub {
+ public:
+  virtual ConnectionAccounting& accounting() = 0;
+  virtual void post_work(std::function<void()> work) = 0;
+  virtual void unregister_connection(std::uint64_t id) = 0;
+  virtual bool stopping() const = 0;
+
+ protected:
+  ~ConnectionHub() = default;
+};
+
+class Connection final : public std::enable_shared_from_this<Connection>,
+                         private sdk::SessionContext {
+ public:
+  using tcp = boost::asio::ip::tcp;
+
+  Connection(tcp::socket socket, std::shared_ptr<const ProtocolRuntime> runtime,
+             std::shared_ptr<const TlsContexts> tls, sdk::ListenerSpec listener,
+             sdk::ConnectionInfo info, ConnectionAccounting::Lease lease, ConnectionHub& hub);
+  ~Connection();
+
+  // Starts serving (implicit TLS first, then the session's greeting).
+  void start();
+  // Sends `reply` (the protocol's busy reply) and closes; never runs the session.
+  void start_refused(std::string reply);
+  // Server shutdown: close at the next idle point with the protocol's shutdown reply.
+  void begin_shutdown();
+  // Server shutdown, grace period over: reply and close now.
+  void force_shutdown();
+
+  std::uint64_t id() const { return info_.id; }
+  // The connection's strand: every call into it from outside is posted here.
+  boost::asio::any_io_executor executor() { return socket_.get_executor(); }
+
+ private:
+  enum class TimerKind { none, command, session, closing };
+
+  // sdk::SessionContext
+  const sdk::ConnectionInfo& connection() const override { return info_; }
+  const sdk::Settings& settings() const override { return runtime_->settings; }
+  std::string banner() const override;
+  void write(std::string_view bytes) override;
+  std::size_t output_pending() const override { return out_.size() + inflight_.size(); }
+  void set_max_line_length(std::size_t bytes) override { max_line_ = bytes ? bytes : 1; }
+  void read_bytes(std::size_t count) override;
+  void set_in_command(bool in_command) override { in_command_ = in_command; }
+  void pause_input() override { paused_ = true; }
+  void resume_input() override;
+  bool bad_command() override;
+  bool starttls_available() const override;
+  bool is_tls() const override { return tls_on_; }
+  bool start_tls() override;
+  void close() override { closing_ = true; }
+  void post_work(std::function<void()> work, std::function<void()> done) override;
+  void log(sdk::LogLevel level, std::string_view message) override;
+
+  template <typename F>
+  bool invoke(const char* what, F&& f);
+  void pump();
+  void process_input();
+  void compact_input();
+  bool idle() const;
+  void maybe_read();
+  void on_readable(const boost::system::error_code& ec);
+  void on_read(const boost::system::error_code& ec, std::size_t n);
+  void maybe_write();
+  void on_write(const boost::system::error_code& ec, std::size_t n);
+  void start_session();
+  void do_handshake(bool then_start_session);
+  void arm_timer();
+  void on_timer(std::uint64_t generation);
+  void send_final(const std::string& reply);
+  void finish();  // closes the socket, calls on_close, releases the lease
+  std::string render(const std::string& reply) const;
+
+  tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  std::shared_ptr<const ProtocolRuntime> runtime_;
+  std::shared_ptr<const TlsContexts> tls_contexts_;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;  // outlives tls_
+  std::unique_ptr<boost::asio::ssl::stream<tcp::socket&>> tls_;
+  sdk::ListenerSpec listener_;
+  sdk::ConnectionInfo info_;
+  ConnectionAccounting::Lease lease_;
+  ConnectionHub& hub_;
+  ProtocolCounters& counters_;
+  std::unique_ptr<sdk::Session> session_;
+
+  std::string in_;
+  std::size_t in_pos_ = 0;
+  std::string out_;       // queued
+  std::string inflight_;  // being written
+  std::string tls_buffer_;
+  std::string refused_reply_;
+  std::size_t max_line_;
+  std::size_t bytes_left_ = 0;
+  std::uint64_t timer_generation_ = 0;
+  std::int64_t bad_commands_ = 0;
+  TimerKind timer_kind_ = TimerKind::none;
+
+  bool bytes_mode_ = false;
+  bool discarding_ = false;
+  bool in_command_ = false;
+  bool paused_ = false;
+  bool throttled_ = false;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool finished_ = false;
+  bool tls_on_ = false;
+  bool tls_requested_ = false;
+  bool handshaking_ = false;
+  bool stopping_ = false;
+  bool peer_closed_ = false;
+  bool refused_ = false;
+};
+
+}  // namespace portico::core

@@ -1,0 +1,118 @@
+// Portico core — installed plugins and their hosts (see plugin_set.h).
+#include "core/server/plugin_set.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/banner/templater.h"
+
+namespace portico::core {
+
+namespace fs = std::filesystem;
+
+fs::path builtin_plugin_dir() {
+  std::error_code ec;
+  const fs::path build_dir = PORTICO_BUILD_PLUGIN_DIR;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  // A binary inside the build tree uses the build tree's plugins.
+  if (!ec && exe.parent_path().string().rfind(build_dir.parent_path().string(), 0) == 0 &&
+      fs::is_directory(build_dir, ec)) {
+    return build_dir;
+  }
+  if (!ec) {
+    const fs::path relative = exe.parent_path().parent_path() / "lib" / "portico" / "plugins";
+    if (fs::is_directory(relative, ec)) return relative;
+  }
+  if (fs::is_directory(PORTICO_INSTALL_PLUGIN_DIR, ec)) return PORTICO_INSTALL_PLUGIN_DIR;
+  return build_dir;
+}
+
+class PluginSet::Host final : public sdk::Host {
+ public:
+  Host(std::string name, HostServices& services) : name_(std::move(name)), services_(services) {}
+  void log(sdk::LogLevel level, std::string_view message) override {
+    static constexpr spdlog::level::level_enum levels[] = {
+        spdlog::level::trace, spdlog::level::debug, spdlog::level::info, spdlog::level::warn,
+        spdlog::level::err};
+    spdlog::log(levels[static_cast<int>(level)], "{}: {}", name_, message);
+  }
+  std::string hostname() const override { return services_.hostname(); }
+  std::string data_dir() const override { return services_.data_dir(); }
+  std::string render_template(std::string_view text,
+                              const sdk::ConnectionInfo& conn) const override {
+    return core::render_template(text, conn);
+  }
+  void post_work(std::function<void()> work) override { services_.post_work(std::move(work)); }
+
+ private:
+  std::string name_;
+  HostServices& services_;
+};
+
+PluginSet::PluginSet(HostServices& services) : services_(services) {}
+
+PluginSet::~PluginSet() {
+  // Plugins first (their destructors may still log through their hosts).
+  schemas_.clear();
+  scan_ = PluginScan{};
+}
+
+const PluginSchemas& PluginSet::load(const fs::path& dir) {
+  if (loaded_) {
+    if (dir != dir_) {
+      spdlog::warn("plugin_dir changed to {}; plugins stay loaded from {} until a restart",
+                   dir.string(), dir_.string());
+    }
+    return schemas_;
+  }
+  loaded_ = true;
+  dir_ = dir;
+  scan_ = load_plugins(dir, [this](const std::string& name) -> sdk::Host& {
+    auto& slot = hosts_[name];
+    if (!slot) slot = std::make_unique<Host>(name, services_);
+    return *slot;
+  });
+  for (const auto& refused : scan_.refused) {
+    spdlog::error("plugin {} refused: {}", refused.path.string(), refused.reason);
+  }
+  for (const auto& p : scan_.loaded) {
+    PluginSchemaInfo info;
+    try {
+      info.schema = p.instance->schema();
+    } catch (const std::exception& e) {
+      spdlog::error("plugin {} refused: schema() threw: {}", p.path.string(), e.what());
+      continue;
+    }
+    std::weak_ptr<sdk::Plugin> weak = p.instance;
+    info.check = [weak, name = p.name](const sdk::Settings& s) -> std::vector<std::string> {
+      auto plugin = weak.lock();
+      if (!plugin) return {};
+      try {
+        return plugin->check(s);
+      } catch (const std::exception& e) {
+        return {"the plugin's check threw: " + std::string(e.what())};
+      }
+    };
+    schemas_.emplace(p.name, std::move(info));
+  }
+  return schemas_;
+}
+
+std::shared_ptr<sdk::Plugin> PluginSet::find(const std::string& name) const {
+  const LoadedPlugin* p = info(name);
+  return p ? p->instance : nullptr;
+}
+
+const LoadedPlugin* PluginSet::info(const std::string& name) const {
+  for (const auto& p : scan_.loaded) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+SchemaProvider PluginSet::provider() {
+  return [this](const ServerConfig& server) -> const PluginSchemas& {
+    return load(server.plugin_dir);
+  };
+}
+
+}  // namespace portico::core

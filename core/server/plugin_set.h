@@ -1,0 +1,64 @@
+// Portico core — the installed plugins of one process, with the Host each of them talks to.
+//
+// Loads the plugin folder once (refusals are logged with the file and the reason), keeps every
+// loaded library for the life of the process, and gives the config validator the schemas. Each
+// plugin gets its own sdk::Host, which tags its log lines with the plugin's name.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/config/config.h"
+#include "core/plugins/loader.h"
+
+namespace portico::core {
+
+// What a Host needs from whoever runs the plugins (the server, or a CLI command).
+class HostServices {
+ public:
+  virtual std::string hostname() const = 0;
+  virtual std::string data_dir() const = 0;
+  virtual void post_work(std::function<void()> work) = 0;
+
+ protected:
+  ~HostServices() = default;
+};
+
+// The plugin folder used when the configuration names none: the build tree's when this binary
+// runs from it, else the installed one.
+std::filesystem::path builtin_plugin_dir();
+
+class PluginSet {
+ public:
+  explicit PluginSet(HostServices& services);
+  ~PluginSet();
+  PluginSet(const PluginSet&) = delete;
+  PluginSet& operator=(const PluginSet&) = delete;
+
+  // Loads `dir` on the first call; later calls return the same schemas (a different folder
+  // takes a restart, and a warning says so).
+  const PluginSchemas& load(const std::filesystem::path& dir);
+
+  const PluginScan& scan() const { return scan_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  const PluginSchemas& schemas() const { return schemas_; }
+  std::shared_ptr<sdk::Plugin> find(const std::string& name) const;
+  const LoadedPlugin* info(const std::string& name) const;
+
+  // A SchemaProvider for load_config() backed by this set.
+  SchemaProvider provider();
+
+ private:
+  class Host;
+  HostServices& services_;
+  std::map<std::string, std::unique_ptr<Host>> hosts_;
+  PluginScan scan_;  // declared after hosts_: plugins are destroyed before their hosts
+  PluginSchemas schemas_;
+  std::filesystem::path dir_;
+  bool loaded_ = false;
+};
+
+}  // namespace portico::core

@@ -1,0 +1,424 @@
+// Portico core — the server (see server.h).
+#include "core/server/server.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <thread>
+
+#include "core/log/log.h"
+#include "core/metrics/metrics.h"
+#include "core/net/tls.h"
+#include "core/server/control.h"
+#include "core/server/status.h"
+
+namespace portico::core {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using boost::system::error_code;
+
+namespace {
+
+// How often a stopping server looks whether its connections are gone.
+constexpr auto kDrainPoll = std::chrono::milliseconds(50);
+// After the grace period, how long closing connections get to send their last reply.
+constexpr auto kFinalLinger = std::chrono::seconds(6);
+
+std::size_t thread_count(std::int64_t configured) {
+  if (configured > 0) return static_cast<std::size_t>(configured);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::string listener_key(const std::string& protocol, const sdk::ListenerSpec& l) {
+  return protocol + "|" + l.address + "|" + std::to_string(l.port) + "|" + to_string(l.tls) + "|" +
+         l.certificate + "|" + l.key;
+}
+
+std::string unmapped(const asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string();
+  }
+  return a.to_string();
+}
+
+}  // namespace
+
+Server::Server(fs::path config_file)
+    : config_file_(std::move(config_file)),
+      plugins_(*this),
+      signals_(io_, SIGINT, SIGTERM, SIGHUP),
+      shutdown_timer_(io_),
+      started_(std::chrono::steady_clock::now()) {}
+
+Server::~Server() {
+  if (workers_) workers_->join();
+  control_.reset();
+  metrics_.reset();
+}
+
+std::string Server::hostname() const {
+  std::lock_guard lock(mutex_);
+  return config_ ? config_->server.hostname : std::string();
+}
+
+std::string Server::data_dir() const {
+  std::lock_guard lock(mutex_);
+  return config_ ? config_->server.data_dir.string() : std::string();
+}
+
+void Server::post_work(std::function<void()> work) {
+  if (!workers_) {
+    work();  // before the pool exists (configuration time), run where called
+    return;
+  }
+  asio::post(*workers_, std::move(work));
+}
+
+void Server::unregister_connection(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  connections_.erase(id);
+}
+
+int Server::run() {
+  configure_logging("info", "text");
+  ConfigResult result = load_config(config_file_, plugins_.provider());
+  for (const auto& w : result.warnings)
+    spdlog::warn("{}", w);
+  if (!result.errors.empty()) {
+    for (const auto& e : result.errors)
+      spdlog::error("{}", e.to_string());
+    spdlog::error("{}: {} error(s); not starting", config_file_.string(), result.errors.size());
+    return 2;
+  }
+  auto config = std::make_shared<const Config>(std::move(*result.config));
+  workers_ = std::make_unique<asio::thread_pool>(thread_count(config->server.worker_threads));
+  std::vector<std::string> errors;
+  if (!apply(config, true, errors)) {
+    for (const auto& e : errors)
+      spdlog::error("{}", e);
+    return 1;
+  }
+
+  control_ = std::make_unique<ControlServer>(
+      io_, config->server.control_socket,
+      [this](const std::string& command, std::function<void(std::string)> answer) {
+        if (command == "status" || command == "status json") {
+          answer(status(command == "status json"));
+        } else if (command == "reload") {
+          post_work([this, answer] {
+            const std::string errs = reload();
+            answer(errs.empty() ? "ok\n" : errs);
+          });
+        } else if (command == "ping") {
+          answer("pong\n");
+        } else {
+          answer("unknown command\n");
+        }
+      });
+  std::string error;
+  if (!control_->open(error)) {
+    spdlog::error("{}", error);
+    return 1;
+  }
+  spdlog::info("control socket {}", config->server.control_socket.string());
+  if (config->server.metrics_enabled) {
+    metrics_ = std::make_unique<Metrics>(accounting_);
+    if (metrics_->open(config->server.metrics_address, config->server.metrics_port, error)) {
+      spdlog::info("metrics on http://{}/metrics",
+                   endpoint_name(config->server.metrics_address, metrics_->port()));
+    } else {
+      spdlog::error("{}; running without metrics", error);
+    }
+  }
+  wait_signals();
+  spdlog::info("portico {} ready", PORTICO_VERSION);
+
+  const std::size_t n = thread_count(config->server.io_threads);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < n; ++i)
+    threads.emplace_back([this] { io_.run(); });
+  io_.run();
+  for (auto& t : threads)
+    t.join();
+  workers_->join();
+
+  for (const auto& p : plugins_.scan().loaded) {
+    try {
+      p.instance->stop();
+    } catch (const std::exception& e) {
+      spdlog::error("{}: stop() threw: {}", p.name, e.what());
+    }
+  }
+  spdlog::info("portico stopped");
+  return 0;
+}
+
+bool Server::apply(std::shared_ptr<const Config> config, bool initial,
+                   std::vector<std::string>& errors) {
+  configure_logging(config->server.log_level, config->server.log_format);
+  std::error_code fec;
+  fs::create_directories(config->server.data_dir, fec);
+  if (fec) {
+    errors.push_back("cannot create data_dir " + config->server.data_dir.string() + ": " +
+                     fec.message());
+    return false;
+  }
+  if (!config->server.tls) {
+    bool created = false;
+    try {
+      const auto pair =
+          ensure_development_certificate(config->server.data_dir, config->server.hostname, created);
+      if (created) {
+        spdlog::warn(
+            "no server.tls certificate configured: generated a self-signed development "
+            "certificate {} (clients will not trust it)",
+            pair.certificate.string());
+      }
+    } catch (const std::exception& e) {
+      errors.push_back(e.what());
+      return false;
+    }
+  }
+  std::shared_ptr<const TlsContexts> tls = TlsContexts::load(*config, errors);
+  if (!tls) return false;
+
+  // New runtimes for every enabled plugin; configure() may refuse a plugin.
+  std::map<std::string, std::shared_ptr<const ProtocolRuntime>> runtimes;
+  for (const auto& [name, pc] : config->plugins) {
+    if (!pc.shared.enabled) continue;
+    auto plugin = plugins_.find(name);
+    if (!plugin) continue;
+    auto rt = std::make_shared<ProtocolRuntime>();
+    rt->name = name;
+    rt->plugin = plugin;
+    rt->shared = pc.shared;
+    rt->settings = pc.settings;
+    try {
+      rt->traits = plugin->traits();
+      plugin->configure(pc.settings);
+    } catch (const std::exception& e) {
+      errors.push_back("plugin " + name + " refused its configuration: " + e.what());
+      continue;
+    }
+    runtimes[name] = std::move(rt);
+  }
+  if (initial && !errors.empty()) return false;
+
+  // Listeners: open the new ones first, so a failure leaves the running set untouched.
+  std::map<std::string, std::shared_ptr<Listener>> keep, opened;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, rt] : runtimes) {
+      for (const auto& spec : rt->shared.listeners) {
+        const std::string key = listener_key(name, spec);
+        if (auto it = listeners_.find(key); it != listeners_.end()) {
+          keep[key] = it->second;
+          continue;
+        }
+        if (opened.count(key)) continue;
+        auto l = std::make_shared<Listener>(io_, name, spec, *this);
+        std::string error;
+        if (!l->open(error)) {
+          errors.push_back(name + ": " + error);
+          continue;
+        }
+        opened[key] = l;
+      }
+    }
+  }
+  if (initial && !errors.empty()) return false;
+
+  std::vector<std::string> disabled;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, l] : listeners_) {
+      if (!keep.count(key)) {
+        l->stop();
+        spdlog::info("{} stopped listening on {}", l->protocol(), l->name());
+      }
+    }
+    for (const auto& [name, rt] : runtimes_) {
+      if (!runtimes.count(name)) disabled.push_back(name);
+    }
+    listeners_ = std::move(keep);
+    for (auto& [key, l] : opened) {
+      l->start();
+      spdlog::info("{} listening on {} (tls: {})", l->protocol(), l->name(),
+                   to_string(l->spec().tls));
+      listeners_[key] = l;
+    }
+    runtimes_ = std::move(runtimes);
+    tls_ = std::move(tls);
+    config_ = config;
+  }
+  for (const auto& name : disabled) {
+    spdlog::info("{} disabled; its open connections finish on their own", name);
+    if (auto plugin = plugins_.find(name)) {
+      try {
+        plugin->stop();
+      } catch (const std::exception& e) {
+        spdlog::error("{}: stop() threw: {}", name, e.what());
+      }
+    }
+  }
+  return true;
+}
+
+std::string Server::reload() {
+  std::lock_guard reload_lock(reload_mutex_);
+  if (stopping_) return "the server is stopping\n";
+  spdlog::info("reloading {}", config_file_.string());
+  ConfigResult result = load_config(config_file_, plugins_.provider());
+  for (const auto& w : result.warnings)
+    spdlog::warn("{}", w);
+  std::string out;
+  if (!result.errors.empty()) {
+    for (const auto& e : result.errors) {
+      spdlog::error("{}", e.to_string());
+      out += e.to_string() + "\n";
+    }
+    spdlog::error("reload rejected: {} error(s); the running configuration stays",
+                  result.errors.size());
+    return out;
+  }
+  std::vector<std::string> errors;
+  const bool ok = apply(std::make_shared<const Config>(std::move(*result.config)), false, errors);
+  for (const auto& e : errors) {
+    spdlog::error("reload: {}", e);
+    out += e + "\n";
+  }
+  if (ok) spdlog::info("reload applied{}", errors.empty() ? "" : " in part");
+  return ok && errors.empty() ? std::string() : out;
+}
+
+void Server::on_accept(Listener& listener, asio::ip::tcp::socket socket) {
+  std::shared_ptr<const ProtocolRuntime> rt;
+  std::shared_ptr<const TlsContexts> tls;
+  std::string hostname;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = runtimes_.find(listener.protocol()); it != runtimes_.end()) rt = it->second;
+    tls = tls_;
+    hostname = config_ ? config_->server.hostname : std::string();
+  }
+  error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  const auto local = socket.local_endpoint(ec);
+  if (!rt || stopping_ || ec) {
+    socket.close(ec);
+    return;
+  }
+  sdk::ConnectionInfo info;
+  info.id = next_id_++;
+  info.protocol = rt->name;
+  info.remote_address = unmapped(remote.address());
+  info.remote_port = remote.port();
+  info.local_address = unmapped(local.address());
+  info.local_port = local.port();
+  info.listener = listener.name();
+  info.server_hostname = hostname;
+
+  ConnectionAccounting::Lease lease;
+  const Refusal refusal = accounting_.try_acquire({rt->name, listener.name(), info.remote_address},
+                                                  rt->shared.max_connections,
+                                                  rt->shared.max_connections_per_address, lease);
+  auto conn = std::make_shared<Connection>(std::move(socket), rt, tls, listener.spec(), info,
+                                           std::move(lease), *this);
+  if (refusal != Refusal::none) {
+    const bool by_address = refusal == Refusal::address_full;
+    spdlog::info("{} {}: refused, {} reached", rt->name, info.remote_address,
+                 by_address ? "max_connections_per_address" : "max_connections");
+    std::string reply = by_address && !rt->traits.busy_address_reply.empty()
+                            ? rt->traits.busy_address_reply
+                            : rt->traits.busy_reply;
+    asio::post(conn->executor(), [conn, reply = std::move(reply)]() mutable {
+      conn->start_refused(std::move(reply));
+    });
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    connections_[info.id] = conn;
+  }
+  spdlog::debug("{}[{}] connection from {} on {}", rt->name, info.id, info.remote_address,
+                listener.name());
+  asio::post(conn->executor(), [conn] { conn->start(); });
+}
+
+void Server::wait_signals() {
+  signals_.async_wait([this](const error_code& ec, int signo) {
+    if (ec) return;
+    if (signo == SIGHUP) {
+      post_work([this] { reload(); });
+      wait_signals();
+      return;
+    }
+    spdlog::info("signal {}: stopping", signo);
+    begin_shutdown();
+  });
+}
+
+void Server::begin_shutdown() {
+  if (stopping_.exchange(true)) return;
+  std::vector<std::shared_ptr<Connection>> conns;
+  std::chrono::milliseconds grace{0};
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, l] : listeners_)
+      l->stop();
+    listeners_.clear();
+    for (auto& [id, weak] : connections_) {
+      if (auto c = weak.lock()) conns.push_back(std::move(c));
+    }
+    grace = config_->server.shutdown_grace;
+  }
+  if (control_) control_->close();
+  spdlog::info("stopped accepting; {} connection(s) open, grace {}ms", conns.size(), grace.count());
+  for (auto& c : conns)
+    c->begin_shutdown();
+  check_drained(std::chrono::steady_clock::now() + grace, false);
+}
+
+void Server::check_drained(std::chrono::steady_clock::time_point force_at, bool forced) {
+  std::vector<std::shared_ptr<Connection>> conns;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, weak] : connections_) {
+      if (auto c = weak.lock()) conns.push_back(std::move(c));
+    }
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (conns.empty() || (forced && now >= force_at)) {
+    signals_.cancel();
+    io_.stop();
+    return;
+  }
+  if (!forced && now >= force_at) {
+    spdlog::info("grace period over: closing {} connection(s)", conns.size());
+    for (auto& c : conns)
+      c->force_shutdown();
+    forced = true;
+    force_at = now + kFinalLinger;
+  }
+  shutdown_timer_.expires_after(kDrainPoll);
+  shutdown_timer_.async_wait([this, force_at, forced](const error_code& ec) {
+    if (!ec) check_drained(force_at, forced);
+  });
+}
+
+std::string Server::status(bool json) const {
+  std::lock_guard lock(mutex_);
+  StatusInput in;
+  in.config = config_.get();
+  in.runtimes = &runtimes_;
+  for (const auto& [key, l] : listeners_)
+    in.listeners.push_back({l->protocol(), l->spec()});
+  in.uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+  in.stopping = stopping_;
+  return json ? render_status_json(in, accounting_) : render_status_text(in, accounting_);
+}
+
+}  // namespace portico::core
