@@ -28,20 +28,20 @@ struct CertificatePair {
 };
 
 struct ServerConfig {
-  std::string hostname;                   // server.hostname (default: the machine's host name)
-  fs::path data_dir;                      // server.data_dir (absolute)
-  fs::path plugin_dir;                    // server.plugin_dir (absolute; default: built-in)
-  std::optional<CertificatePair> tls;     // server.tls.certificate / server.tls.key
+  std::string hostname;                // server.hostname (default: the machine's host name)
+  fs::path data_dir;                   // server.data_dir (absolute)
+  fs::path plugin_dir;                 // server.plugin_dir (absolute; default: built-in)
+  std::optional<CertificatePair> tls;  // server.tls.certificate / server.tls.key
   std::vector<CertificatePair> extra_certificates;  // server.tls.sni: more, chosen by SNI name
-  std::string log_level = "info";         // trace | debug | info | warn | error
-  std::string log_format = "text";        // text | json
-  fs::path control_socket;                // server.control_socket (default data_dir/portico.sock)
-  bool metrics_enabled = true;            // server.metrics.enabled
+  std::string log_level = "info";                   // trace | debug | info | warn | error
+  std::string log_format = "text";                  // text | json
+  fs::path control_socket;      // server.control_socket (default data_dir/portico.sock)
+  bool metrics_enabled = true;  // server.metrics.enabled
   std::string metrics_address = "127.0.0.1";
   std::uint16_t metrics_port = 9465;
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(30)};
-  std::int64_t io_threads = 0;            // 0: one per core
-  std::int64_t worker_threads = 0;        // 0: one per core
+  std::int64_t io_threads = 0;      // 0: one per core
+  std::int64_t worker_threads = 0;  // 0: one per core
 };
 
 // The keys every protocol shares, typed, for the core's own use.
@@ -71,8 +71,8 @@ struct Config {
 
 struct ConfigError {
   std::string file;
-  int line = 0;    // 1-based; 0 when not tied to a place
-  int column = 0;  // 1-based
+  int line = 0;     // 1-based; 0 when not tied to a place
+  int column = 0;   // 1-based
   std::string key;  // dotted path, e.g. "plugins.imap.command_timeout"
   std::string message;
   std::string to_string() const;  // "file:line:column: key: message"
@@ -90,7 +90,7 @@ using PluginSchemas = std::map<std::string, PluginSchemaInfo>;
 using SchemaProvider = std::function<const PluginSchemas&(const ServerConfig&)>;
 
 struct ConfigResult {
-  std::optional<Config> config;      // set only when errors is empty
+  std::optional<Config> config;  // set only when errors is empty
   std::vector<ConfigError> errors;
   std::vector<std::string> warnings;  // e.g. settings of a plugin that is not installed
 };
@@ -105,6 +105,10 @@ ConfigResult load_config_text(const std::string& yaml, const fs::path& file,
 // Schema.
 const sdk::Schema& server_schema();
 std::vector<sdk::SettingSpec> shared_specs(const sdk::SharedDefaults& defaults);
+
+// The plugin folder used when server.plugin_dir is empty: the build tree's when this binary
+// runs from it, else <prefix>/lib/portico/plugins beside the binary, else the installed one.
+fs::path builtin_plugin_dir();
 
 // `portico plugins describe NAME`: every setting with type, default, bounds and help.
 std::string describe_plugin(const std::string& name, const std::string& version,

@@ -1,0 +1,154 @@
+// Portico core — the core's own setting tables: the `server:` section, and the keys every
+// protocol plugin shares (with that plugin's defaults filled in).
+//
+// These tables are the single source for validation, `portico plugins describe` and the JSON
+// Schema; adding a key here is all it takes to make it valid, documented and typed. Defaults and
+// bounds are written as an operator would write them and parsed by the same rules as the file.
+#include <string>
+#include <vector>
+
+#include "core/config/config.h"
+
+namespace portico::core {
+
+using sdk::SettingSpec;
+using sdk::SettingType;
+
+namespace {
+
+// Builds one table row; optional parts are added with the chained calls.
+class setting {
+ public:
+  setting(std::string key, SettingType type, std::string default_text, std::string help) {
+    spec_.key = std::move(key);
+    spec_.type = type;
+    spec_.default_text = std::move(default_text);
+    spec_.help = std::move(help);
+  }
+  setting& range(std::string min, std::string max) {
+    spec_.min_text = std::move(min);
+    spec_.max_text = std::move(max);
+    return *this;
+  }
+  setting& choices(std::vector<std::string> words) {
+    spec_.choices = std::move(words);
+    return *this;
+  }
+  setting& zero_means_unlimited() {
+    spec_.zero_means_unlimited = true;
+    return *this;
+  }
+  operator SettingSpec() const { return spec_; }  // NOLINT: a builder converts implicitly
+
+ private:
+  SettingSpec spec_;
+};
+
+sdk::Schema make_server_schema() {
+  sdk::Schema s;
+  s.summary = "Settings of the host process: identity, files, TLS, logging, metrics and threads.";
+  s.settings = {
+      setting("hostname", SettingType::string, "",
+              "The name this server gives itself in greetings and protocol replies. Empty means "
+              "the machine's host name."),
+      setting("data_dir", SettingType::path, "data",
+              "Folder for the server's state (mail store, queue, control socket). A relative "
+              "path is taken from the folder of this configuration file."),
+      setting("plugin_dir", SettingType::path, "",
+              "Folder the protocol plugins are loaded from. Empty means the built-in location: "
+              "the build tree's plugin folder when it exists, else the installed one."),
+      setting("tls.certificate", SettingType::path, "",
+              "PEM file with the server's certificate chain, offered to clients that start "
+              "TLS. Set together with tls.key, or leave both empty to run without TLS."),
+      setting("tls.key", SettingType::path, "",
+              "PEM file with the private key of tls.certificate."),
+      setting("tls.sni", SettingType::string_list, "",
+              "More certificates, chosen by the name a client asks for (SNI): a list of "
+              "mappings, each {certificate: FILE, key: FILE}. The certificate whose names match "
+              "the requested name is offered; tls.certificate is the fallback."),
+      setting("log_level", SettingType::enumeration, "info",
+              "The least important kind of message written to the log.")
+          .choices({"trace", "debug", "info", "warn", "error"}),
+      setting("log_format", SettingType::enumeration, "text",
+              "How log lines are written: text for people, json (one object per line) for log "
+              "collectors.")
+          .choices({"text", "json"}),
+      setting("control_socket", SettingType::path, "",
+              "Unix socket the `portico` command uses to talk to the running server (status, "
+              "reload, stop). Empty means portico.sock inside data_dir."),
+      setting("metrics.enabled", SettingType::boolean, "true",
+              "Serve Prometheus metrics over HTTP at metrics.address and metrics.port."),
+      setting("metrics.address", SettingType::string, "127.0.0.1",
+              "IP address the metrics endpoint listens on. Keep it on loopback or a private "
+              "network: metrics reveal traffic volumes."),
+      setting("metrics.port", SettingType::integer, "9465",
+              "TCP port of the metrics endpoint. 0 lets the system pick a free port.")
+          .range("0", "65535"),
+      setting("shutdown_grace", SettingType::duration, "30s",
+              "On stop, how long open sessions may finish their current command before they "
+              "are closed.")
+          .range("0s", "1h"),
+      setting("io_threads", SettingType::integer, "0",
+              "Threads that run network input and output. 0 means one per processor core.")
+          .range("0", "256"),
+      setting("worker_threads", SettingType::integer, "0",
+              "Threads for slow work taken off the network threads (storage, password "
+              "hashing, DNS). 0 means one per processor core.")
+          .range("0", "1024"),
+  };
+  return s;
+}
+
+}  // namespace
+
+const sdk::Schema& server_schema() {
+  static const sdk::Schema schema = make_server_schema();
+  return schema;
+}
+
+std::vector<SettingSpec> shared_specs(const sdk::SharedDefaults& d) {
+  return {
+      setting("enabled", SettingType::boolean, "false",
+              "Run this protocol. A disabled plugin is still loaded and its settings are still "
+              "checked, but it opens no listener."),
+      setting("listeners", SettingType::listener_list, "",
+              "Where this protocol accepts connections: a list of {address, port, tls}. address "
+              "is an IP literal (default 127.0.0.1; 0.0.0.0 or :: for every interface), port is "
+              "required, tls is none, starttls (plain first, upgraded on request) or implicit "
+              "(TLS from the first byte). A listener may name its own certificate and key; "
+              "otherwise the server's certificates are used."),
+      setting("banner", SettingType::string, d.banner,
+              "Text sent in the greeting after the protocol's own words. Keep it free of "
+              "version numbers. Empty means the protocol's standard greeting."),
+      setting("command_timeout", SettingType::duration, d.command_timeout,
+              "How long a client may take to send one complete command once it has started "
+              "it. A client that stalls longer is disconnected.")
+          .range("1s", "24h"),
+      setting("session_timeout", SettingType::duration, d.session_timeout,
+              "How long a connection may stay idle between commands before it is closed "
+              "(when session_timeout_enabled is true).")
+          .range("1s", "7d"),
+      setting("session_timeout_enabled", SettingType::boolean,
+              d.session_timeout_enabled ? "true" : "false",
+              "Close idle connections after session_timeout. Turn off only for protocols "
+              "whose clients legitimately stay idle for long, and mind max_connections."),
+      setting("max_bad_commands", SettingType::integer, std::to_string(d.max_bad_commands),
+              "How many unknown, malformed or out-of-place commands a client may send in one "
+              "session before it is disconnected.")
+          .range("0", "1000000")
+          .zero_means_unlimited(),
+      setting("max_connections", SettingType::integer, std::to_string(d.max_connections),
+              "The most connections this protocol holds open at once, over all its listeners. "
+              "New connections beyond it are refused with a temporary error.")
+          .range("0", "10000000")
+          .zero_means_unlimited(),
+      setting("max_connections_per_address", SettingType::integer,
+              std::to_string(d.max_connections_per_address),
+              "The most connections this protocol holds open at once from one client IP "
+              "address, so that one client cannot take every slot.")
+          .range("0", "10000000")
+          .zero_means_unlimited(),
+  };
+}
+
+}  // namespace portico::core
