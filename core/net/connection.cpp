@@ -21,7 +21,7 @@ namespace {
 constexpr std::size_t kReadChunk = 16 * 1024;
 // Pending output above which input is no longer read or handed to the session.
 constexpr std::size_t kThrottleHigh = 256 * 1024;
-// Buffers above this capacity are released once empty, so idle connections stay small.
+// Output buffers above this capacity are released once empty, so idle connections stay small.
 constexpr std::size_t kKeepCapacity = 512;
 // How long a closing connection may take to deliver its last reply.
 constexpr auto kCloseLinger = std::chrono::seconds(5);
@@ -49,7 +49,7 @@ Connection::Connection(tcp::socket socket, std::shared_ptr<const ProtocolRuntime
       lease_(std::move(lease)),
       hub_(hub),
       counters_(hub.accounting().counters(info_.protocol)),
-      max_line_(runtime_->traits.max_line_length ? runtime_->traits.max_line_length : 1024) {}
+      input_(runtime_->traits.max_line_length ? runtime_->traits.max_line_length : 1024) {}
 
 Connection::~Connection() = default;
 
@@ -132,9 +132,7 @@ void Connection::write(std::string_view bytes) {
 }
 
 void Connection::read_bytes(std::size_t count) {
-  if (count == 0) return;
-  bytes_mode_ = true;
-  bytes_left_ = count;
+  input_.read_bytes(count);
 }
 
 void Connection::resume_input() {
@@ -234,63 +232,31 @@ void Connection::process_input() {
       throttled_ = true;
       break;
     }
-    const std::size_t avail = in_.size() - in_pos_;
-    if (avail == 0) break;
-    if (bytes_mode_) {
-      const std::size_t n = std::min(avail, bytes_left_);
-      const std::string_view piece(in_.data() + in_pos_, n);
-      in_pos_ += n;
-      bytes_left_ -= n;
-      const bool last = bytes_left_ == 0;
-      if (last) bytes_mode_ = false;
-      if (!invoke("on_bytes", [&] { session_->on_bytes(piece, last); })) return;
-      continue;
-    }
-    const std::size_t nl = in_.find('\n', in_pos_);
-    if (nl == std::string::npos) {
-      if (discarding_) {
-        in_pos_ = in_.size();
-      } else if (avail > max_line_) {
-        // Too long already: tell the session now, drop the rest up to the next line end.
-        discarding_ = true;
-        in_pos_ = in_.size();
+    const InputFramer::Item item = input_.next();
+    bool ok = true;
+    switch (item.kind) {
+      case InputFramer::Kind::none:
+        break;
+      case InputFramer::Kind::line:
+        ok = invoke("on_line", [&] { session_->on_line(item.data); });
+        break;
+      case InputFramer::Kind::bytes:
+        ok = invoke("on_bytes", [&] { session_->on_bytes(item.data, item.last); });
+        break;
+      case InputFramer::Kind::too_long:
         counters_.lines_too_long++;
-        if (!invoke("on_line_too_long", [&] { session_->on_line_too_long(); })) return;
-        continue;
-      }
-      break;
+        ok = invoke("on_line_too_long", [&] { session_->on_line_too_long(); });
+        break;
     }
-    const std::size_t len = nl + 1 - in_pos_;
-    const std::string_view line(in_.data() + in_pos_, len);
-    in_pos_ = nl + 1;
-    if (discarding_) {
-      discarding_ = false;
-      continue;
-    }
-    if (len > max_line_) {
-      counters_.lines_too_long++;
-      if (!invoke("on_line_too_long", [&] { session_->on_line_too_long(); })) return;
-      continue;
-    }
-    if (!invoke("on_line", [&] { session_->on_line(line); })) return;
+    if (!ok) return;
+    if (item.kind == InputFramer::Kind::none) break;
   }
-  compact_input();
-}
-
-void Connection::compact_input() {
-  if (in_pos_ >= in_.size()) {
-    in_.clear();
-    in_pos_ = 0;
-    release_if_large(in_);
-  } else if (in_pos_ > 0) {
-    in_.erase(0, in_pos_);
-    in_pos_ = 0;
-  }
+  input_.compact();
 }
 
 bool Connection::idle() const {
-  return session_ && !bytes_mode_ && !in_command_ && !discarding_ && in_pos_ == in_.size() &&
-         !paused_ && !handshaking_ && !tls_requested_;
+  return session_ && !in_command_ && !input_.mid_command() && !paused_ && !handshaking_ &&
+         !tls_requested_;
 }
 
 void Connection::maybe_read() {
@@ -331,7 +297,7 @@ void Connection::on_readable(const error_code& ec) {
     }
     peer_closed_ = true;
   } else {
-    in_.append(t_read_buffer, n);
+    input_.append(std::string_view(t_read_buffer, n));
   }
   pump();
 }
@@ -346,7 +312,7 @@ void Connection::on_read(const error_code& ec, std::size_t n) {
     }
     peer_closed_ = true;
   } else {
-    in_.append(tls_buffer_.data(), n);
+    input_.append(std::string_view(tls_buffer_.data(), n));
   }
   pump();
 }
@@ -380,8 +346,7 @@ void Connection::on_write(const error_code& ec, std::size_t /*n*/) {
 }
 
 void Connection::do_handshake(bool then_start_session) {
-  in_.clear();  // RFC 3207 section 4.2: nothing received before TLS is kept.
-  in_pos_ = 0;
+  input_.clear();  // RFC 3207 section 4.2: nothing received before TLS is kept.
   tls_context_ = tls_contexts_ ? tls_contexts_->for_listener(listener_) : nullptr;
   if (!tls_context_) {
     spdlog::error("{}[{}] TLS requested but no certificate is loaded", info_.protocol, info_.id);
@@ -422,8 +387,7 @@ void Connection::arm_timer() {
   } else if (handshaking_ || (writing_ && !reading_)) {
     kind = TimerKind::command;
   } else if (reading_) {
-    const bool mid_command = bytes_mode_ || in_command_ || discarding_ || in_pos_ < in_.size();
-    kind = mid_command ? TimerKind::command : TimerKind::session;
+    kind = in_command_ || input_.mid_command() ? TimerKind::command : TimerKind::session;
   }
   milliseconds duration{0};
   switch (kind) {

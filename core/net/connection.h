@@ -24,6 +24,7 @@
 
 #include "core/accounting/accounting.h"
 #include "core/config/config.h"
+#include "core/net/framer.h"
 #include "portico/plugin.h"
 
 namespace portico::core {
@@ -83,7 +84,7 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   std::string banner() const override;
   void write(std::string_view bytes) override;
   std::size_t output_pending() const override { return out_.size() + inflight_.size(); }
-  void set_max_line_length(std::size_t bytes) override { max_line_ = bytes ? bytes : 1; }
+  void set_max_line_length(std::size_t bytes) override { input_.set_max_line(bytes); }
   void read_bytes(std::size_t count) override;
   void set_in_command(bool in_command) override { in_command_ = in_command; }
   void pause_input() override { paused_ = true; }
@@ -100,7 +101,6 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   bool invoke(const char* what, F&& f);
   void pump();
   void process_input();
-  void compact_input();
   bool idle() const;
   void maybe_read();
   void on_readable(const boost::system::error_code& ec);
@@ -128,20 +128,15 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   ProtocolCounters& counters_;
   std::unique_ptr<sdk::Session> session_;
 
-  std::string in_;
-  std::size_t in_pos_ = 0;
+  InputFramer input_;
   std::string out_;       // queued
   std::string inflight_;  // being written
   std::string tls_buffer_;
   std::string refused_reply_;
-  std::size_t max_line_;
-  std::size_t bytes_left_ = 0;
   std::uint64_t timer_generation_ = 0;
   std::int64_t bad_commands_ = 0;
   TimerKind timer_kind_ = TimerKind::none;
 
-  bool bytes_mode_ = false;
-  bool discarding_ = false;
   bool in_command_ = false;
   bool paused_ = false;
   bool throttled_ = false;

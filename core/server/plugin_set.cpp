@@ -9,23 +9,6 @@ namespace portico::core {
 
 namespace fs = std::filesystem;
 
-fs::path builtin_plugin_dir() {
-  std::error_code ec;
-  const fs::path build_dir = PORTICO_BUILD_PLUGIN_DIR;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  // A binary inside the build tree uses the build tree's plugins.
-  if (!ec && exe.parent_path().string().rfind(build_dir.parent_path().string(), 0) == 0 &&
-      fs::is_directory(build_dir, ec)) {
-    return build_dir;
-  }
-  if (!ec) {
-    const fs::path relative = exe.parent_path().parent_path() / "lib" / "portico" / "plugins";
-    if (fs::is_directory(relative, ec)) return relative;
-  }
-  if (fs::is_directory(PORTICO_INSTALL_PLUGIN_DIR, ec)) return PORTICO_INSTALL_PLUGIN_DIR;
-  return build_dir;
-}
-
 class PluginSet::Host final : public sdk::Host {
  public:
   Host(std::string name, HostServices& services) : name_(std::move(name)), services_(services) {}

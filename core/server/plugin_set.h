@@ -27,10 +27,6 @@ class HostServices {
   ~HostServices() = default;
 };
 
-// The plugin folder used when the configuration names none: the build tree's when this binary
-// runs from it, else the installed one.
-std::filesystem::path builtin_plugin_dir();
-
 class PluginSet {
  public:
   explicit PluginSet(HostServices& services);

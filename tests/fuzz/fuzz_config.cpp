@@ -2,10 +2,25 @@
 // schema holding every setting type. Must never crash, hang or leak; errors are fine.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/config/config.h"
 
 namespace {
+
+portico::sdk::SettingSpec spec(std::string key, portico::sdk::SettingType type, std::string def,
+                               std::string min = "", std::string max = "",
+                               std::vector<std::string> choices = {}) {
+  portico::sdk::SettingSpec s;
+  s.key = std::move(key);
+  s.type = type;
+  s.default_text = std::move(def);
+  s.help = "fuzzed";
+  s.min_text = std::move(min);
+  s.max_text = std::move(max);
+  s.choices = std::move(choices);
+  return s;
+}
 
 const portico::core::PluginSchemas& schemas() {
   static const portico::core::PluginSchemas s = [] {
@@ -14,15 +29,15 @@ const portico::core::PluginSchemas& schemas() {
     info.schema.summary = "fuzz";
     info.schema.shared.listeners = {{"127.0.0.1", 1, portico::sdk::TlsMode::none, "", ""}};
     info.schema.settings = {
-        {"flag", SettingType::boolean, "false", "a flag"},
-        {"count", SettingType::integer, "3", "a count", "0", "100"},
-        {"wait", SettingType::duration, "5m", "a wait", "1s", "1h"},
-        {"size", SettingType::size, "25MB", "a size", "0", "1GB"},
-        {"name", SettingType::string, "x", "a name"},
-        {"mode", SettingType::enumeration, "a", "a mode", "", "", {"a", "b"}},
-        {"list", SettingType::string_list, "", "a list"},
-        {"where", SettingType::path, "", "a path"},
-        {"sub.port", SettingType::integer, "1", "nested", "1", "65535"},
+        spec("flag", SettingType::boolean, "false"),
+        spec("count", SettingType::integer, "3", "0", "100"),
+        spec("wait", SettingType::duration, "5m", "1s", "1h"),
+        spec("size", SettingType::size, "25MB", "0", "1GB"),
+        spec("name", SettingType::string, "x"),
+        spec("mode", SettingType::enumeration, "a", "", "", {"a", "b"}),
+        spec("list", SettingType::string_list, ""),
+        spec("where", SettingType::path, ""),
+        spec("sub.port", SettingType::integer, "1", "1", "65535"),
     };
     portico::core::PluginSchemas m;
     m.emplace("fuzzproto", std::move(info));
