@@ -17,6 +17,11 @@ if(PORTICO_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+if(PORTICO_FUZZ)
+  # Coverage instrumentation everywhere; fuzz targets add the libFuzzer runtime themselves.
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
 # A protocol plugin: a MODULE library built against the SDK alone, placed in the plugin folder.
 function(portico_add_plugin target)
   cmake_parse_arguments(P "" "OUTPUT_DIR" "SOURCES;LIBRARIES" ${ARGN})
