@@ -46,9 +46,7 @@ struct Loaded {
 };
 
 void load(Loaded& l, const fs::path& config, const fs::path& plugin_dir) {
-  if (!plugin_dir.empty()) {
-    l.plugins.load(plugin_dir);
-  }
+  if (!plugin_dir.empty()) l.plugins.load_instead(plugin_dir);
   if (!config.empty()) {
     l.result = load_config(config, l.plugins.provider());
     if (l.result.config) {
@@ -80,10 +78,10 @@ int serve(const fs::path& config) {
   return server.run();
 }
 
-int check_config(const fs::path& config) {
+int check_config(const fs::path& config, const fs::path& plugin_dir) {
   configure_logging("warn", "text");
   Loaded l;
-  load(l, config, {});
+  load(l, config, plugin_dir);
   if (!l.ok) return 2;
   print_errors(l.result);
   if (!l.result.errors.empty()) {

@@ -9,7 +9,8 @@
 namespace portico::core::cli {
 
 int serve(const std::filesystem::path& config);
-int check_config(const std::filesystem::path& config);
+// plugin_dir, when not empty, replaces the configuration's server.plugin_dir.
+int check_config(const std::filesystem::path& config, const std::filesystem::path& plugin_dir);
 // `config` or `plugin_dir` may be empty; the built-in plugin folder is the last resort.
 int plugins_list(const std::filesystem::path& config, const std::filesystem::path& plugin_dir);
 int plugins_describe(const std::string& name, const std::filesystem::path& config,

@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
 
   auto* check = app.add_subcommand("check-config", "Validate a configuration file and exit");
   check->add_option("file", file, "Configuration file")->required();
-  check->callback([&] { rc = cli::check_config(file); });
+  check->add_option("--plugin-dir", plugin_dir, "Validate against the plugins in this folder");
+  check->callback([&] { rc = cli::check_config(file, plugin_dir); });
 
   auto* plugins = app.add_subcommand("plugins", "Installed plugins and their settings");
   plugins->require_subcommand(1);

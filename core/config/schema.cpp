@@ -52,14 +52,19 @@ sdk::Schema make_server_schema() {
               "The name this server gives itself in greetings and protocol replies. Empty means "
               "the machine's host name."),
       setting("data_dir", SettingType::path, "data",
-              "Folder for the server's state (mail store, queue, control socket). A relative "
-              "path is taken from the folder of this configuration file."),
+              "Folder for the server's state (the control socket, the development certificate, "
+              "and the mail store and queue). A relative path is taken from the folder of this "
+              "configuration file; it is created at start."),
       setting("plugin_dir", SettingType::path, "",
-              "Folder the protocol plugins are loaded from. Empty means the built-in location: "
-              "the build tree's plugin folder when it exists, else the installed one."),
+              "Folder the protocol plugins are loaded from (every *.so in it). Empty means the "
+              "built-in location: the build tree's plugin folder for a binary run from the build "
+              "tree, else lib/portico/plugins beside the binary, else the installed one. A change "
+              "takes effect at the next start."),
       setting("tls.certificate", SettingType::path, "",
               "PEM file with the server's certificate chain, offered to clients that start "
-              "TLS. Set together with tls.key, or leave both empty to run without TLS."),
+              "TLS. Set together with tls.key. Left empty, a self-signed development "
+              "certificate is generated in data_dir/tls at first start (clients will not trust "
+              "it). Re-read on reload."),
       setting("tls.key", SettingType::path, "",
               "PEM file with the private key of tls.certificate."),
       setting("tls.sni", SettingType::string_list, "",
@@ -74,26 +79,31 @@ sdk::Schema make_server_schema() {
               "collectors.")
           .choices({"text", "json"}),
       setting("control_socket", SettingType::path, "",
-              "Unix socket the `portico` command uses to talk to the running server (status, "
-              "reload, stop). Empty means portico.sock inside data_dir."),
+              "Unix socket (mode 0600) the `portico status` and `portico reload` commands use to "
+              "talk to the running server. Empty means portico.sock inside data_dir. A change "
+              "takes effect at the next start."),
       setting("metrics.enabled", SettingType::boolean, "true",
-              "Serve Prometheus metrics over HTTP at metrics.address and metrics.port."),
+              "Serve Prometheus metrics over HTTP at metrics.address and metrics.port. A change "
+              "takes effect at the next start."),
       setting("metrics.address", SettingType::string, "127.0.0.1",
               "IP address the metrics endpoint listens on. Keep it on loopback or a private "
-              "network: metrics reveal traffic volumes."),
+              "network: metrics reveal traffic volumes. A change takes effect at the next start."),
       setting("metrics.port", SettingType::integer, "9465",
-              "TCP port of the metrics endpoint. 0 lets the system pick a free port.")
+              "TCP port of the metrics endpoint. 0 lets the system pick a free port. A change "
+              "takes effect at the next start.")
           .range("0", "65535"),
       setting("shutdown_grace", SettingType::duration, "30s",
               "On stop, how long open sessions may finish their current command before they "
               "are closed.")
           .range("0s", "1h"),
       setting("io_threads", SettingType::integer, "0",
-              "Threads that run network input and output. 0 means one per processor core.")
+              "Threads that run network input and output. 0 means one per processor core. A change "
+              "takes effect at the next start.")
           .range("0", "256"),
-      setting("worker_threads", SettingType::integer, "0",
-              "Threads for slow work taken off the network threads (storage, password "
-              "hashing, DNS). 0 means one per processor core.")
+      setting(
+          "worker_threads", SettingType::integer, "0",
+          "Threads for slow work taken off the network threads (storage, password "
+          "hashing, DNS). 0 means one per processor core. A change takes effect at the next start.")
           .range("0", "1024"),
   };
   return s;

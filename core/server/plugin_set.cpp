@@ -41,7 +41,7 @@ PluginSet::~PluginSet() {
 
 const PluginSchemas& PluginSet::load(const fs::path& dir) {
   if (loaded_) {
-    if (dir != dir_) {
+    if (dir != dir_ && !pinned_) {
       spdlog::warn("plugin_dir changed to {}; plugins stay loaded from {} until a restart",
                    dir.string(), dir_.string());
     }

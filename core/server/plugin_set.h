@@ -37,6 +37,12 @@ class PluginSet {
   // Loads `dir` on the first call; later calls return the same schemas (a different folder
   // takes a restart, and a warning says so).
   const PluginSchemas& load(const std::filesystem::path& dir);
+  // Loads `dir` now, and makes later load() calls use it whatever folder they name (the
+  // command line's --plugin-dir over the configuration's).
+  void load_instead(const std::filesystem::path& dir) {
+    load(dir);
+    pinned_ = true;
+  }
 
   const PluginScan& scan() const { return scan_; }
   const std::filesystem::path& dir() const { return dir_; }
@@ -55,6 +61,7 @@ class PluginSet {
   PluginSchemas schemas_;
   std::filesystem::path dir_;
   bool loaded_ = false;
+  bool pinned_ = false;
 };
 
 }  // namespace portico::core

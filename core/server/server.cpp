@@ -283,6 +283,7 @@ std::string Server::reload() {
                   result.errors.size());
     return out;
   }
+  warn_restart_only(*result.config);
   std::vector<std::string> errors;
   const bool ok = apply(std::make_shared<const Config>(std::move(*result.config)), false, errors);
   for (const auto& e : errors) {
@@ -291,6 +292,27 @@ std::string Server::reload() {
   }
   if (ok) spdlog::info("reload applied{}", errors.empty() ? "" : " in part");
   return ok && errors.empty() ? std::string() : out;
+}
+
+void Server::warn_restart_only(const Config& next) const {
+  std::shared_ptr<const Config> current;
+  {
+    std::lock_guard lock(mutex_);
+    current = config_;
+  }
+  if (!current) return;
+  const ServerConfig& a = current->server;
+  const ServerConfig& b = next.server;
+  auto warn = [](const char* key) {
+    spdlog::warn("reload: server.{} changed; the new value takes effect at the next start", key);
+  };
+  if (a.io_threads != b.io_threads) warn("io_threads");
+  if (a.worker_threads != b.worker_threads) warn("worker_threads");
+  if (a.control_socket != b.control_socket) warn("control_socket");
+  if (a.metrics_enabled != b.metrics_enabled || a.metrics_address != b.metrics_address ||
+      a.metrics_port != b.metrics_port) {
+    warn("metrics");
+  }
 }
 
 void Server::on_accept(Listener& listener, asio::ip::tcp::socket socket) {

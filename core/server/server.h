@@ -62,6 +62,8 @@ class Server final : public ConnectionHub, public ListenerOwner, public HostServ
 
  private:
   bool apply(std::shared_ptr<const Config> config, bool initial, std::vector<std::string>& errors);
+  // Logs the server settings that a reload cannot change.
+  void warn_restart_only(const Config& next) const;
   void wait_signals();
   void begin_shutdown();
   void check_drained(std::chrono::steady_clock::time_point force_at, bool forced);
