@@ -61,14 +61,24 @@ void load(Loaded& l, const fs::path& config, const fs::path& plugin_dir) {
   if (plugin_dir.empty()) l.plugins.load(builtin_plugin_dir());
 }
 
-fs::path control_socket_of(const fs::path& config) {
+}  // namespace
+
+std::optional<Config> load_config_or_report(const fs::path& config) {
   Loaded l;
   load(l, config, {});
   if (!l.result.config) {
     if (l.ok) print_errors(l.result);
-    return {};
+    return std::nullopt;
   }
-  return l.result.config->server.control_socket;
+  for (const auto& w : l.result.warnings) std::cerr << "warning: " << w << "\n";
+  return std::move(*l.result.config);
+}
+
+namespace {
+
+fs::path control_socket_of(const fs::path& config) {
+  auto c = load_config_or_report(config);
+  return c ? c->server.control_socket : fs::path();
 }
 
 }  // namespace

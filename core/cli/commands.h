@@ -4,7 +4,10 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+
+#include "core/config/config.h"
 
 namespace portico::core::cli {
 
@@ -18,5 +21,9 @@ int plugins_describe(const std::string& name, const std::filesystem::path& confi
 int plugins_schema(const std::filesystem::path& config, const std::filesystem::path& plugin_dir);
 int status(const std::filesystem::path& config, bool json);
 int reload(const std::filesystem::path& config);
+
+// For administration commands that work on the data directory (usable while the server runs):
+// the validated configuration, or nullopt after printing its errors to stderr.
+std::optional<Config> load_config_or_report(const std::filesystem::path& config);
 
 }  // namespace portico::core::cli

@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "core/cli/commands.h"
+#include "core/cli/directory_commands.h"
+#include "core/cli/store_commands.h"
 
 int main(int argc, char** argv) {
   namespace cli = portico::core::cli;
@@ -56,6 +58,9 @@ int main(int argc, char** argv) {
   auto* reload = app.add_subcommand("reload", "Make a running server re-read its configuration");
   reload->add_option("--config,-c", config, "Configuration file")->capture_default_str();
   reload->callback([&] { rc = cli::reload(config); });
+
+  cli::add_directory_commands(app, rc);
+  cli::add_store_commands(app, rc);
 
   try {
     app.parse(argc, argv);
