@@ -126,6 +126,36 @@ class SniTest(unittest.TestCase):
             self.assertEqual(srv.stop(), 0, srv.log())
 
 
+class CertificateReloadTest(unittest.TestCase):
+    def test_certificate_files_are_reread_on_reload(self):
+        port = harness.free_port()
+        with harness.PorticoServer(start=False) as srv:
+            old_cert, _ = harness.make_certificate(srv.dir, "old.test")
+            os.replace(old_cert, srv.path("server.pem"))
+            os.replace(srv.path("old.test.key"), srv.path("server.key"))
+            old_der = harness.pem_to_der(srv.path("server.pem"))
+            srv.write_config(
+                plugins={"lineproto": harness.lineproto_settings(
+                    listeners=[harness.listener(port, "implicit")])},
+                server={"tls": {"certificate": "server.pem", "key": "server.key"}})
+            srv.start()
+            with harness.tls_client(port) as before:
+                self.assertEqual(before.sock.getpeercert(binary_form=True), old_der)
+
+                # The operator renews the certificate in place and sends SIGHUP.
+                new_cert, new_key = harness.make_certificate(srv.dir, "new.test")
+                os.replace(new_cert, srv.path("server.pem"))
+                os.replace(new_key, srv.path("server.key"))
+                srv.reload()
+                with harness.tls_client(port) as after:
+                    der = after.sock.getpeercert(binary_form=True)
+                    self.assertEqual(der, harness.pem_to_der(srv.path("server.pem")))
+                    self.assertIn("CN = new.test", harness.certificate_subject(der))
+                # The connection made before the reload keeps working.
+                self.assertEqual(before.command("TLS?"), "+OK yes")
+            self.assertEqual(srv.stop(), 0, srv.log())
+
+
 class DevelopmentCertificateTest(unittest.TestCase):
     def test_dev_certificate_generated(self):
         port = harness.free_port()
