@@ -196,6 +196,21 @@ void Connection::log(sdk::LogLevel level, std::string_view message) {
               info_.remote_address, message);
 }
 
+void Connection::post_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  auto timer = std::make_shared<asio::steady_timer>(socket_.get_executor(), delay);
+  timer->async_wait([self = shared_from_this(), timer, fn = std::move(fn)](const error_code&) {
+    if (self->finished_) return;
+    if (fn && !self->invoke("a timer", fn)) return;
+    self->pump();
+  });
+}
+
+std::string Connection::tls_description() const {
+  if (!tls_on_ || !tls_) return {};
+  SSL* ssl = const_cast<asio::ssl::stream<tcp::socket&>&>(*tls_).native_handle();
+  return std::string(SSL_get_version(ssl)) + " " + SSL_get_cipher_name(ssl);
+}
+
 // The one place where the connection decides what to do next.
 void Connection::pump() {
   if (finished_) return;

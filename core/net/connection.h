@@ -38,6 +38,8 @@ struct ProtocolRuntime {
   sdk::ProtocolTraits traits;
   SharedSettings shared;
   sdk::Settings settings;
+  // shared.listeners plus the plugin's extra_listeners().
+  std::vector<sdk::ListenerSpec> listeners;
 };
 
 // The server-wide services a connection calls back into.
@@ -96,6 +98,8 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   void close() override { closing_ = true; }
   void post_work(std::function<void()> work, std::function<void()> done) override;
   void log(sdk::LogLevel level, std::string_view message) override;
+  void post_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  std::string tls_description() const override;
 
   template <typename F>
   bool invoke(const char* what, F&& f);

@@ -267,6 +267,7 @@ std::optional<LoadedPlugin> create(const Candidate& c,
   LoadedPlugin p;
   p.name = c.name;
   p.version = c.version;
+  p.abi_minor = d.abi_minor;
   p.path = c.path;
   p.dependencies = c.dependencies;
   p.library = c.library;

@@ -7,6 +7,7 @@
 // to its library, so the code they run stays mapped while they live.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -25,6 +26,7 @@ class PluginLibrary;
 struct LoadedPlugin {
   std::string name;
   std::string version;
+  std::uint16_t abi_minor = 0;  // the SDK minor version the plugin was built with
   std::filesystem::path path;
   std::vector<std::string> dependencies;
   std::shared_ptr<PluginLibrary> library;

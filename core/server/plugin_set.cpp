@@ -25,6 +25,10 @@ class PluginSet::Host final : public sdk::Host {
     return core::render_template(text, conn);
   }
   void post_work(std::function<void()> work) override { services_.post_work(std::move(work)); }
+  sdk::Directory* directory() override { return services_.directory(); }
+  sdk::Auth* auth() override { return services_.auth(); }
+  sdk::Store* store() override { return services_.store(); }
+  sdk::Queue* queue() override { return services_.queue(); }
 
  private:
   std::string name_;

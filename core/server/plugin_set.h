@@ -22,6 +22,11 @@ class HostServices {
   virtual std::string hostname() const = 0;
   virtual std::string data_dir() const = 0;
   virtual void post_work(std::function<void()> work) = 0;
+  // The shared services; nullptr where a process runs without them.
+  virtual sdk::Directory* directory() { return nullptr; }
+  virtual sdk::Auth* auth() { return nullptr; }
+  virtual sdk::Store* store() { return nullptr; }
+  virtual sdk::Queue* queue() { return nullptr; }
 
  protected:
   ~HostServices() = default;

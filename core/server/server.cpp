@@ -94,6 +94,16 @@ int Server::run() {
   }
   auto config = std::make_shared<const Config>(std::move(*result.config));
   workers_ = std::make_unique<asio::thread_pool>(thread_count(config->server.worker_threads));
+  try {
+    std::filesystem::create_directories(config->server.data_dir);
+    directory_ = open_directory(config->server.data_dir);
+    store_ = open_store(config->server.data_dir);
+    queue_ = open_queue(config->server.data_dir);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot open the data directory {}: {}", config->server.data_dir.string(),
+                  e.what());
+    return 1;
+  }
   std::vector<std::string> errors;
   if (!apply(config, true, errors)) {
     for (const auto& e : errors)
@@ -195,9 +205,14 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
     rt->plugin = plugin;
     rt->shared = pc.shared;
     rt->settings = pc.settings;
+    rt->listeners = pc.shared.listeners;
     try {
       rt->traits = plugin->traits();
       plugin->configure(pc.settings);
+      const LoadedPlugin* info = plugins_.info(name);
+      if (info != nullptr && info->abi_minor >= 1) {
+        for (auto& l : plugin->extra_listeners(pc.settings)) rt->listeners.push_back(std::move(l));
+      }
     } catch (const std::exception& e) {
       errors.push_back("plugin " + name + " refused its configuration: " + e.what());
       continue;
@@ -211,7 +226,7 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
   {
     std::lock_guard lock(mutex_);
     for (const auto& [name, rt] : runtimes) {
-      for (const auto& spec : rt->shared.listeners) {
+      for (const auto& spec : rt->listeners) {
         const std::string key = listener_key(name, spec);
         if (auto it = listeners_.find(key); it != listeners_.end()) {
           keep[key] = it->second;
@@ -309,6 +324,7 @@ void Server::warn_restart_only(const Config& next) const {
   if (a.io_threads != b.io_threads) warn("io_threads");
   if (a.worker_threads != b.worker_threads) warn("worker_threads");
   if (a.control_socket != b.control_socket) warn("control_socket");
+  if (a.data_dir != b.data_dir) warn("data_dir");
   if (a.metrics_enabled != b.metrics_enabled || a.metrics_address != b.metrics_address ||
       a.metrics_port != b.metrics_port) {
     warn("metrics");

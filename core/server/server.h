@@ -26,6 +26,9 @@
 
 #include "core/accounting/accounting.h"
 #include "core/config/config.h"
+#include "core/directory/directory.h"
+#include "core/queue/queue.h"
+#include "core/store/store.h"
 #include "core/net/connection.h"
 #include "core/net/listener.h"
 #include "core/server/plugin_set.h"
@@ -59,6 +62,10 @@ class Server final : public ConnectionHub, public ListenerOwner, public HostServ
   // HostServices
   std::string hostname() const override;
   std::string data_dir() const override;
+  sdk::Directory* directory() override { return directory_.get(); }
+  sdk::Auth* auth() override { return directory_.get(); }
+  sdk::Store* store() override { return store_.get(); }
+  sdk::Queue* queue() override { return queue_.get(); }
 
  private:
   bool apply(std::shared_ptr<const Config> config, bool initial, std::vector<std::string>& errors);
@@ -73,6 +80,10 @@ class Server final : public ConnectionHub, public ListenerOwner, public HostServ
   // that pending handlers may still hold.
   PluginSet plugins_;
   ConnectionAccounting accounting_;
+  // The shared services of the data directory (opened once; data_dir changes need a restart).
+  std::unique_ptr<DirectoryService> directory_;
+  std::unique_ptr<MailStore> store_;
+  std::unique_ptr<QueueService> queue_;
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::thread_pool> workers_;  // sized by server.worker_threads
   boost::asio::signal_set signals_;

@@ -12,6 +12,11 @@
 
 namespace portico::sdk {
 
+class Auth;       // portico/auth.h
+class Directory;  // portico/directory.h
+class Queue;      // portico/queue.h
+class Store;      // portico/store.h
+
 enum class LogLevel { trace, debug, info, warn, error };
 
 // Who is on the other end of a connection, and where it arrived.
@@ -40,6 +45,14 @@ class Host {
   // Runs work on the core's worker pool (never on an I/O thread). Sessions should prefer
   // SessionContext::post_work, which brings the result back on the session's executor.
   virtual void post_work(std::function<void()> work) = 0;
+
+  // --- ABI 1.1 ---
+  // The core's shared services (include their headers to use them); nullptr when this server
+  // runs without one. They live as long as the plugin.
+  virtual Directory* directory() = 0;
+  virtual Auth* auth() = 0;
+  virtual Store* store() = 0;
+  virtual Queue* queue() = 0;
 
  protected:
   ~Host() = default;

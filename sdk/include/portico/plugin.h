@@ -51,6 +51,14 @@ class Plugin {
   // Called once when the server stops the plugin (shutdown, or disabled by a reload), after its
   // listeners are closed.
   virtual void stop() {}
+
+  // --- ABI 1.1 ---
+  // Listeners the plugin's own settings add to the shared `listeners` key (for example the SMTP
+  // submission port). Called after configure(), with the same settings.
+  virtual std::vector<ListenerSpec> extra_listeners(const Settings& settings) const {
+    (void)settings;
+    return {};
+  }
 };
 
 namespace detail {

@@ -12,6 +12,7 @@
 // either, the core sends the protocol's reply from ProtocolTraits and closes.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -70,6 +71,13 @@ class SessionContext {
   virtual void post_work(std::function<void()> work, std::function<void()> done) = 0;
 
   virtual void log(LogLevel level, std::string_view message) = 0;
+
+  // --- ABI 1.1 ---
+  // Runs fn on this session's executor after delay (skipped if the session has closed by
+  // then), e.g. to slow down the reply to a failed authentication.
+  virtual void post_after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
+  // "TLSv1.3 TLS_AES_256_GCM_SHA384" while TLS is on, else "" (for trace headers).
+  virtual std::string tls_description() const = 0;
 
  protected:
   ~SessionContext() = default;

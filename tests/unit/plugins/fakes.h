@@ -32,6 +32,10 @@ class FakeHost final : public sdk::Host {
     return out;
   }
   void post_work(std::function<void()> work) override { work(); }
+  sdk::Directory* directory() override { return nullptr; }
+  sdk::Auth* auth() override { return nullptr; }
+  sdk::Store* store() override { return nullptr; }
+  sdk::Queue* queue() override { return nullptr; }
 
   std::vector<std::string> logged;
 };
@@ -74,6 +78,10 @@ class FakeSessionContext final : public sdk::SessionContext {
     if (!closed) done();
   }
   void log(sdk::LogLevel, std::string_view message) override { logged.emplace_back(message); }
+  void post_after(std::chrono::milliseconds, std::function<void()> fn) override {
+    if (!closed) fn();
+  }
+  std::string tls_description() const override { return tls ? "TLSv1.3 TEST" : ""; }
 
   // Returns and clears what was written so far.
   std::string take() { return std::exchange(output, {}); }

@@ -1,0 +1,200 @@
+// Portico core — the account directory service: the one implementation of sdk::Directory and
+// sdk::Auth, and the administration API behind `portico domain|user|alias|list|retrieval`.
+//
+// Storage is <data_dir>/directory.sqlite (see database.h). Addresses and domains are stored and
+// compared in lower case (ASCII), local part included. Authentication takes the same path
+// whether or not the user exists (an unknown user is checked against a dummy yescrypt hash; an
+// unknown SCRAM user gets a stable fake salt), counts failures per remote address and per
+// account (see throttle.h), and logs outcomes without secrets. Every member is thread-safe;
+// database access is serialized by one mutex, hashing runs outside it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/directory/database.h"
+#include "core/directory/passwords.h"
+#include "core/directory/throttle.h"
+#include "portico/auth.h"
+#include "portico/directory.h"
+
+namespace portico::core {
+
+namespace fs = std::filesystem;
+
+struct DirectoryOptions {
+  ThrottlePolicy throttle;
+  AuthThrottle::Now now;  // the throttle's clock (tests); empty: steady_clock
+};
+
+// Authentication counters since the service opened, for metrics.
+struct AuthCounters {
+  std::uint64_t attempts = 0;  // password checks and SASL exchanges that reached a verdict
+  std::uint64_t successes = 0;
+  std::uint64_t failures = 0;   // bad credentials
+  std::uint64_t disabled = 0;   // right password, disabled account
+  std::uint64_t throttled = 0;  // refused without checking
+  std::uint64_t delayed = 0;    // failures answered with a delay
+  std::uint64_t temporary_failures = 0;
+  std::uint64_t verifications = 0;  // hash verifications run (dummy ones included)
+};
+
+struct DomainInfo {
+  std::string name;
+  std::string catch_all;  // empty: off
+  std::uint64_t accounts = 0;
+};
+
+struct AccountInfo {
+  sdk::Account account;
+  bool has_password = false;
+  bool has_scram = false;   // false for imported hashes until the password is set here
+  std::string hash_scheme;  // "yescrypt", "sha512-crypt", "bcrypt", "" (none)
+};
+
+struct AliasInfo {
+  std::string address;
+  std::vector<std::string> targets;
+};
+
+struct ListInfo {
+  std::string address;
+  std::vector<std::string> members;
+};
+
+// What a SASL SCRAM session needs of an account, every value base64-encoded as GNU SASL's server
+// decodes it (its header calls StoredKey and ServerKey hex-encoded; 2.2.0 decodes base64, which
+// the exchange tests pin down). `real` is false for a made-up entry (unknown user, no SCRAM
+// secret): its keys match no password.
+struct ScramCredentials {
+  std::uint32_t iterations = directory::kScramIterations;
+  std::string salt_base64;
+  std::string stored_key_base64;
+  std::string server_key_base64;
+  bool real = false;
+  bool enabled = false;
+};
+
+// Lower-cases and checks an address ("local@domain"); nullopt when malformed.
+std::optional<std::string> normalize_address(std::string_view address);
+// Lower-cases and checks a domain name (a trailing dot is dropped); nullopt when malformed.
+std::optional<std::string> normalize_domain(std::string_view domain);
+
+class DirectoryService final : public sdk::Directory, public sdk::Auth {
+ public:
+  // Opens or creates the database; throws DirectoryError (e.g. a schema newer than supported).
+  explicit DirectoryService(const fs::path& data_dir, DirectoryOptions options = {});
+  ~DirectoryService();
+  DirectoryService(const DirectoryService&) = delete;
+  DirectoryService& operator=(const DirectoryService&) = delete;
+
+  static fs::path database_file(const fs::path& data_dir) { return data_dir / "directory.sqlite"; }
+
+  // sdk::Directory
+  bool is_local_domain(std::string_view domain) override;
+  sdk::Recipient resolve(std::string_view address) override;
+  std::optional<sdk::Account> find_account(std::string_view address) override;
+  std::optional<std::vector<std::string>> expand_list(std::string_view address) override;
+  std::vector<sdk::RetrievalSource> retrieval_sources(std::string_view account) override;
+  void record_retrieval(std::int64_t source_id, std::int64_t run_time, std::string_view error,
+                        std::uint64_t fetched) override;
+  sdk::AuthResult authenticate(std::string_view user, std::string_view password,
+                               std::string_view remote_address) override;
+
+  // sdk::Auth (see sasl.cpp)
+  std::vector<std::string> mechanisms(bool tls_active, bool allow_plaintext_without_tls,
+                                      bool disable_login) const override;
+  std::unique_ptr<sdk::SaslSession> start(std::string_view mechanism,
+                                          std::string_view remote_address,
+                                          std::string_view service) override;
+
+  AuthCounters counters() const;
+
+  // Administration. Each change is one transaction; refusals throw DirectoryError with a
+  // sentence for the operator.
+  void add_domain(std::string_view name);
+  std::vector<DomainInfo> domains();
+  // Refused while the domain has accounts, aliases or lists, unless force (which removes them).
+  void remove_domain(std::string_view name, bool force);
+  // target empty: catch-all off.
+  void set_catch_all(std::string_view domain, std::string_view target);
+
+  // Exactly one of password / password_hash may be given (neither: no password, login refused).
+  void add_account(std::string_view address, std::string_view display_name,
+                   std::uint64_t quota_bytes, std::optional<std::string_view> password,
+                   std::optional<std::string_view> password_hash = std::nullopt);
+  void set_password(std::string_view address, std::string_view password);
+  void set_password_hash(std::string_view address, std::string_view hash);
+  void set_enabled(std::string_view address, bool enabled);
+  void update_account(std::string_view address, std::optional<std::string_view> display_name,
+                      std::optional<std::uint64_t> quota_bytes);
+  void remove_account(std::string_view address);
+  std::vector<AccountInfo> accounts(std::string_view domain = {});
+
+  void add_alias(std::string_view address, const std::vector<std::string>& targets);
+  // targets empty: the whole alias.
+  void remove_alias(std::string_view address, const std::vector<std::string>& targets);
+  std::vector<AliasInfo> aliases(std::string_view address = {});
+
+  // Creates the list when needed, then adds the members.
+  void add_list(std::string_view address, const std::vector<std::string>& members);
+  // members empty: the whole list.
+  void remove_list(std::string_view address, const std::vector<std::string>& members);
+  std::vector<ListInfo> lists(std::string_view address = {});
+
+  // Returns the new source's id. The account must exist.
+  std::int64_t add_retrieval(const sdk::RetrievalSource& source);
+  void remove_retrieval(std::int64_t id);
+
+  // For SASL sessions (sasl.cpp).
+  ScramCredentials scram_credentials(std::string_view account, directory::ScramHash hash);
+  bool refused(std::string_view remote_address, std::string_view account);
+  // The verdict of an exchange whose secret was checked elsewhere (SCRAM): counts, throttles,
+  // logs, exactly like authenticate().
+  sdk::AuthResult conclude(std::string_view account, std::string_view remote_address,
+                           std::string_view mechanism, bool verified, bool exists, bool enabled);
+  sdk::AuthResult throttled_result(std::string_view account, std::string_view remote_address,
+                                   std::string_view mechanism);
+
+ private:
+  struct Expansion;
+  void init_sasl();
+  void expand(const std::string& address, int depth, std::vector<std::string>& path,
+              Expansion& out);
+  bool domain_exists(const std::string& domain);
+  std::string require_local(const std::string& address);  // its domain, or throws
+  void require_unused(const std::string& address);        // no account/alias/list has it
+
+  directory::Database db_;
+  std::mutex mutex_;  // guards db_
+  AuthThrottle throttle_;
+  std::string dummy_hash_;
+  std::string fake_salt_key_;  // keyed MAC for made-up SCRAM salts; stable across restarts
+  struct Sasl;                 // the GNU SASL context (sasl.cpp)
+  struct SaslDeleter {
+    void operator()(Sasl* sasl) const;
+  };
+  std::unique_ptr<Sasl, SaslDeleter> sasl_;
+  struct Counters {
+    std::atomic<std::uint64_t> attempts{0}, successes{0}, failures{0}, disabled{0}, throttled{0},
+        delayed{0}, temporary_failures{0}, verifications{0};
+  };
+  std::unique_ptr<Counters> counters_;
+};
+
+// The factory the server calls once at startup (throws DirectoryError). One service per process:
+// the host hands the same object to plugins as sdk::Directory& and sdk::Auth&, and keeps it alive
+// until every plugin is unloaded. The CLI opens its own, per command.
+inline std::unique_ptr<DirectoryService> open_directory(const fs::path& data_dir,
+                                                        DirectoryOptions options = {}) {
+  return std::make_unique<DirectoryService>(data_dir, std::move(options));
+}
+
+}  // namespace portico::core

@@ -1,0 +1,128 @@
+// Portico core — the writer of a message being received (see incoming.h).
+#include "core/queue/incoming.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/queue/spool_files.h"
+
+namespace portico::core::queue {
+
+namespace {
+
+// True when the descriptor's file is still reachable as `path`.
+bool still_named(int fd, const fs::path& path) {
+  struct stat held {
+  }, named{};
+  return ::fstat(fd, &held) == 0 && held.st_nlink > 0 && ::stat(path.c_str(), &named) == 0 &&
+         named.st_ino == held.st_ino && named.st_dev == held.st_dev;
+}
+
+}  // namespace
+
+IncomingFile::IncomingFile(const fs::path& dir) : dir_(dir) {
+  // A cleaner may take and remove a file between its creation and our flock: then start over.
+  for (int attempt = 0; attempt < 5 && fd_ < 0; ++attempt) {
+    fs::path path = dir / (random_hex(20) + std::string(kIncomingSuffix));
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0) io_error("create", path);
+    while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {
+    }
+    if (!still_named(fd, path)) {
+      ::close(fd);
+      continue;
+    }
+    fd_ = fd;
+    path_ = std::move(path);
+  }
+  if (fd_ < 0) throw QueueFailure(sdk::QueueError::io, "cannot create a file in " + dir.string());
+  buffer_.reserve(kIncomingBuffer);
+}
+
+IncomingFile::~IncomingFile() {
+  abort();
+}
+
+sdk::QueueStatus IncomingFile::failed(const std::string& what) {
+  error_ = {sdk::QueueError::io, what + " " + path_.string() + ": " + std::strerror(errno)};
+  return error_;
+}
+
+sdk::QueueStatus IncomingFile::flush() {
+  std::size_t done = 0;
+  while (done < buffer_.size()) {
+    ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return failed("write");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  buffer_.clear();
+  return {};
+}
+
+sdk::QueueStatus IncomingFile::append(std::string_view bytes) {
+  if (!error_.ok()) return error_;
+  if (fd_ < 0) return {sdk::QueueError::invalid, "the message was aborted"};
+  if (sealed_) return {sdk::QueueError::invalid, "the message is sealed"};
+  size_ += bytes.size();
+  while (!bytes.empty()) {
+    std::size_t room = kIncomingBuffer - buffer_.size();
+    std::size_t n = std::min(room, bytes.size());
+    buffer_.insert(buffer_.end(), bytes.data(), bytes.data() + n);
+    bytes.remove_prefix(n);
+    if (buffer_.size() == kIncomingBuffer) {
+      if (auto s = flush(); !s.ok()) return s;
+    }
+  }
+  return {};
+}
+
+sdk::QueueStatus IncomingFile::seal() {
+  if (!error_.ok()) return error_;
+  if (fd_ < 0) return {sdk::QueueError::invalid, "the message was aborted"};
+  if (sealed_) return {};
+  if (auto s = flush(); !s.ok()) return s;
+  if (::fsync(fd_) != 0) return failed("fsync");
+  try {
+    fsync_dir(dir_);
+  } catch (const QueueFailure& e) {
+    error_ = {e.error(), e.what()};
+    return error_;
+  }
+  if (!still_named(fd_, path_)) {
+    error_ = {sdk::QueueError::io, path_.string() + " was removed while being written"};
+    return error_;
+  }
+  sealed_ = true;
+  return {};
+}
+
+void IncomingFile::abort() {
+  if (fd_ < 0) return;
+  ::unlink(path_.c_str());  // while the flock is held, so no cleaner races us
+  ::close(fd_);
+  fd_ = -1;
+  buffer_.clear();
+  buffer_.shrink_to_fit();
+}
+
+std::size_t clean_incoming(const fs::path& dir) {
+  std::size_t removed = 0;
+  for (const auto& entry : list_dir(dir)) {
+    fs::path path = dir / entry.name;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;  // gone already, or not a file we can open
+    if (try_flock(fd) && still_named(fd, path) && ::unlink(path.c_str()) == 0) ++removed;
+    ::close(fd);
+  }
+  return removed;
+}
+
+}  // namespace portico::core::queue

@@ -1,0 +1,57 @@
+// Portico core — the writer of a message being received (sdk::IncomingMessage).
+//
+// The message goes through a fixed buffer (kIncomingBuffer) into <spool>/incoming/<random>.msg,
+// so an arbitrarily large message never sits in memory. The file is flock'ed from creation to
+// destruction: a cleaner (another process opening the queue, or the next start after a crash)
+// removes only files whose flock it can take, so it never deletes a live writer's file. seal()
+// fsyncs the file and its folder, and checks the file still has a name there.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "portico/queue.h"
+
+namespace portico::core::queue {
+
+namespace fs = std::filesystem;
+
+// Bytes gathered before one write(2).
+inline constexpr std::size_t kIncomingBuffer = 64 * 1024;
+
+class IncomingFile final : public sdk::IncomingMessage {
+ public:
+  // Creates the file in `dir`; throws QueueFailure.
+  explicit IncomingFile(const fs::path& dir);
+  ~IncomingFile() override;
+  IncomingFile(const IncomingFile&) = delete;
+  IncomingFile& operator=(const IncomingFile&) = delete;
+
+  sdk::QueueStatus append(std::string_view bytes) override;
+  std::uint64_t size() const override { return size_; }
+  sdk::QueueStatus seal() override;
+  bool sealed() const override { return sealed_; }
+  void abort() override;
+  std::string path() const override { return path_.string(); }
+
+ private:
+  sdk::QueueStatus flush();
+  sdk::QueueStatus failed(const std::string& what);
+
+  fs::path dir_;
+  fs::path path_;
+  int fd_ = -1;
+  std::vector<char> buffer_;
+  std::uint64_t size_ = 0;
+  bool sealed_ = false;
+  sdk::QueueStatus error_;  // the first failure, repeated by every later call
+};
+
+// Removes incoming files left by dead writers (those whose flock can be taken). Returns how
+// many were removed.
+std::size_t clean_incoming(const fs::path& dir);
+
+}  // namespace portico::core::queue

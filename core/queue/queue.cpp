@@ -1,0 +1,470 @@
+// Portico core — the outbound queue service (see queue.h).
+#include "core/queue/queue.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <utility>
+
+#include "core/queue/envelope.h"
+#include "core/queue/incoming.h"
+
+namespace portico::core {
+
+using queue::Claim;
+using queue::QueueFailure;
+
+namespace {
+
+std::int64_t unix_now() {
+  using namespace std::chrono;
+  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// Runs `body`, turning every exception into a failed status or result: nothing escapes to a
+// plugin.
+template <class Result, class Body>
+Result guarded(Body&& body) {
+  try {
+    return body();
+  } catch (const QueueFailure& e) {
+    Result r;
+    r.error = e.error();
+    r.message = e.what();
+    return r;
+  } catch (const std::exception& e) {
+    Result r;
+    r.error = sdk::QueueError::io;
+    r.message = e.what();
+    return r;
+  } catch (...) {
+    Result r;
+    r.error = sdk::QueueError::io;
+    r.message = "unknown failure";
+    return r;
+  }
+}
+
+void check_id(const std::string& id) {
+  if (!queue::valid_id(id)) {
+    throw QueueFailure(sdk::QueueError::invalid, "malformed queue id \"" + id + "\"");
+  }
+}
+
+// The id in a temp envelope name ".tmp-<id>-<random>", or "" when it is not one.
+std::string temp_owner(const std::string& name) {
+  if (name.rfind(queue::kTempPrefix, 0) != 0) return {};
+  std::string rest = name.substr(queue::kTempPrefix.size());
+  std::size_t dash = rest.rfind('-');
+  if (dash == std::string::npos) return {};
+  rest.resize(dash);
+  return queue::valid_id(rest) ? rest : std::string();
+}
+
+}  // namespace
+
+QueueService::QueueService(const fs::path& data_dir) : layout_(data_dir) {
+  layout_.create();
+  clean();
+}
+
+QueueService::~QueueService() {
+  std::lock_guard lock(claims_mutex_);
+  for (auto& [id, claim] : claims_)
+    claim.release(true);
+}
+
+void QueueService::clean() {
+  cleanup_.incoming = queue::clean_incoming(layout_.incoming);
+
+  // Every id that may have leftovers: lock files, temp envelopes, message files.
+  std::set<std::string> envelopes;
+  std::map<std::string, std::vector<std::string>> temps;
+  for (const auto& e : queue::list_dir(layout_.envelopes)) {
+    if (queue::valid_id(e.name)) {
+      envelopes.insert(e.name);
+    } else if (auto owner = temp_owner(e.name); !owner.empty()) {
+      temps[owner].push_back(e.name);
+    }
+  }
+  std::set<std::string> suspects;
+  for (const auto& [id, names] : temps)
+    suspects.insert(id);
+  for (const auto& e : queue::list_dir(layout_.messages)) {
+    if (queue::valid_id(e.name) && !envelopes.count(e.name)) suspects.insert(e.name);
+  }
+  for (const auto& e : queue::list_dir(layout_.claims)) {
+    if (queue::valid_id(e.name)) suspects.insert(e.name);
+  }
+
+  bool envelopes_changed = false, messages_changed = false;
+  for (const auto& id : suspects) {
+    Claim claim = Claim::try_take(layout_.claims, id);
+    if (!claim.held()) continue;  // a live process is working on it
+    for (const auto& name : temps[id]) {
+      if (queue::remove_file(layout_.envelopes / name)) {
+        ++cleanup_.temp_envelopes;
+        envelopes_changed = true;
+      }
+    }
+    struct stat st {};
+    bool has_envelope = ::stat((layout_.envelopes / id).c_str(), &st) == 0;
+    if (!has_envelope && queue::remove_file(layout_.messages / id)) {
+      ++cleanup_.orphan_messages;
+      messages_changed = true;
+    }
+    claim.release(true);
+  }
+  if (envelopes_changed) queue::fsync_dir(layout_.envelopes);
+  if (messages_changed) queue::fsync_dir(layout_.messages);
+}
+
+sdk::Envelope QueueService::read_envelope(const std::string& id) const {
+  std::string text = queue::read_file(layout_.envelopes / id, queue::kMaxEnvelopeSize);
+  auto parsed = queue::parse_envelope(text);
+  if (!parsed.envelope) {
+    throw QueueFailure(parsed.error, "envelope of " + id + ": " + parsed.message);
+  }
+  return std::move(*parsed.envelope);
+}
+
+sdk::QueueEntry QueueService::make_entry(const std::string& id, sdk::Envelope envelope) const {
+  sdk::QueueEntry entry;
+  entry.id = id;
+  entry.envelope = std::move(envelope);
+  fs::path message = layout_.messages / id;
+  entry.message_path = message.string();
+  struct stat st {};
+  if (::stat(message.c_str(), &st) == 0) {
+    entry.size = static_cast<std::uint64_t>(st.st_size);
+  } else {
+    entry.damage = "the message file is missing";
+  }
+  return entry;
+}
+
+void QueueService::write_envelope(const std::string& id, const sdk::Envelope& envelope) {
+  std::string text = queue::format_envelope(envelope);
+  if (text.size() > queue::kMaxEnvelopeSize) {
+    throw QueueFailure(sdk::QueueError::invalid, "envelope larger than the queue accepts");
+  }
+  queue::write_durably(layout_.envelopes, id, text);
+}
+
+void QueueService::remove_entry(const std::string& id) {
+  // The envelope goes first: without it the entry is gone, and a leftover message file is an
+  // orphan the next open removes.
+  if (!queue::remove_file(layout_.envelopes / id)) {
+    throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
+  }
+  queue::fsync_dir(layout_.envelopes);
+  queue::remove_file(layout_.messages / id);
+  queue::fsync_dir(layout_.messages);
+}
+
+Claim QueueService::take_claim(const std::string& id, bool* was_ours) {
+  check_id(id);
+  if (was_ours) *was_ours = false;
+  {
+    std::lock_guard lock(claims_mutex_);
+    auto it = claims_.find(id);
+    if (it != claims_.end()) {
+      Claim ours = std::move(it->second);
+      claims_.erase(it);
+      if (was_ours) *was_ours = true;
+      return ours;
+    }
+  }
+  Claim claim = Claim::try_take(layout_.claims, id);
+  if (!claim.held()) throw QueueFailure(sdk::QueueError::busy, id + " is claimed by a worker");
+  return claim;
+}
+
+template <class Change>
+void QueueService::modify(const std::string& id, bool keep, Change change) {
+  bool was_ours = false;
+  Claim claim = take_claim(id, &was_ours);
+  auto give_back = [&] {
+    if (keep && was_ours) {
+      std::lock_guard lock(claims_mutex_);
+      claims_[id] = std::move(claim);
+    } else {
+      claim.release(true);
+    }
+  };
+  try {
+    sdk::Envelope envelope = read_envelope(id);
+    change(envelope);
+    write_envelope(id, envelope);
+  } catch (...) {
+    give_back();
+    throw;
+  }
+  give_back();
+}
+
+sdk::QueueResult<std::unique_ptr<sdk::IncomingMessage>> QueueService::create_incoming() {
+  using R = sdk::QueueResult<std::unique_ptr<sdk::IncomingMessage>>;
+  return guarded<R>([&] {
+    R r;
+    r.value = std::make_unique<queue::IncomingFile>(layout_.incoming);
+    return r;
+  });
+}
+
+sdk::QueueResult<std::string> QueueService::enqueue(const sdk::Envelope& envelope,
+                                                    sdk::IncomingMessage& message) {
+  using R = sdk::QueueResult<std::string>;
+  return guarded<R>([&] {
+    if (!message.sealed()) throw QueueFailure(sdk::QueueError::invalid, "message not sealed");
+    if (envelope.recipients.empty()) {
+      throw QueueFailure(sdk::QueueError::invalid, "no recipients");
+    }
+    if (envelope.recipients.size() > queue::kMaxRecipients) {
+      throw QueueFailure(sdk::QueueError::invalid, "too many recipients");
+    }
+    sdk::Envelope stored = envelope;
+    std::int64_t now = unix_now();
+    if (stored.received == 0) stored.received = now;
+    if (stored.next_attempt == 0) stored.next_attempt = now;
+
+    std::string id = queue::new_queue_id();
+    Claim claim = Claim::try_take(layout_.claims, id);
+    if (!claim.held()) throw QueueFailure(sdk::QueueError::io, "queue id collision: " + id);
+    fs::path target = layout_.messages / id;
+    queue::link_or_copy(message.path(), target);
+    try {
+      queue::fsync_dir(layout_.messages);
+      write_envelope(id, stored);
+    } catch (...) {
+      ::unlink(target.c_str());
+      claim.release(true);
+      throw;
+    }
+    claim.release(true);
+    R r;
+    r.value = std::move(id);
+    return r;
+  });
+}
+
+sdk::QueueResult<std::vector<sdk::QueueEntry>> QueueService::claim_due(std::int64_t now,
+                                                                       std::size_t max) {
+  using R = sdk::QueueResult<std::vector<sdk::QueueEntry>>;
+  return guarded<R>([&] {
+    R r;
+    if (max == 0) return r;
+    std::lock_guard scan(scan_mutex_);
+    // Refresh the cache: re-read only envelopes whose inode changed (each write renames a new
+    // file into place), forget the ones that are gone.
+    std::map<std::string, Cached> fresh;
+    for (const auto& e : queue::list_dir(layout_.envelopes)) {
+      if (!queue::valid_id(e.name)) continue;
+      auto it = cache_.find(e.name);
+      if (it != cache_.end() && it->second.inode == e.inode) {
+        fresh.emplace(e.name, it->second);
+        continue;
+      }
+      Cached c;
+      c.inode = e.inode;
+      try {
+        sdk::Envelope env = read_envelope(e.name);
+        c.next_attempt = env.next_attempt;
+        c.held = env.held;
+      } catch (const QueueFailure& f) {
+        if (f.error() == sdk::QueueError::not_found) continue;  // removed meanwhile
+        c.damaged = true;
+      }
+      fresh.emplace(e.name, c);
+    }
+    cache_ = std::move(fresh);
+
+    std::vector<std::pair<std::int64_t, std::string>> due;
+    {
+      std::lock_guard lock(claims_mutex_);
+      for (const auto& [id, c] : cache_) {
+        if (!c.damaged && !c.held && c.next_attempt <= now && !claims_.count(id)) {
+          due.emplace_back(c.next_attempt, id);
+        }
+      }
+    }
+    std::sort(due.begin(), due.end());
+    for (const auto& [when, id] : due) {
+      if (r.value.size() >= max) break;
+      Claim claim = Claim::try_take(layout_.claims, id);
+      if (!claim.held()) continue;
+      // Read again under the claim: another process may have changed or removed it.
+      sdk::Envelope env;
+      try {
+        env = read_envelope(id);
+      } catch (const QueueFailure&) {
+        claim.release(true);
+        continue;
+      }
+      if (env.held || env.next_attempt > now) {
+        claim.release(true);
+        continue;
+      }
+      r.value.push_back(make_entry(id, std::move(env)));
+      std::lock_guard lock(claims_mutex_);
+      claims_[id] = std::move(claim);
+    }
+    return r;
+  });
+}
+
+sdk::QueueStatus QueueService::update_recipients(const std::string& id,
+                                                 const std::vector<sdk::RecipientUpdate>& updates) {
+  return guarded<sdk::QueueStatus>([&] {
+    modify(id, true, [&](sdk::Envelope& env) {
+      for (const auto& u : updates) {
+        if (u.index >= env.recipients.size()) {
+          throw QueueFailure(sdk::QueueError::invalid,
+                             "recipient index " + std::to_string(u.index) + " out of range");
+        }
+        env.recipients[u.index].state = u.state;
+        env.recipients[u.index].reply = u.reply;
+      }
+    });
+    return sdk::QueueStatus{};
+  });
+}
+
+sdk::QueueStatus QueueService::defer(const std::string& id, std::int64_t next_attempt,
+                                     const std::string& error) {
+  return guarded<sdk::QueueStatus>([&] {
+    modify(id, false, [&](sdk::Envelope& env) {
+      ++env.attempts;
+      env.next_attempt = next_attempt;
+      env.last_error = error;
+    });
+    return sdk::QueueStatus{};
+  });
+}
+
+sdk::QueueStatus QueueService::fail(const std::string& id, const std::string& reason) {
+  return guarded<sdk::QueueStatus>([&] {
+    modify(id, false, [&](sdk::Envelope& env) {
+      ++env.attempts;
+      for (auto& rcpt : env.recipients) {
+        if (rcpt.state != sdk::RecipientState::pending) continue;
+        rcpt.state = sdk::RecipientState::failed;
+        rcpt.reply = reason;
+      }
+      env.last_error = reason;
+      env.held = true;
+    });
+    return sdk::QueueStatus{};
+  });
+}
+
+sdk::QueueStatus QueueService::complete(const std::string& id) {
+  return guarded<sdk::QueueStatus>([&] {
+    Claim claim = take_claim(id);
+    try {
+      remove_entry(id);
+    } catch (...) {
+      claim.release(true);
+      throw;
+    }
+    claim.release(true);
+    return sdk::QueueStatus{};
+  });
+}
+
+sdk::QueueStatus QueueService::remove(const std::string& id) {
+  return complete(id);
+}
+
+sdk::QueueStatus QueueService::release(const std::string& id) {
+  return guarded<sdk::QueueStatus>([&] {
+    check_id(id);
+    std::lock_guard lock(claims_mutex_);
+    auto it = claims_.find(id);
+    if (it == claims_.end()) {
+      throw QueueFailure(sdk::QueueError::invalid, id + " is not claimed here");
+    }
+    it->second.release(true);
+    claims_.erase(it);
+    return sdk::QueueStatus{};
+  });
+}
+
+sdk::QueueResult<std::vector<sdk::QueueEntry>> QueueService::list() {
+  using R = sdk::QueueResult<std::vector<sdk::QueueEntry>>;
+  return guarded<R>([&] {
+    R r;
+    for (const auto& e : queue::list_dir(layout_.envelopes)) {
+      if (!queue::valid_id(e.name)) continue;
+      sdk::QueueEntry entry;
+      try {
+        entry = make_entry(e.name, read_envelope(e.name));
+      } catch (const QueueFailure& f) {
+        if (f.error() == sdk::QueueError::not_found) continue;  // removed meanwhile
+        entry = make_entry(e.name, {});
+        entry.damage = f.what();
+      }
+      entry.claimed_by = Claim::holder(layout_.claims, e.name);
+      entry.claimed = entry.claimed_by != 0;
+      r.value.push_back(std::move(entry));
+    }
+    // Ids start with the time they were made, so this is oldest first.
+    std::sort(r.value.begin(), r.value.end(),
+              [](const auto& a, const auto& b) { return a.id < b.id; });
+    return r;
+  });
+}
+
+sdk::QueueResult<sdk::QueueEntry> QueueService::get(const std::string& id) {
+  using R = sdk::QueueResult<sdk::QueueEntry>;
+  return guarded<R>([&] {
+    check_id(id);
+    R r;
+    try {
+      r.value = make_entry(id, read_envelope(id));
+    } catch (const QueueFailure& f) {
+      if (f.error() != sdk::QueueError::not_found) throw;
+      throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
+    }
+    r.value.claimed_by = Claim::holder(layout_.claims, id);
+    r.value.claimed = r.value.claimed_by != 0;
+    return r;
+  });
+}
+
+sdk::QueueResult<std::string> QueueService::envelope_text(const std::string& id) {
+  using R = sdk::QueueResult<std::string>;
+  return guarded<R>([&] {
+    check_id(id);
+    R r;
+    try {
+      r.value = queue::read_file(layout_.envelopes / id, queue::kMaxEnvelopeSize);
+    } catch (const QueueFailure& f) {
+      if (f.error() != sdk::QueueError::not_found) throw;
+      throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
+    }
+    return r;
+  });
+}
+
+std::unique_ptr<QueueService> open_queue(const fs::path& data_dir) {
+  return std::make_unique<QueueService>(data_dir);
+}
+
+std::string read_message_headers(const fs::path& message, std::size_t limit) {
+  std::ifstream in(message, std::ios::binary);
+  std::string out, line;
+  while (out.size() < limit && std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) break;
+    out += line;
+    out += '\n';
+  }
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+}  // namespace portico::core

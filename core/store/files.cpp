@@ -1,0 +1,161 @@
+// Portico core — the store's files (see files.h).
+#include "core/store/files.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "core/store/sqlite.h"
+
+namespace portico::core::store {
+
+namespace {
+
+[[noreturn]] void io_error(const std::string& what, const fs::path& path) {
+  fail(sdk::StoreError::io, what + " " + path.string() + ": " + std::strerror(errno));
+}
+
+std::string escape(std::string_view part) {
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < part.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(part[i]);
+    if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c - 'A' + 'a');
+    bool plain = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+                 c == '-' || (c == '.' && i > 0);
+    if (plain) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// Seeded per thread and again after fork(), so that a forked child never repeats its
+// parent's sequence.
+std::uint64_t random64() {
+  thread_local std::mt19937_64 rng;
+  thread_local pid_t seeded_for = 0;
+  if (seeded_for != ::getpid()) {
+    seeded_for = ::getpid();
+    std::random_device rd;
+    rng.seed(
+        (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+        (static_cast<std::uint64_t>(seeded_for) << 20) ^
+        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  }
+  return rng();
+}
+
+std::string hex64(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+void write_all(int fd, std::string_view data, const fs::path& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      io_error("write", path);
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+}  // namespace
+
+fs::path account_folder(std::string_view address) {
+  auto at = address.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 == address.size() || address.size() > 320) {
+    fail(sdk::StoreError::invalid_name,
+         "not an address with a domain: '" + std::string(address) + "'");
+  }
+  return fs::path(escape(address.substr(at + 1))) / escape(address.substr(0, at));
+}
+
+std::string new_body_name() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  return hex64(static_cast<std::uint64_t>(us)).substr(3) + "-" + hex64(random64());
+}
+
+std::string new_message_key() {
+  return hex64(random64());
+}
+
+void fsync_dir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) io_error("open", dir);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) io_error("fsync", dir);
+}
+
+void write_body(const fs::path& dir, const std::string& name, std::string_view data) {
+  fs::path temp = dir / (std::string(temp_prefix) + name);
+  fs::path final_path = dir / name;
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) io_error("create", temp);
+  try {
+    write_all(fd, data, temp);
+    if (::fsync(fd) != 0) io_error("fsync", temp);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(temp.c_str(), final_path.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    io_error("rename", temp);
+  }
+  fsync_dir(dir);
+}
+
+void link_body(const fs::path& source, const fs::path& dir, const std::string& name) {
+  fs::path target = dir / name;
+  if (::link(source.c_str(), target.c_str()) == 0) {
+    fsync_dir(dir);
+    return;
+  }
+  // EXDEV (another file system), EMLINK (too many links), EPERM (no hard links here): copy.
+  write_body(dir, name, read_file(source));
+}
+
+std::string read_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) fail(sdk::StoreError::io, "cannot read " + file.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+FileLock::FileLock(const fs::path& file, Mode mode, bool try_only) {
+  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ < 0) io_error("open", file);
+  int op = (mode == Mode::shared ? LOCK_SH : LOCK_EX) | (try_only ? LOCK_NB : 0);
+  while (::flock(fd_, op) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK && try_only) return;
+    io_error("flock", file);
+  }
+  locked_ = true;
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
+}
+
+}  // namespace portico::core::store

@@ -1,0 +1,91 @@
+// Portico core — store schema versions and migrations (see schema.h).
+//
+// v1: mailboxes, bodies (with the cached ENVELOPE/BODYSTRUCTURE), messages, header index,
+//     meta (account-wide counters).
+// v2: a per-mailbox message count (kept by every change, checked by `store check`) and the
+//     log of expunged UIDs with their MODSEQ (change notifications, RFC 7162 VANISHED).
+#include "core/store/schema.h"
+
+#include <string>
+
+namespace portico::core::store {
+
+namespace {
+
+constexpr std::string_view v1 = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE mailboxes(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  special_use TEXT NOT NULL DEFAULT '',
+  subscribed INTEGER NOT NULL DEFAULT 0,
+  uid_validity INTEGER NOT NULL,
+  uid_next INTEGER NOT NULL DEFAULT 1,
+  highest_modseq INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE bodies(
+  id INTEGER PRIMARY KEY,
+  file TEXT NOT NULL UNIQUE,
+  size INTEGER NOT NULL,
+  envelope TEXT NOT NULL DEFAULT '',
+  bodystructure TEXT NOT NULL DEFAULT '',
+  body TEXT NOT NULL DEFAULT '');
+CREATE TABLE messages(
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  body_id INTEGER NOT NULL REFERENCES bodies(id),
+  modseq INTEGER NOT NULL,
+  flags INTEGER NOT NULL DEFAULT 0,
+  keywords TEXT NOT NULL DEFAULT '',
+  internal_date INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  message_key TEXT NOT NULL UNIQUE,
+  PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID;
+CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
+CREATE INDEX messages_body ON messages(body_id);
+CREATE TABLE headers(
+  body_id INTEGER NOT NULL REFERENCES bodies(id) ON DELETE CASCADE,
+  field TEXT NOT NULL,
+  value TEXT NOT NULL);
+CREATE INDEX headers_body ON headers(body_id, field);
+)sql";
+
+constexpr std::string_view v1_to_v2 = R"sql(
+ALTER TABLE mailboxes ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0;
+UPDATE mailboxes SET message_count =
+  (SELECT count(*) FROM messages WHERE messages.mailbox_id = mailboxes.id);
+CREATE TABLE expunged(
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL);
+CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);
+)sql";
+
+// One migration, re-checking the version under the write lock: another process opening the
+// same account at the same moment may have run it already.
+void step(Database& db, std::string_view sql, int to) {
+  Transaction tx(db);
+  if (db.user_version() >= to) return;
+  db.exec(sql);
+  db.exec("PRAGMA user_version=" + std::to_string(to));
+  tx.commit();
+}
+
+}  // namespace
+
+std::string_view schema_v1_sql() {
+  return v1;
+}
+
+void migrate(Database& db) {
+  int version = db.user_version();
+  if (version > schema_version) {
+    fail(sdk::StoreError::too_new, db.file().string() +
+                                       ": written by a newer Portico (schema version " +
+                                       std::to_string(version) + ", this build knows up to " +
+                                       std::to_string(schema_version) + "); refusing to open it");
+  }
+  if (version < 1) step(db, v1, 1);
+  if (version < 2) step(db, v1_to_v2, 2);
+}
+
+}  // namespace portico::core::store

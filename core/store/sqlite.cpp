@@ -1,0 +1,101 @@
+// Portico core — SQLite helpers of the store (see sqlite.h).
+#include "core/store/sqlite.h"
+
+namespace portico::core::store {
+
+namespace {
+// How long a statement waits for another connection's lock (other sessions, other processes)
+// before it fails with "database is locked".
+constexpr int busy_timeout_ms = 30000;
+}  // namespace
+
+Database::Database(const std::filesystem::path& file) : file_(file) {
+  int rc =
+      sqlite3_open_v2(file.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    fail(sdk::StoreError::io, file.string() + ": " + msg);
+  }
+  sqlite3_busy_timeout(db_, busy_timeout_ms);
+  exec("PRAGMA journal_mode=WAL");
+  // FULL: a commit in WAL mode fsyncs the log, so a committed delivery survives power loss.
+  exec("PRAGMA synchronous=FULL");
+  exec("PRAGMA foreign_keys=ON");
+}
+
+Database::~Database() {
+  sqlite3_close(db_);
+}
+
+void Database::raise(const std::string& what) const {
+  fail(sdk::StoreError::io, file_.string() + ": " + what + ": " + sqlite3_errmsg(db_));
+}
+
+void Database::exec(std::string_view sql) {
+  char* err = nullptr;
+  std::string text(sql);
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "error";
+    sqlite3_free(err);
+    fail(sdk::StoreError::io, file_.string() + ": " + msg);
+  }
+}
+
+Statement Database::prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
+    raise("prepare");
+  }
+  return Statement(*this, stmt);
+}
+
+int Database::user_version() {
+  auto st = prepare("PRAGMA user_version");
+  st.step();
+  return static_cast<int>(st.int64(0));
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK) db_->raise("bind");
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view value) {
+  if (sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
+                        SQLITE_TRANSIENT) != SQLITE_OK) {
+    db_->raise("bind");
+  }
+  return *this;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  db_->raise("step");
+}
+
+std::string Statement::text(int column) const {
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
+           : std::string();
+}
+
+Transaction::Transaction(Database& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
+
+Transaction::~Transaction() {
+  if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace portico::core::store

@@ -1,0 +1,104 @@
+// Portico core — a thin RAII layer over SQLite 3 for the store: a connection, prepared
+// statements with typed binding, and an IMMEDIATE transaction guard (rolled back unless
+// committed). Errors throw StoreFailure, which the store turns into an sdk::StoreError.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "portico/store.h"
+
+namespace portico::core::store {
+
+// A failure inside the store, carried up to the SDK boundary.
+class StoreFailure : public std::runtime_error {
+ public:
+  StoreFailure(sdk::StoreError error, const std::string& message)
+      : std::runtime_error(message), error_(error) {}
+  sdk::StoreError error() const { return error_; }
+
+ private:
+  sdk::StoreError error_;
+};
+
+[[noreturn]] inline void fail(sdk::StoreError error, const std::string& message) {
+  throw StoreFailure(error, message);
+}
+
+class Statement;
+
+class Database {
+ public:
+  // Opens (creating if missing) in WAL mode with a busy timeout and full synchronous commits.
+  explicit Database(const std::filesystem::path& file);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  void exec(std::string_view sql);
+  Statement prepare(std::string_view sql);
+  std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+  int changes() const { return sqlite3_changes(db_); }
+  int user_version();
+  const std::filesystem::path& file() const { return file_; }
+  sqlite3* handle() { return db_; }
+  [[noreturn]] void raise(const std::string& what) const;
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::filesystem::path file_;
+};
+
+class Statement {
+ public:
+  Statement(Database& db, sqlite3_stmt* stmt) : db_(&db), stmt_(stmt) {}
+  Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, std::string_view value);
+  Statement& bind(int index, const std::string& value) {
+    return bind(index, std::string_view(value));
+  }
+  Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+  // Advances; false when done.
+  bool step();
+  // Runs to completion (for statements without rows).
+  void run() {
+    while (step()) {
+    }
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::int64_t int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+  std::string text(int column) const;
+  bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+ private:
+  Database* db_;
+  sqlite3_stmt* stmt_;
+};
+
+// BEGIN IMMEDIATE (the write lock at once, so concurrent writers wait on busy_timeout instead
+// of failing at commit); rolled back by the destructor unless commit() ran.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  void commit();
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+}  // namespace portico::core::store
