@@ -10,6 +10,7 @@
 // are the directory's (see throttle.h). Channel binding (-PLUS) is not offered.
 #include <gsasl.h>
 #include <spdlog/spdlog.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <cstring>
@@ -52,6 +53,15 @@ class GsaslSession final : public sdk::SaslSession {
       started_ = true;
       if (directory_.refused(remote_, {}))
         return finish(directory_.throttled_result("", remote_, mechanism_));
+      if (strcasecmp(mechanism_.c_str(), "LOGIN") == 0 && !client_bytes.empty()) {
+        // A client may send LOGIN's user name as an initial response (RFC 4954 section 4);
+        // GNU SASL's LOGIN server always asks for it first: let it ask, answer with that.
+        char* prompt = nullptr;
+        std::size_t prompt_len = 0;
+        const int rc = gsasl_step(session_, "", 0, &prompt, &prompt_len);
+        gsasl_free(prompt);
+        if (rc != GSASL_NEEDS_MORE) return error(rc);
+      }
     }
     char* out = nullptr;
     std::size_t out_len = 0;

@@ -211,7 +211,8 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
       plugin->configure(pc.settings);
       const LoadedPlugin* info = plugins_.info(name);
       if (info != nullptr && info->abi_minor >= 1) {
-        for (auto& l : plugin->extra_listeners(pc.settings)) rt->listeners.push_back(std::move(l));
+        for (auto& l : plugin->extra_listeners(pc.settings))
+          rt->listeners.push_back(std::move(l));
       }
     } catch (const std::exception& e) {
       errors.push_back("plugin " + name + " refused its configuration: " + e.what());

@@ -27,11 +27,11 @@
 #include "core/accounting/accounting.h"
 #include "core/config/config.h"
 #include "core/directory/directory.h"
-#include "core/queue/queue.h"
-#include "core/store/store.h"
 #include "core/net/connection.h"
 #include "core/net/listener.h"
+#include "core/queue/queue.h"
 #include "core/server/plugin_set.h"
+#include "core/store/store.h"
 
 namespace portico::core {
 
