@@ -1,0 +1,94 @@
+// Golden transcripts of smtp-in: every tests/golden/smtp-in/NAME.in (client bytes) must make
+// the real plugin (loaded from the build's plugin folder) answer exactly NAME.ref, both when
+// the input arrives whole and when it arrives one byte at a time. NAME.settings, if present,
+// holds YAML lines for the plugin's section; a line "~~~" in NAME.in marks where the client
+// waits for the reply (after STARTTLS, whose pipelined followers are discarded, RFC 3207). The data
+// directory is new for every run, with the domain example.test, the accounts alice and bob
+// (password "secret"), the list team@example.test and the alias postmaster@example.test -> alice.
+// Set PORTICO_UPDATE_GOLDEN=1 to write missing .ref files (then read them before committing).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "core/plugins/loader.h"
+#include "session_driver.h"
+
+namespace portico::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void populate(TestServices& s) {
+  auto& d = s.directory();
+  d.add_domain("example.test");
+  d.add_account("alice@example.test", "Alice", 0, std::string_view("secret"), std::nullopt);
+  d.add_account("bob@example.test", "", 0, std::string_view("secret"), std::nullopt);
+  d.add_list("team@example.test", {"alice@example.test", "bob@example.test"});
+  d.add_alias("postmaster@example.test", {"alice@example.test"});
+}
+
+std::string run(const fs::path& in, bool bytewise) {
+  TestServices services;
+  populate(services);
+  TestHost host(services);
+  auto scan = core::load_plugins(PORTICO_PLUGIN_DIR,
+                                 [&](const std::string&) -> sdk::Host& { return host; });
+  std::shared_ptr<sdk::Plugin> plugin;
+  for (auto& p : scan.loaded) {
+    if (p.name == "smtp-in") plugin = p.instance;
+  }
+  if (!plugin) throw std::runtime_error("smtp-in.so not found in " PORTICO_PLUGIN_DIR);
+  fs::path settings_file = in;
+  settings_file.replace_extension(".settings");
+  const std::string yaml = fs::exists(settings_file) ? slurp(settings_file) : std::string();
+  SessionDriver driver(*plugin, host, validated_settings(*plugin, "smtp-in", yaml));
+  driver.start();
+  // A line "~~~" splits the input where the client waits for the server (after STARTTLS,
+  // whose pipelined followers would otherwise be discarded, as RFC 3207 requires).
+  std::string input = slurp(in);
+  std::vector<std::string> segments;
+  for (std::size_t at; (at = input.find("~~~\r\n")) != std::string::npos;) {
+    segments.push_back(input.substr(0, at));
+    input.erase(0, at + 5);
+  }
+  segments.push_back(input);
+  for (const auto& segment : segments) {
+    if (bytewise) {
+      for (char c : segment)
+        driver.feed(std::string_view(&c, 1));
+    } else {
+      driver.feed(segment);
+    }
+  }
+  return normalize(driver.take());
+}
+
+TEST(SmtpGolden, Transcripts) {
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(PORTICO_GOLDEN_DIR)) {
+    if (entry.path().extension() != ".in") continue;
+    ++count;
+    fs::path ref = entry.path();
+    ref.replace_extension(".ref");
+    const std::string whole = run(entry.path(), false);
+    if (!fs::exists(ref) && std::getenv("PORTICO_UPDATE_GOLDEN") != nullptr) {
+      std::ofstream(ref, std::ios::binary) << whole;
+    }
+    ASSERT_TRUE(fs::exists(ref)) << ref << " is missing";
+    EXPECT_EQ(whole, slurp(ref)) << entry.path().filename() << " (whole)";
+    EXPECT_EQ(run(entry.path(), true), slurp(ref)) << entry.path().filename() << " (bytewise)";
+  }
+  EXPECT_GT(count, 0);
+}
+
+}  // namespace
+}  // namespace portico::testing
