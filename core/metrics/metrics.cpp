@@ -35,7 +35,8 @@ void add(prometheus::MetricFamily& f, std::vector<prometheus::ClientMetric::Labe
 
 class Metrics::Collector final : public prometheus::Collectable {
  public:
-  explicit Collector(const ConnectionAccounting& a) : accounting_(a) {}
+  Collector(const ConnectionAccounting& a, const DirectoryService* d)
+      : accounting_(a), directory_(d) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     using prometheus::MetricType;
@@ -91,15 +92,29 @@ class Metrics::Collector final : public prometheus::Collectable {
         add(f, {{"protocol", proto}}, (pc->*c.field).load());
       out.push_back(std::move(f));
     }
+    if (directory_ != nullptr) {
+      const AuthCounters a = directory_->counters();
+      auto auth = family("portico_auth_total",
+                         "Authentication outcomes (SASL and passwords), all protocols",
+                         MetricType::Counter);
+      const std::pair<const char*, std::uint64_t> outcomes[] = {
+          {"success", a.successes}, {"failure", a.failures},
+          {"disabled", a.disabled}, {"throttled", a.throttled},
+          {"delayed", a.delayed},   {"temporary_failure", a.temporary_failures}};
+      for (const auto& [name, n] : outcomes)
+        add(auth, {{"outcome", name}}, static_cast<double>(n));
+      out.push_back(std::move(auth));
+    }
     return out;
   }
 
  private:
   const ConnectionAccounting& accounting_;
+  const DirectoryService* directory_;
 };
 
-Metrics::Metrics(const ConnectionAccounting& accounting)
-    : collector_(std::make_shared<Collector>(accounting)) {}
+Metrics::Metrics(const ConnectionAccounting& accounting, const DirectoryService* directory)
+    : collector_(std::make_shared<Collector>(accounting, directory)) {}
 
 Metrics::~Metrics() = default;
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/accounting/accounting.h"
+#include "core/directory/directory.h"
 
 namespace prometheus {
 class Exposer;
@@ -17,7 +18,8 @@ namespace portico::core {
 
 class Metrics {
  public:
-  explicit Metrics(const ConnectionAccounting& accounting);
+  // directory may be null (then no authentication counters are exported).
+  Metrics(const ConnectionAccounting& accounting, const DirectoryService* directory);
   ~Metrics();
   // Starts serving on address:port; false with a reason on failure.
   bool open(const std::string& address, std::uint16_t port, std::string& error);

@@ -134,7 +134,7 @@ int Server::run() {
   }
   spdlog::info("control socket {}", config->server.control_socket.string());
   if (config->server.metrics_enabled) {
-    metrics_ = std::make_unique<Metrics>(accounting_);
+    metrics_ = std::make_unique<Metrics>(accounting_, directory_.get());
     if (metrics_->open(config->server.metrics_address, config->server.metrics_port, error)) {
       spdlog::info("metrics on http://{}/metrics",
                    endpoint_name(config->server.metrics_address, metrics_->port()));

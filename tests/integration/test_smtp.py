@@ -3,11 +3,13 @@ swaks (pipelining, AUTH, TLS), and raw sockets for BDAT and SMTP smuggling; ever
 the seed's SMTP In tab at its edge."""
 
 import os
+import re
 import shutil
 import smtplib
 import subprocess
 import sys
 import unittest
+import urllib.request
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -90,6 +92,13 @@ class DeliveryTest(unittest.TestCase):
                 with self.assertRaises(smtplib.SMTPAuthenticationError) as ctx:
                     s.login(f"alice@{DOMAIN}", "wrong")
                 self.assertEqual(ctx.exception.smtp_code, 535)
+            # Both outcomes are counted on the metrics endpoint.
+            with urllib.request.urlopen(srv.metrics_url(), timeout=5) as response:
+                text = response.read().decode()
+            for outcome in ("success", "failure"):
+                m = re.search(rf'(?m)^portico_auth_total{{outcome="{outcome}"}} (\S+)$', text)
+                self.assertIsNotNone(m, text)
+                self.assertGreaterEqual(float(m.group(1)), 1)
 
     def test_disable_auth_login_hides_login(self):
         with SmtpServer(disable_auth_login=True) as srv:
