@@ -220,6 +220,8 @@ void Connection::pump() {
     out_ += render(runtime_->traits.shutdown_reply);
     closing_ = true;
   }
+  // Written from a completion or a timer, too: the session hears when the peer has caught up.
+  if (output_pending() >= kThrottleHigh) throttled_ = true;
   maybe_write();
   if (!writing_ && out_.empty()) {
     if (throttled_) {

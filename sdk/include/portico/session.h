@@ -34,8 +34,10 @@ class SessionContext {
 
   // Queues bytes to send. Output is flushed in order; see output_pending().
   virtual void write(std::string_view bytes) = 0;
-  // Bytes queued and not yet sent. Above the core's throttle size the core stops delivering
-  // input until the peer has read, then calls Session::on_output_drained().
+  // Bytes queued and not yet sent. Once this passes the core's throttle size (256 KiB), from
+  // any callback, the core stops delivering input until everything is sent, then calls
+  // Session::on_output_drained(): a session streaming a large reply writes a piece, and the
+  // next piece from there.
   virtual std::size_t output_pending() const = 0;
 
   // Lines longer than this (terminator included) are discarded whole and reported through

@@ -1,0 +1,192 @@
+// pop — the TRANSACTION and UPDATE states (RFC 1939 sections 5 and 6; TOP and UIDL, section
+// 7): the message list, marks for deletion, sending a message with output throttling, and
+// removing the marked messages at QUIT.
+#include <algorithm>
+
+#include "session.h"
+
+namespace portico::pop {
+
+std::string PopSession::left() const {
+  const auto n = std::count_if(messages_.begin(), messages_.end(),
+                               [](const MaildropMessage& m) { return !m.deleted; });
+  return std::to_string(n) + (n == 1 ? " message left" : " messages left");
+}
+
+std::string PopSession::summary() const {
+  std::uint64_t count = 0;
+  std::uint64_t octets = 0;
+  for (const auto& m : messages_) {
+    if (m.deleted) continue;
+    ++count;
+    octets += m.size;
+  }
+  return std::to_string(count) + (count == 1 ? " message (" : " messages (") +
+         std::to_string(octets) + " octets)";
+}
+
+MaildropMessage* PopSession::message_arg(std::string_view arg, std::string_view syntax) {
+  const auto n = parse_number(arg);
+  if (!n) {
+    bad("Syntax: " + std::string(syntax));
+    return nullptr;
+  }
+  if (*n == 0 || *n > messages_.size()) {
+    err("No such message");
+    return nullptr;
+  }
+  MaildropMessage& m = messages_[*n - 1];
+  if (m.deleted) {
+    err("Message " + std::to_string(*n) + " already deleted");
+    return nullptr;
+  }
+  return &m;
+}
+
+void PopSession::do_stat() {
+  std::uint64_t count = 0;
+  std::uint64_t octets = 0;
+  for (const auto& m : messages_) {
+    if (m.deleted) continue;
+    ++count;
+    octets += m.size;
+  }
+  ok(std::to_string(count) + " " + std::to_string(octets));
+}
+
+void PopSession::do_list(const CommandLine& c, bool uidl) {
+  auto value = [uidl](const MaildropMessage& m) { return uidl ? m.id : std::to_string(m.size); };
+  if (!c.args.empty()) {
+    const MaildropMessage* m = message_arg(c.args[0], c.spec->syntax);
+    if (m == nullptr) return;
+    const auto number = static_cast<std::size_t>(m - messages_.data()) + 1;
+    return ok(std::to_string(number) + " " + value(*m));
+  }
+  std::string out = uidl ? "+OK Unique-id listing follows\r\n" : "+OK " + summary() + "\r\n";
+  for (std::size_t i = 0; i < messages_.size(); ++i) {
+    if (messages_[i].deleted) continue;
+    out += std::to_string(i + 1) + " " + value(messages_[i]) + "\r\n";
+  }
+  out += ".\r\n";
+  ctx_.write(out);
+}
+
+void PopSession::do_dele(const CommandLine& c) {
+  MaildropMessage* m = message_arg(c.args[0], c.spec->syntax);
+  if (m == nullptr) return;
+  m->deleted = true;
+  ok("Message " + std::string(c.args[0]) + " deleted");
+}
+
+void PopSession::do_rset() {
+  for (auto& m : messages_)
+    m.deleted = false;
+  ok("Maildrop has " + summary());
+}
+
+void PopSession::do_retr(const CommandLine& c, bool top) {
+  const MaildropMessage* m = message_arg(c.args[0], c.spec->syntax);
+  if (m == nullptr) return;
+  std::optional<std::uint32_t> lines;
+  if (top) {
+    lines = parse_number(c.args[1]);
+    if (!lines) return bad("Syntax: " + std::string(c.spec->syntax));
+  }
+  sdk::Store* store = host_.store();
+  auto result = std::make_shared<sdk::StoreResult<std::string>>();
+  ctx_.pause_input();
+  ctx_.post_work([store, result, account = account_,
+                  uid = m->uid] { *result = store->read_message(account, "INBOX", uid); },
+                 [this, result, lines, size = m->size] {
+                   ctx_.resume_input();
+                   if (!result->ok()) {
+                     if (result->error == sdk::StoreError::not_found) {
+                       return err("Message no longer exists (removed by another session)");
+                     }
+                     ctx_.log(sdk::LogLevel::warn, "cannot read a message: " + result->message);
+                     return err("[SYS/TEMP] Cannot read the message, try again later");
+                   }
+                   auto octets = std::make_shared<const std::string>(std::move(result->value));
+                   if (lines) {
+                     ok("Top of message follows");
+                     return send_message(octets, top_length(*octets, *lines));
+                   }
+                   ok(std::to_string(size) + " octets");
+                   send_message(octets, octets->size());
+                 });
+}
+
+void PopSession::send_message(std::shared_ptr<const std::string> octets, std::size_t length) {
+  outgoing_.emplace();
+  outgoing_->octets = std::move(octets);
+  outgoing_->end = length;
+  pump_message(false);
+}
+
+void PopSession::pump_message(bool ignore_high_water) {
+  while (outgoing_ && (ignore_high_water || ctx_.output_pending() < kOutputHighWater)) {
+    Outgoing& o = *outgoing_;
+    const std::size_t n = std::min(kMessagePiece, o.end - o.offset);
+    std::string piece;
+    o.stuffer.stuff(std::string_view(*o.octets).substr(o.offset, n), piece);
+    o.offset += n;
+    if (o.offset == o.end) {
+      o.stuffer.finish(piece);
+      outgoing_.reset();  // frees the message
+    }
+    ctx_.write(piece);
+  }
+}
+
+void PopSession::on_output_drained() {
+  if (outgoing_) pump_message(false);
+}
+
+void PopSession::update_and_quit() {
+  state_ = State::update;
+  std::vector<std::uint32_t> uids;
+  for (const auto& m : messages_) {
+    if (m.deleted) uids.push_back(m.uid);
+  }
+  const std::string farewell = ctx_.connection().server_hostname + " POP3 server signing off";
+  if (uids.empty()) {
+    lock_.reset();
+    ok(farewell + " (" + left() + ")");
+    ctx_.close();
+    return;
+  }
+  sdk::UidSet set;
+  set.reserve(uids.size());
+  for (const auto uid : uids)
+    set.push_back(sdk::UidRange{uid, uid});
+  sdk::Store* store = host_.store();
+  auto failure = std::make_shared<std::string>();
+  ctx_.pause_input();
+  ctx_.post_work(
+      [store, failure, account = account_, set = std::move(set)] {
+        sdk::Flags deleted;
+        deleted.system = sdk::flag_deleted;
+        auto flagged =
+            store->store_flags(account, "INBOX", set, sdk::FlagOperation::add, deleted, 0);
+        if (!flagged.ok()) {
+          *failure = flagged.message;
+          return;
+        }
+        // Only the messages this session marked: a \Deleted flag set over IMAP stays. Those
+        // another session removed meanwhile are simply not there any more.
+        auto removed = store->expunge(account, "INBOX", set);
+        if (!removed.ok()) *failure = removed.message;
+      },
+      [this, failure, farewell] {
+        lock_.reset();
+        if (!failure->empty()) {
+          ctx_.log(sdk::LogLevel::warn, "removing messages at QUIT failed: " + *failure);
+          err("[SYS/TEMP] Some deleted messages were not removed");
+        } else {
+          ok(farewell + " (" + left() + ")");
+        }
+        ctx_.close();
+      });
+}
+
+}  // namespace portico::pop

@@ -1,0 +1,144 @@
+// pop — one POP3 session: RFC 1939 (AUTHORIZATION, TRANSACTION and UPDATE states; USER, PASS,
+// STAT, LIST, RETR, DELE, NOOP, RSET, QUIT, TOP, UIDL), RFC 2449 (CAPA, extended response codes
+// [IN-USE] [SYS/TEMP] [SYS/PERM], PIPELINING), RFC 3206 ([AUTH]), RFC 2595 (STLS) and RFC 5034
+// (SASL AUTH, through the core's SASL service).
+//
+// Sans I/O: the core frames lines, runs the timers and counts bad commands; this class parses,
+// acts and answers. Guarantees:
+// - Work that blocks (password checks, SASL steps, the maildrop lock, store reads and the final
+//   expunge) runs on the worker pool with input paused; its result is applied on the session's
+//   executor, so pipelined commands are answered in order and the worker never touches session
+//   state.
+// - The maildrop (the account's INBOX) is locked exclusively from login to the end of the
+//   session; a second session gets -ERR [IN-USE]. The message list is the snapshot taken at
+//   login; UIDL values are the store's stable message ids.
+// - DELE only marks; messages are removed at QUIT, in the UPDATE state, and only those this
+//   session marked. A connection that ends any other way removes nothing.
+// - RETR and TOP send the message in pieces of kMessagePiece octets, byte-stuffed, and stop
+//   while more than kOutputHighWater octets wait to be sent, going on in on_output_drained().
+// - Passwords (USER/PASS, PLAIN, LOGIN) are refused before TLS unless the operator allows it.
+//
+// Line limits: RFC 2449 section 4 bounds a command line at 255 octets; lines up to
+// kMaxCommandLine are accepted so that an AUTH PLAIN initial response with a long user name and
+// password still fits. SASL continuation lines (RFC 5034 section 4) may be longer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "command.h"
+#include "message.h"
+#include "portico/auth.h"
+#include "portico/plugin.h"
+#include "portico/store.h"
+#include "settings.h"
+
+namespace portico::pop {
+
+constexpr std::size_t kMaxCommandLine = 512;      // CRLF included (RFC 2449: 255)
+constexpr std::size_t kMaxAuthLine = 12 * 1024;   // one base64 SASL response
+constexpr std::size_t kMessagePiece = 64 * 1024;  // message octets stuffed per write
+// Stop writing a message above this much pending output. It is above the core's throttle
+// size, so the core stops reading and calls on_output_drained() once the peer has caught up.
+constexpr std::size_t kOutputHighWater = 1024 * 1024;
+
+struct MaildropMessage {
+  std::uint32_t uid = 0;
+  std::uint64_t size = 0;
+  std::string id;  // UIDL
+  bool deleted = false;
+};
+
+// What logging in produced on the worker pool: the outcome of authentication, then the
+// maildrop lock and the message list.
+struct LoginResult {
+  enum class Outcome { ok, bad_credentials, disabled, unavailable, throttled, in_use, store };
+  Outcome outcome = Outcome::unavailable;
+  std::string account;
+  std::chrono::milliseconds delay{0};
+  std::unique_ptr<sdk::StoreHandle> lock;
+  std::vector<MaildropMessage> messages;
+  std::string detail;  // for the log
+};
+
+class PopSession final : public sdk::Session {
+ public:
+  PopSession(sdk::SessionContext& ctx, sdk::Host& host, PopSettings settings);
+
+  void on_start() override;
+  void on_line(std::string_view line) override;
+  void on_line_too_long() override;
+  void on_tls_started() override;
+  void on_output_drained() override;
+  void on_close() override;
+
+ private:
+  enum class State { authorization, transaction, update };
+  enum class Mode { command, sasl };
+
+  void ok(std::string_view text);
+  void err(std::string_view text);
+  void bad(std::string_view text);  // err + one bad command
+  void command(std::string_view line);
+
+  // session.cpp
+  void do_capa();
+  void do_stls();
+  void do_quit();
+
+  // auth.cpp: the AUTHORIZATION state
+  bool plaintext_allowed() const;
+  void do_user(const CommandLine& c);
+  void do_pass(const CommandLine& c);
+  void do_auth(const CommandLine& c);
+  void sasl_response(std::string_view line);
+  void sasl_step(std::string client_bytes);
+  void end_sasl();
+  void finish_login(const std::shared_ptr<LoginResult>& result);
+  // Runs on the worker pool: locks the maildrop of `account` and reads its message list.
+  static void open_maildrop(sdk::Store* store, LoginResult& result);
+
+  // maildrop.cpp: the TRANSACTION and UPDATE states
+  // The message a "msg" argument names, or nullptr after replying why not.
+  MaildropMessage* message_arg(std::string_view arg, std::string_view syntax);
+  std::string summary() const;  // "N messages (M octets)", deleted ones left out
+  std::string left() const;     // "N messages left"
+  void do_stat();
+  void do_list(const CommandLine& c, bool uidl);
+  void do_dele(const CommandLine& c);
+  void do_rset();
+  void do_retr(const CommandLine& c, bool top);
+  void send_message(std::shared_ptr<const std::string> octets, std::size_t length);
+  void pump_message(bool ignore_high_water);
+  void update_and_quit();
+
+  sdk::SessionContext& ctx_;
+  sdk::Host& host_;
+  PopSettings settings_;
+  State state_ = State::authorization;
+  Mode mode_ = Mode::command;
+  std::string user_;     // given by USER, waiting for PASS
+  std::string account_;  // the authenticated account, in TRANSACTION
+  std::unique_ptr<sdk::StoreHandle> lock_;
+  std::vector<MaildropMessage> messages_;
+  std::shared_ptr<sdk::SaslSession> sasl_;
+  std::shared_ptr<LoginResult> sasl_final_;  // success pending the client's empty reply
+  struct Outgoing {
+    std::shared_ptr<const std::string> octets;
+    std::size_t offset = 0;
+    std::size_t end = 0;
+    DotStuffer stuffer;
+  };
+  std::optional<Outgoing> outgoing_;
+  bool closed_ = false;
+};
+
+// base64 (RFC 4648 section 4) for AUTH exchanges.
+std::string base64_encode(std::string_view in);
+std::optional<std::string> base64_decode(std::string_view in);
+
+}  // namespace portico::pop

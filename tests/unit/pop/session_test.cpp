@@ -1,0 +1,229 @@
+// pop sessions beyond the transcripts: what stays in the store after QUIT and after a dropped
+// connection, output throttling of a large RETR, and a SCRAM-SHA-256 login driven by a real GNU
+// SASL client (its nonces are random, so it cannot be a golden transcript).
+#include <gsasl.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <deque>
+
+#include "pop_fixture.h"
+#include "portico/store.h"
+#include "session.h"
+
+namespace portico::testing {
+namespace {
+
+std::string login_lines(const std::string& user = "alice@example.test") {
+  return "USER " + user + "\r\nPASS secret\r\n";
+}
+
+std::unique_ptr<SessionDriver> connect(PopWorld& w, bool tls = true) {
+  DriverOptions o;
+  o.listener = "127.0.0.1:995";
+  o.implicit_tls = tls;
+  auto d = std::make_unique<SessionDriver>(*w.plugin, w.host, w.settings(), o);
+  d->start();
+  return d;
+}
+
+TEST(PopSession, DroppedConnectionDeletesNothing) {
+  PopWorld w;
+  {
+    auto d = connect(w);
+    d->feed(login_lines() + "DELE 1\r\nDELE 3\r\nSTAT\r\n");
+    const std::string out = d->take();
+    EXPECT_NE(out.find("+OK 1 "), std::string::npos) << out;
+  }  // destroyed without QUIT
+  EXPECT_EQ(w.alice_uids(), (std::vector<std::uint32_t>{1, 2, 3}));
+  // The lock went with the connection.
+  auto lock = w.services.store().lock_maildrop("alice@example.test");
+  EXPECT_TRUE(lock.ok()) << lock.message;
+}
+
+TEST(PopSession, QuitRemovesOnlyTheMarkedMessages) {
+  PopWorld w;
+  auto d = connect(w);
+  d->feed(login_lines() + "DELE 2\r\nQUIT\r\n");
+  const std::string out = d->take();
+  EXPECT_NE(out.find("+OK mail.example.test POP3 server signing off (2 messages left)"),
+            std::string::npos)
+      << out;
+  EXPECT_TRUE(d->closed());
+  EXPECT_EQ(w.alice_uids(), (std::vector<std::uint32_t>{1, 3}));
+}
+
+TEST(PopSession, RsetThenQuitRemovesNothing) {
+  PopWorld w;
+  auto d = connect(w);
+  d->feed(login_lines() + "DELE 1\r\nRSET\r\nQUIT\r\n");
+  EXPECT_EQ(w.alice_uids(), (std::vector<std::uint32_t>{1, 2, 3}));
+}
+
+TEST(PopSession, SecondSessionIsRefusedWhileTheFirstHoldsTheMaildrop) {
+  PopWorld w;
+  auto first = connect(w);
+  first->feed(login_lines());
+  auto second = connect(w);
+  second->take();
+  second->feed(login_lines());
+  EXPECT_EQ(second->take(),
+            "+OK Send your password\r\n-ERR [IN-USE] The maildrop is in use by another "
+            "session\r\n");
+  first->feed("QUIT\r\n");
+  second->feed(login_lines());
+  EXPECT_NE(second->take().find("+OK Logged in"), std::string::npos);
+}
+
+// A SessionContext that keeps written bytes pending until the test drains them, like a slow
+// peer, and records the largest single write.
+class SlowPeer final : public sdk::SessionContext {
+ public:
+  SlowPeer(const sdk::Settings& settings) : settings_(settings) {
+    info_.remote_address = "192.0.2.1";
+    info_.server_hostname = "mail.example.test";
+  }
+  const sdk::ConnectionInfo& connection() const override { return info_; }
+  const sdk::Settings& settings() const override { return settings_; }
+  std::string banner() const override { return "+OK ready"; }
+  void write(std::string_view bytes) override {
+    pending_.append(bytes);
+    largest_write_ = std::max(largest_write_, bytes.size());
+    most_pending_ = std::max(most_pending_, pending_.size());
+  }
+  std::size_t output_pending() const override { return pending_.size(); }
+  void set_max_line_length(std::size_t) override {}
+  void read_bytes(std::size_t) override {}
+  void set_in_command(bool) override {}
+  void pause_input() override {}
+  void resume_input() override {}
+  bool bad_command() override { return false; }
+  bool starttls_available() const override { return false; }
+  bool is_tls() const override { return true; }
+  bool start_tls() override { return false; }
+  void close() override {}
+  void post_work(std::function<void()> work, std::function<void()> done) override {
+    work();
+    done();
+  }
+  void log(sdk::LogLevel, std::string_view) override {}
+  void post_after(std::chrono::milliseconds, std::function<void()> fn) override { fn(); }
+  std::string tls_description() const override { return "TLSv1.3 TEST"; }
+
+  std::string drain() { return std::exchange(pending_, {}); }
+  std::size_t largest_write_ = 0;
+  std::size_t most_pending_ = 0;
+
+ private:
+  sdk::Settings settings_;
+  sdk::ConnectionInfo info_;
+  std::string pending_;
+};
+
+TEST(PopSession, LargeMessageIsWrittenInPiecesWhileThePeerReads) {
+  PopWorld w;
+  std::string big = "Subject: big\r\n\r\n";
+  for (int i = 0; big.size() < 6 * 1024 * 1024; ++i)
+    big += (i % 7 == 0 ? "." : "") + std::string(70, static_cast<char>('a' + i % 26)) + "\r\n";
+  auto r = w.services.store().deliver({sdk::DeliveryTarget{"bob@example.test", "INBOX", 0}}, big,
+                                      1700000000);
+  ASSERT_TRUE(r.ok()) << r.message;
+
+  SlowPeer peer(w.settings());
+  pop::PopSession session(peer, w.host, pop::PopSettings::from(w.settings(), ""));
+  session.on_start();
+  session.on_line("USER bob@example.test\r\n");
+  session.on_line("PASS secret\r\n");
+  peer.drain();
+  session.on_line("RETR 1\r\n");
+  std::string received = peer.drain();
+  int drains = 0;
+  while (received.size() < 5 || received.compare(received.size() - 5, 5, "\r\n.\r\n") != 0) {
+    ASSERT_LT(++drains, 1000) << "the message never ended";
+    session.on_output_drained();
+    const std::string more = peer.drain();
+    ASSERT_FALSE(more.empty()) << "on_output_drained wrote nothing";
+    received += more;
+  }
+  EXPECT_GT(drains, 3);
+  EXPECT_LE(peer.largest_write_, pop::kMessagePiece * 2);
+  EXPECT_LE(peer.most_pending_, pop::kOutputHighWater + pop::kMessagePiece * 2);
+  // Undo the framing and the byte-stuffing: the message comes back intact.
+  const std::string head = "+OK " + std::to_string(big.size()) + " octets\r\n";
+  ASSERT_EQ(received.compare(0, head.size(), head), 0) << received.substr(0, 80);
+  std::string body = received.substr(head.size(), received.size() - head.size() - 3);
+  std::string unstuffed;
+  bool line_start = true;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    if (line_start && body[i] == '.') {
+      ++i;
+    }
+    unstuffed += body[i];
+    line_start = body[i] == '\n';
+  }
+  EXPECT_TRUE(unstuffed == big) << "the message differs after " << unstuffed.size() << " octets";
+  session.on_close();
+}
+
+// A GNU SASL client for SCRAM-SHA-256 speaking RFC 5034 through the session driver.
+TEST(PopSession, ScramSha256Login) {
+  PopWorld w;
+  auto d = connect(w, false);  // SCRAM is offered without TLS: no password crosses the wire
+  d->take();
+  Gsasl* ctx = nullptr;
+  ASSERT_EQ(gsasl_init(&ctx), GSASL_OK);
+  Gsasl_session* client = nullptr;
+  ASSERT_EQ(gsasl_client_start(ctx, "SCRAM-SHA-256", &client), GSASL_OK);
+  gsasl_property_set(client, GSASL_AUTHID, "alice@example.test");
+  gsasl_property_set(client, GSASL_PASSWORD, "secret");
+  char* out = nullptr;
+  ASSERT_EQ(gsasl_step64(client, "", &out), GSASL_NEEDS_MORE);
+  d->feed("AUTH SCRAM-SHA-256 " + std::string(out) + "\r\n");
+  gsasl_free(out);
+  std::string reply = d->take();
+  ASSERT_EQ(reply.rfind("+ ", 0), 0u) << reply;
+  ASSERT_EQ(gsasl_step64(client, reply.substr(2, reply.size() - 4).c_str(), &out),
+            GSASL_NEEDS_MORE);
+  d->feed(std::string(out) + "\r\n");
+  gsasl_free(out);
+  reply = d->take();
+  ASSERT_EQ(reply.rfind("+ ", 0), 0u) << reply;  // the server's signature
+  EXPECT_EQ(gsasl_step64(client, reply.substr(2, reply.size() - 4).c_str(), &out), GSASL_OK);
+  gsasl_free(out);
+  d->feed("\r\n");
+  EXPECT_EQ(d->take(),
+            "+OK Logged in, maildrop has 3 messages (" +
+                std::to_string(kMessages[0].size() + kMessages[1].size() + kMessages[2].size()) +
+                " octets)\r\n");
+  gsasl_finish(client);
+  gsasl_done(ctx);
+}
+
+TEST(PopSession, ScramWithAWrongPasswordFails) {
+  PopWorld w;
+  auto d = connect(w, false);
+  d->take();
+  Gsasl* ctx = nullptr;
+  ASSERT_EQ(gsasl_init(&ctx), GSASL_OK);
+  Gsasl_session* client = nullptr;
+  ASSERT_EQ(gsasl_client_start(ctx, "SCRAM-SHA-256", &client), GSASL_OK);
+  gsasl_property_set(client, GSASL_AUTHID, "alice@example.test");
+  gsasl_property_set(client, GSASL_PASSWORD, "wrong");
+  char* out = nullptr;
+  ASSERT_EQ(gsasl_step64(client, "", &out), GSASL_NEEDS_MORE);
+  d->feed("AUTH SCRAM-SHA-256 " + std::string(out) + "\r\n");
+  gsasl_free(out);
+  std::string reply = d->take();
+  ASSERT_EQ(reply.rfind("+ ", 0), 0u) << reply;
+  ASSERT_EQ(gsasl_step64(client, reply.substr(2, reply.size() - 4).c_str(), &out),
+            GSASL_NEEDS_MORE);
+  d->feed(std::string(out) + "\r\n");
+  gsasl_free(out);
+  EXPECT_EQ(d->take(), "-ERR [AUTH] Invalid user name or password\r\n");
+  gsasl_finish(client);
+  gsasl_done(ctx);
+}
+
+}  // namespace
+}  // namespace portico::testing
