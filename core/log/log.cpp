@@ -55,7 +55,7 @@ class JsonFormatter final : public spdlog::formatter {
         1000;
     struct tm tmv {};
     gmtime_r(&t, &tmv);
-    char ts[40];
+    char ts[80];
     std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tmv.tm_year + 1900,
                   tmv.tm_mon + 1, tmv.tm_mday, tmv.tm_hour, tmv.tm_min, tmv.tm_sec,
                   static_cast<int>(ms));

@@ -220,14 +220,13 @@ class EmbeddedStore final : public MailStore {
   std::shared_ptr<Account> get(const std::string& address) {
     fs::path folder = root_ / account_folder(address);
     std::string key = folder.string();
-    {
-      std::lock_guard lock(mutex_);
-      auto it = accounts_.find(key);
-      if (it != accounts_.end()) return it->second;
-    }
-    auto account = std::make_shared<Account>(folder, address);
+    // Opened under the lock: two threads creating the same new account at once would both
+    // create and migrate its database, and one would fail with "database is locked". Opening
+    // happens once per account per process, so the serialisation costs nothing later.
     std::lock_guard lock(mutex_);
-    return accounts_.emplace(key, std::move(account)).first->second;
+    auto it = accounts_.find(key);
+    if (it != accounts_.end()) return it->second;
+    return accounts_.emplace(key, std::make_shared<Account>(folder, address)).first->second;
   }
 
   fs::path folder_or_empty(const std::string& address) {
