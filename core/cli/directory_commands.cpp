@@ -46,6 +46,8 @@ struct Args {
   std::string password_hash;
   bool password_stdin = false;
   bool force = false;
+  bool case_sensitive = false;       // domain add --case-sensitive-local-part
+  std::string case_sensitive_value;  // domain set --case-sensitive-local-part true|false
   // retrieval
   std::string protocol = "pop";
   std::string host;
@@ -143,18 +145,42 @@ CLI::App* command(CLI::App* parent, const char* name, const char* help, Args& a,
 void add_domain_commands(CLI::App& app, Args& a, int& rc) {
   auto* domain = app.add_subcommand("domain", "Local domains and their catch-all addresses");
   domain->require_subcommand(1);
-  command(domain, "add", "Add a local domain", a, rc,
-          [&a](DirectoryService& d) {
-            d.add_domain(a.name);
-            std::cout << "domain " << *normalize_domain(a.name) << " added\n";
-            return 0;
-          })
-      ->add_option("domain", a.name, "Domain name")
+  auto* add = command(domain, "add", "Add a local domain", a, rc, [&a](DirectoryService& d) {
+    d.add_domain(a.name, a.case_sensitive);
+    std::cout << "domain " << *normalize_domain(a.name) << " added"
+              << (a.case_sensitive ? " (case-sensitive local parts)\n" : "\n");
+    return 0;
+  });
+  add->add_option("domain", a.name, "Domain name")->required();
+  add->add_flag("--case-sensitive-local-part", a.case_sensitive,
+                "Compare local parts exactly (Alice@ and alice@ are different addresses); "
+                "default: case-insensitively");
+  auto* set =
+      command(domain, "set", "Change a domain's settings", a, rc, [&a](DirectoryService& d) {
+        const std::string& v = a.case_sensitive_value;
+        bool sensitive;
+        if (v == "true" || v == "yes" || v == "on")
+          sensitive = true;
+        else if (v == "false" || v == "no" || v == "off")
+          sensitive = false;
+        else
+          throw UsageError(
+              fmt::format("--case-sensitive-local-part '{}': expected true or false", v));
+        d.set_case_sensitive_local_part(a.name, sensitive);
+        std::cout << "local parts of " << *normalize_domain(a.name) << " now compare "
+                  << (sensitive ? "case-sensitively\n" : "case-insensitively\n");
+        return 0;
+      });
+  set->add_option("domain", a.name, "Domain name")->required();
+  set->add_option("--case-sensitive-local-part", a.case_sensitive_value,
+                  "true: compare local parts exactly; false: case-insensitively")
       ->required();
   command(domain, "list", "List the local domains", a, rc, [](DirectoryService& d) {
     for (const auto& info : d.domains())
-      std::cout << fmt::format("{}  accounts={}  catch-all={}\n", info.name, info.accounts,
-                               info.catch_all.empty() ? "off" : info.catch_all);
+      std::cout << fmt::format(
+          "{}  accounts={}  catch-all={}  local-part={}\n", info.name, info.accounts,
+          info.catch_all.empty() ? "off" : info.catch_all,
+          info.case_sensitive_local_part ? "case-sensitive" : "case-insensitive");
     return 0;
   });
   auto* remove = command(domain, "remove", "Remove a domain (refused while it has users)", a, rc,
@@ -189,7 +215,7 @@ void add_user_commands(CLI::App& app, Args& a, int& rc) {
           std::string pw = read_password(a.password_stdin);
           d.add_account(a.name, a.display_name, quota, pw);
         }
-        std::cout << "account " << *normalize_address(a.name) << " added\n";
+        std::cout << "account " << d.canonical_address(a.name).value_or(a.name) << " added\n";
         return 0;
       });
   add->add_option("address", a.name, "Address (local@domain)")->required();
@@ -208,7 +234,7 @@ void add_user_commands(CLI::App& app, Args& a, int& rc) {
           if (!d.find_account(a.name)) throw std::runtime_error("no account " + a.name);
           d.set_password(a.name, read_password(a.password_stdin));
         }
-        std::cout << "password of " << *normalize_address(a.name) << " changed\n";
+        std::cout << "password of " << d.canonical_address(a.name).value_or(a.name) << " changed\n";
         return 0;
       });
   passwd->add_option("address", a.name, "Address")->required();
@@ -232,14 +258,14 @@ void add_user_commands(CLI::App& app, Args& a, int& rc) {
       });
   list->add_option("domain", a.name, "Only this domain");
 
-  auto* set = command(user, "set", "Change an account's display name or quota", a, rc,
-                      [&a](DirectoryService& d) {
-                        std::optional<std::string_view> name;
-                        if (!a.display_name.empty()) name = a.display_name;
-                        d.update_account(a.name, name, quota_of(a.quota));
-                        std::cout << "account " << *normalize_address(a.name) << " updated\n";
-                        return 0;
-                      });
+  auto* set = command(
+      user, "set", "Change an account's display name or quota", a, rc, [&a](DirectoryService& d) {
+        std::optional<std::string_view> name;
+        if (!a.display_name.empty()) name = a.display_name;
+        d.update_account(a.name, name, quota_of(a.quota));
+        std::cout << "account " << d.canonical_address(a.name).value_or(a.name) << " updated\n";
+        return 0;
+      });
   set->add_option("address", a.name, "Address")->required();
   set->add_option("--name", a.display_name, "Display name");
   set->add_option("--quota", a.quota, "Mailbox quota, e.g. 1GB (0: unlimited)");
@@ -249,7 +275,7 @@ void add_user_commands(CLI::App& app, Args& a, int& rc) {
             enable ? "Allow an account to log in again" : "Refuse an account's logins", a, rc,
             [&a, enable](DirectoryService& d) {
               d.set_enabled(a.name, enable);
-              std::cout << "account " << *normalize_address(a.name)
+              std::cout << "account " << d.canonical_address(a.name).value_or(a.name)
                         << (enable ? " enabled\n" : " disabled\n");
               return 0;
             })
@@ -259,7 +285,7 @@ void add_user_commands(CLI::App& app, Args& a, int& rc) {
   command(user, "remove", "Remove an account (its mail store is left in place)", a, rc,
           [&a](DirectoryService& d) {
             d.remove_account(a.name);
-            std::cout << "account " << *normalize_address(a.name) << " removed\n";
+            std::cout << "account " << d.canonical_address(a.name).value_or(a.name) << " removed\n";
             return 0;
           })
       ->add_option("address", a.name, "Address")
@@ -272,7 +298,8 @@ void add_alias_and_list_commands(CLI::App& app, Args& a, int& rc) {
   auto* add = command(alias, "add", "Add targets to an alias (local or remote addresses)", a, rc,
                       [&a](DirectoryService& d) {
                         d.add_alias(a.name, a.targets);
-                        std::cout << "alias " << *normalize_address(a.name) << " updated\n";
+                        std::cout << "alias " << d.canonical_address(a.name).value_or(a.name)
+                                  << " updated\n";
                         return 0;
                       });
   add->add_option("address", a.name, "Alias address")->required();
@@ -282,23 +309,23 @@ void add_alias_and_list_commands(CLI::App& app, Args& a, int& rc) {
       std::cout << fmt::format("{} -> {}\n", info.address, fmt::join(info.targets, ", "));
     return 0;
   })->add_option("address", a.name, "Only this alias");
-  auto* remove = command(alias, "remove", "Remove an alias, or some of its targets", a, rc,
-                         [&a](DirectoryService& d) {
-                           d.remove_alias(a.name, a.targets);
-                           std::cout << "alias " << *normalize_address(a.name) << " updated\n";
-                           return 0;
-                         });
+  auto* remove = command(
+      alias, "remove", "Remove an alias, or some of its targets", a, rc, [&a](DirectoryService& d) {
+        d.remove_alias(a.name, a.targets);
+        std::cout << "alias " << d.canonical_address(a.name).value_or(a.name) << " updated\n";
+        return 0;
+      });
   remove->add_option("address", a.name, "Alias address")->required();
   remove->add_option("targets", a.targets, "Targets to remove (default: the whole alias)");
 
   auto* list = app.add_subcommand("list", "Distribution lists (expanded by SMTP EXPN)");
   list->require_subcommand(1);
-  auto* ladd = command(list, "add", "Create a list and/or add members to it", a, rc,
-                       [&a](DirectoryService& d) {
-                         d.add_list(a.name, a.targets);
-                         std::cout << "list " << *normalize_address(a.name) << " updated\n";
-                         return 0;
-                       });
+  auto* ladd = command(
+      list, "add", "Create a list and/or add members to it", a, rc, [&a](DirectoryService& d) {
+        d.add_list(a.name, a.targets);
+        std::cout << "list " << d.canonical_address(a.name).value_or(a.name) << " updated\n";
+        return 0;
+      });
   ladd->add_option("list", a.name, "List address")->required();
   ladd->add_option("members", a.targets, "Member addresses");
   command(list, "list", "List the distribution lists", a, rc, [](DirectoryService& d) {
@@ -306,12 +333,12 @@ void add_alias_and_list_commands(CLI::App& app, Args& a, int& rc) {
       std::cout << fmt::format("{}  members={}\n", info.address, info.members.size());
     return 0;
   });
-  auto* lremove = command(list, "remove", "Remove a list, or some of its members", a, rc,
-                          [&a](DirectoryService& d) {
-                            d.remove_list(a.name, a.targets);
-                            std::cout << "list " << *normalize_address(a.name) << " updated\n";
-                            return 0;
-                          });
+  auto* lremove = command(
+      list, "remove", "Remove a list, or some of its members", a, rc, [&a](DirectoryService& d) {
+        d.remove_list(a.name, a.targets);
+        std::cout << "list " << d.canonical_address(a.name).value_or(a.name) << " updated\n";
+        return 0;
+      });
   lremove->add_option("list", a.name, "List address")->required();
   lremove->add_option("members", a.targets, "Members to remove (default: the whole list)");
   command(list, "members", "Print a list's members", a, rc,

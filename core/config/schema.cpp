@@ -100,10 +100,10 @@ sdk::Schema make_server_schema() {
               "Threads that run network input and output. 0 means one per processor core. A change "
               "takes effect at the next start.")
           .range("0", "256"),
-      setting(
-          "worker_threads", SettingType::integer, "0",
-          "Threads for slow work taken off the network threads (storage, password "
-          "hashing, DNS). 0 means one per processor core. A change takes effect at the next start.")
+      setting("worker_threads", SettingType::integer, "0",
+              "Threads for slow work taken off the network threads (storage, password "
+              "hashing, DNS). Most of their time is spent waiting for the disk (fsync), so 0 means "
+              "four per processor core, at least 8. A change takes effect at the next start.")
           .range("0", "1024"),
   };
   return s;

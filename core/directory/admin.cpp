@@ -96,6 +96,12 @@ std::string scheme_of(const std::string& hash) {
 
 }  // namespace
 
+std::string DirectoryService::canonical_or_throw(std::string_view address) {
+  auto a = canonical(address);
+  if (!a) throw DirectoryError(fmt::format("'{}' is not a valid address (local@domain)", address));
+  return *a;
+}
+
 std::string DirectoryService::require_local(const std::string& address) {
   auto domain = domain_of(address);
   if (!domain_exists(domain))
@@ -117,17 +123,54 @@ void DirectoryService::require_unused(const std::string& address) {
   }
 }
 
-void DirectoryService::add_domain(std::string_view name) {
+void DirectoryService::add_domain(std::string_view name, bool case_sensitive_local_part) {
   auto d = domain_or_throw(name);
   std::lock_guard lock(mutex_);
   db_.write([&] {
     if (domain_exists(d)) throw DirectoryError(fmt::format("domain {} already exists", d));
-    db_.prepare("INSERT INTO domains (name, created) VALUES (?, ?)")
+    db_.prepare("INSERT INTO domains (name, created, case_sensitive_local_part) VALUES (?, ?, ?)")
         .bind(1, d)
         .bind(2, now_unix())
+        .bind(3, std::int64_t{case_sensitive_local_part})
         .run();
   });
-  spdlog::info("directory: domain {} added", d);
+  spdlog::info("directory: domain {} added{}", d,
+               case_sensitive_local_part ? " (case-sensitive local parts)" : "");
+}
+
+void DirectoryService::set_case_sensitive_local_part(std::string_view domain, bool case_sensitive) {
+  auto d = domain_or_throw(domain);
+  std::lock_guard lock(mutex_);
+  db_.write([&] {
+    if (!domain_exists(d)) throw DirectoryError(fmt::format("no domain {}", d));
+    if (!case_sensitive) {
+      // Addresses stored with upper-case letters could no longer be found once lookups
+      // lower-case the local part. (Domains are always stored in lower case, so the
+      // comparison below only sees local parts.)
+      auto s = db_.prepare(
+          "SELECT address FROM accounts WHERE domain = ?1 AND address <> lower(address) "
+          "UNION SELECT address FROM aliases WHERE domain = ?1 AND address <> lower(address) "
+          "UNION SELECT address FROM lists WHERE domain = ?1 AND address <> lower(address) "
+          "UNION SELECT target FROM aliases WHERE target LIKE '%@' || ?1 AND target <> "
+          "lower(target) "
+          "UNION SELECT member FROM list_members WHERE member LIKE '%@' || ?1 AND member <> "
+          "lower(member) "
+          "UNION SELECT catch_all FROM domains WHERE catch_all LIKE '%@' || ?1 AND catch_all <> "
+          "lower(catch_all) LIMIT 1");
+      s.bind(1, d);
+      if (s.step())
+        throw DirectoryError(fmt::format(
+            "{} has upper-case letters in its local part; remove or rename such addresses "
+            "before making {} case-insensitive",
+            s.text(0), d));
+    }
+    db_.prepare("UPDATE domains SET case_sensitive_local_part = ? WHERE name = ?")
+        .bind(1, std::int64_t{case_sensitive})
+        .bind(2, d)
+        .run();
+  });
+  spdlog::info("directory: local parts of {} now compare {}", d,
+               case_sensitive ? "case-sensitively" : "case-insensitively");
 }
 
 std::vector<DomainInfo> DirectoryService::domains() {
@@ -135,9 +178,10 @@ std::vector<DomainInfo> DirectoryService::domains() {
   std::vector<DomainInfo> out;
   auto s = db_.prepare(
       "SELECT name, COALESCE(catch_all, ''), (SELECT COUNT(*) FROM accounts a WHERE a.domain = "
-      "d.name) FROM domains d ORDER BY name");
+      "d.name), case_sensitive_local_part FROM domains d ORDER BY name");
   while (s.step())
-    out.push_back({s.text(0), s.text(1), static_cast<std::uint64_t>(s.integer(2))});
+    out.push_back(
+        {s.text(0), s.text(1), static_cast<std::uint64_t>(s.integer(2)), s.integer(3) != 0});
   return out;
 }
 
@@ -168,6 +212,7 @@ void DirectoryService::set_catch_all(std::string_view domain, std::string_view t
   auto d = domain_or_throw(domain);
   std::string t = target.empty() ? std::string() : address_or_throw(target);
   std::lock_guard lock(mutex_);
+  if (!t.empty()) t = canonical_or_throw(target);
   db_.write([&] {
     if (!domain_exists(d)) throw DirectoryError(fmt::format("no domain {}", d));
     auto s = db_.prepare("UPDATE domains SET catch_all = ? WHERE name = ?");
@@ -191,6 +236,7 @@ void DirectoryService::add_account(std::string_view address, std::string_view di
   if (password) pw = columns_for_password(*password);
   if (password_hash) pw = columns_for_hash(*password_hash);
   std::lock_guard lock(mutex_);
+  a = canonical_or_throw(address);
   db_.write([&] {
     auto domain = require_local(a);
     require_unused(a);
@@ -220,6 +266,7 @@ void DirectoryService::set_password(std::string_view address, std::string_view p
   auto a = address_or_throw(address);
   auto pw = columns_for_password(password);
   std::lock_guard lock(mutex_);
+  a = canonical_or_throw(address);
   db_.write([&] {
     store_password(db_, a, pw);
     require_changed(db_, a);
@@ -231,6 +278,7 @@ void DirectoryService::set_password_hash(std::string_view address, std::string_v
   auto a = address_or_throw(address);
   auto pw = columns_for_hash(hash);
   std::lock_guard lock(mutex_);
+  a = canonical_or_throw(address);
   db_.write([&] {
     store_password(db_, a, pw);
     require_changed(db_, a);
@@ -241,6 +289,7 @@ void DirectoryService::set_password_hash(std::string_view address, std::string_v
 void DirectoryService::set_enabled(std::string_view address, bool enabled) {
   auto a = address_or_throw(address);
   std::lock_guard lock(mutex_);
+  a = canonical_or_throw(address);
   db_.write([&] {
     db_.prepare("UPDATE accounts SET enabled = ? WHERE address = ?")
         .bind(1, std::int64_t{enabled})
@@ -256,6 +305,7 @@ void DirectoryService::update_account(std::string_view address,
                                       std::optional<std::uint64_t> quota_bytes) {
   auto a = address_or_throw(address);
   std::lock_guard lock(mutex_);
+  a = canonical_or_throw(address);
   db_.write([&] {
     auto s = db_.prepare("SELECT 1 FROM accounts WHERE address = ?");
     s.bind(1, a);
@@ -276,6 +326,7 @@ void DirectoryService::update_account(std::string_view address,
 void DirectoryService::remove_account(std::string_view address) {
   auto a = address_or_throw(address);
   std::lock_guard lock(mutex_);
+  a = canonical_or_throw(address);
   db_.write([&] {
     db_.prepare("DELETE FROM accounts WHERE address = ?").bind(1, a).run();
     require_changed(db_, a);
@@ -312,6 +363,10 @@ void DirectoryService::add_alias(std::string_view address,
   for (const auto& t : targets)
     ts.push_back(address_or_throw(t));
   std::lock_guard lock(mutex_);
+  a = canonical_or_throw(address);
+  ts.clear();
+  for (const auto& t : targets)
+    ts.push_back(canonical_or_throw(t));
   db_.write([&] {
     auto domain = require_local(a);
     auto existing = db_.prepare("SELECT 1 FROM aliases WHERE address = ?");
@@ -333,13 +388,14 @@ void DirectoryService::remove_alias(std::string_view address,
                                     const std::vector<std::string>& targets) {
   auto a = address_or_throw(address);
   std::lock_guard lock(mutex_);
+  a = canonical_or_throw(address);
   db_.write([&] {
     if (targets.empty()) {
       db_.prepare("DELETE FROM aliases WHERE address = ?").bind(1, a).run();
       if (db_.changes() == 0) throw DirectoryError(fmt::format("no alias {}", a));
     }
     for (const auto& t : targets) {
-      auto n = address_or_throw(t);
+      auto n = canonical_or_throw(t);
       db_.prepare("DELETE FROM aliases WHERE address = ? AND target = ?")
           .bind(1, a)
           .bind(2, n)
@@ -353,6 +409,7 @@ void DirectoryService::remove_alias(std::string_view address,
 std::vector<AliasInfo> DirectoryService::aliases(std::string_view address) {
   std::string a = address.empty() ? std::string() : address_or_throw(address);
   std::lock_guard lock(mutex_);
+  if (!a.empty()) a = canonical_or_throw(address);
   std::vector<AliasInfo> out;
   auto s = db_.prepare(
       "SELECT address, target FROM aliases WHERE ?1 = '' OR address = ?1 ORDER BY address, rowid");
@@ -370,6 +427,10 @@ void DirectoryService::add_list(std::string_view address, const std::vector<std:
   for (const auto& m : members)
     ms.push_back(address_or_throw(m));
   std::lock_guard lock(mutex_);
+  a = canonical_or_throw(address);
+  ms.clear();
+  for (const auto& m : members)
+    ms.push_back(canonical_or_throw(m));
   db_.write([&] {
     auto domain = require_local(a);
     auto existing = db_.prepare("SELECT 1 FROM lists WHERE address = ?");
@@ -396,13 +457,14 @@ void DirectoryService::remove_list(std::string_view address,
                                    const std::vector<std::string>& members) {
   auto a = address_or_throw(address);
   std::lock_guard lock(mutex_);
+  a = canonical_or_throw(address);
   db_.write([&] {
     if (members.empty()) {
       db_.prepare("DELETE FROM lists WHERE address = ?").bind(1, a).run();
       if (db_.changes() == 0) throw DirectoryError(fmt::format("no list {}", a));
     }
     for (const auto& m : members) {
-      auto n = address_or_throw(m);
+      auto n = canonical_or_throw(m);
       db_.prepare("DELETE FROM list_members WHERE list = ? AND member = ?")
           .bind(1, a)
           .bind(2, n)
@@ -416,6 +478,7 @@ void DirectoryService::remove_list(std::string_view address,
 std::vector<ListInfo> DirectoryService::lists(std::string_view address) {
   std::string a = address.empty() ? std::string() : address_or_throw(address);
   std::lock_guard lock(mutex_);
+  if (!a.empty()) a = canonical_or_throw(address);
   std::vector<ListInfo> out;
   auto s = db_.prepare(
       "SELECT l.address, m.member FROM lists l LEFT JOIN list_members m ON m.list = l.address "
@@ -438,6 +501,7 @@ std::int64_t DirectoryService::add_retrieval(const sdk::RetrievalSource& r) {
                     : r.tls == sdk::RetrievalSource::Tls::starttls ? "starttls"
                                                                    : "implicit";
   std::lock_guard lock(mutex_);
+  a = canonical_or_throw(r.account);
   auto id = db_.write([&] {
     auto s = db_.prepare("SELECT 1 FROM accounts WHERE address = ?");
     s.bind(1, a);

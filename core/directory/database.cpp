@@ -85,6 +85,12 @@ CREATE TABLE retrieval_sources (
 );
 CREATE INDEX retrieval_sources_account ON retrieval_sources(account);
 )sql",
+    // 1 -> 2: per-domain case sensitivity of local parts. 0 (the default, and every domain of
+    // an older database): local parts compare case-insensitively and are stored in lower case;
+    // 1: they compare exactly and are stored as given (RFC 5321 section 2.4).
+    R"sql(
+ALTER TABLE domains ADD COLUMN case_sensitive_local_part INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(std::size(kMigrations) == kDirectorySchemaVersion);
 

@@ -28,7 +28,7 @@ class DirectoryError : public std::runtime_error {
 };
 
 // The schema version this build writes.
-inline constexpr int kDirectorySchemaVersion = 1;
+inline constexpr int kDirectorySchemaVersion = 2;
 
 namespace directory {
 

@@ -47,7 +47,7 @@ std::optional<std::string> normalize_domain(std::string_view domain) {
   return out;
 }
 
-std::optional<std::string> normalize_address(std::string_view address) {
+std::optional<std::string> normalize_address(std::string_view address, bool keep_local_case) {
   auto at = address.rfind('@');
   if (at == std::string_view::npos || at == 0 || at > 64) return std::nullopt;
   auto domain = normalize_domain(address.substr(at + 1));
@@ -56,7 +56,7 @@ std::optional<std::string> normalize_address(std::string_view address) {
   for (char c : address.substr(0, at)) {
     auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f || c == ',' || c == '<' || c == '>') return std::nullopt;
-    out.push_back(lower(c));
+    out.push_back(keep_local_case ? c : lower(c));
   }
   return out + "@" + *domain;
 }
@@ -96,6 +96,24 @@ bool DirectoryService::domain_exists(const std::string& domain) {
   auto s = db_.prepare("SELECT 1 FROM domains WHERE name = ?");
   s.bind(1, domain);
   return s.step();
+}
+
+bool DirectoryService::local_part_case_sensitive(const std::string& domain) {
+  auto s = db_.prepare("SELECT case_sensitive_local_part FROM domains WHERE name = ?");
+  s.bind(1, domain);
+  return s.step() && s.integer(0) != 0;
+}
+
+std::optional<std::string> DirectoryService::canonical(std::string_view address) {
+  auto exact = normalize_address(address, true);
+  if (!exact) return std::nullopt;
+  if (local_part_case_sensitive(exact->substr(exact->rfind('@') + 1))) return exact;
+  return normalize_address(address);
+}
+
+std::optional<std::string> DirectoryService::canonical_address(std::string_view address) {
+  std::lock_guard lock(mutex_);
+  return canonical(address);
 }
 
 bool DirectoryService::is_local_domain(std::string_view domain) {
@@ -181,6 +199,10 @@ sdk::Recipient DirectoryService::resolve(std::string_view address) {
       }
     } end{db_};
     if (!domain_exists(domain)) return r;
+    if (local_part_case_sensitive(domain)) {
+      *a = *normalize_address(address, true);
+      r.address = *a;
+    }
     auto kind_of = [&](const char* sql) {
       auto s = db_.prepare(sql);
       s.bind(1, *a);
@@ -217,10 +239,10 @@ sdk::Recipient DirectoryService::resolve(std::string_view address) {
 }
 
 std::optional<sdk::Account> DirectoryService::find_account(std::string_view address) {
-  auto a = normalize_address(address);
-  if (!a) return std::nullopt;
   try {
     std::lock_guard lock(mutex_);
+    auto a = canonical(address);
+    if (!a) return std::nullopt;
     auto s =
         db_.prepare("SELECT address, display_name, enabled, quota FROM accounts WHERE address = ?");
     s.bind(1, *a);
@@ -237,7 +259,7 @@ std::optional<std::vector<std::string>> DirectoryService::expand_list(std::strin
   auto a = normalize_address(address);
   if (!a) return std::nullopt;
   try {
-    auto found = lists(*a);
+    auto found = lists(address);
     if (found.empty()) return std::nullopt;
     return std::move(found.front().members);
   } catch (const std::exception& e) {
@@ -262,14 +284,14 @@ sdk::RetrievalSource::Tls tls_of(const std::string& s) {
 
 std::vector<sdk::RetrievalSource> DirectoryService::retrieval_sources(std::string_view account) {
   std::vector<sdk::RetrievalSource> out;
-  std::string a;
-  if (!account.empty()) {
-    auto n = normalize_address(account);
-    if (!n) return out;
-    a = *n;
-  }
   try {
     std::lock_guard lock(mutex_);
+    std::string a;
+    if (!account.empty()) {
+      auto n = canonical(account);
+      if (!n) return out;
+      a = *n;
+    }
     auto s = db_.prepare(
         "SELECT id, account, protocol, host, port, tls, user, secret, apop, leave_on_server, "
         "source_folder, destination_folder, enabled, last_run, last_error, last_count, "
@@ -365,7 +387,15 @@ sdk::AuthResult DirectoryService::conclude(std::string_view account,
 
 sdk::AuthResult DirectoryService::authenticate(std::string_view user, std::string_view password,
                                                std::string_view remote_address) {
-  auto normalized = normalize_address(user);
+  std::optional<std::string> normalized;
+  try {
+    std::lock_guard lock(mutex_);
+    normalized = canonical(user);
+  } catch (const std::exception& e) {
+    ++counters_->temporary_failures;
+    spdlog::error("auth: directory unavailable: {}", e.what());
+    return {sdk::AuthStatus::temporary_failure, {}, std::chrono::milliseconds(0)};
+  }
   // A malformed name is still counted (and hashed): it looks like any unknown user.
   std::string account = normalized ? *normalized : std::string(user.substr(0, 256));
   if (throttle_.refused(remote_address, account))

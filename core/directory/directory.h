@@ -1,8 +1,11 @@
 // Portico core — the account directory service: the one implementation of sdk::Directory and
 // sdk::Auth, and the administration API behind `portico domain|user|alias|list|retrieval`.
 //
-// Storage is <data_dir>/directory.sqlite (see database.h). Addresses and domains are stored and
-// compared in lower case (ASCII), local part included. Authentication takes the same path
+// Storage is <data_dir>/directory.sqlite (see database.h). Domains are stored and compared in
+// lower case (ASCII). Local parts follow their domain's setting: case-insensitive by default
+// (stored and compared in lower case), or case-sensitive (stored and compared exactly as given,
+// RFC 5321 section 2.4). An address in a domain that is not local keeps the case-insensitive
+// form. Authentication takes the same path
 // whether or not the user exists (an unknown user is checked against a dummy yescrypt hash; an
 // unknown SCRAM user gets a stable fake salt), counts failures per remote address and per
 // account (see throttle.h), and logs outcomes without secrets. Every member is thread-safe;
@@ -50,6 +53,7 @@ struct DomainInfo {
   std::string name;
   std::string catch_all;  // empty: off
   std::uint64_t accounts = 0;
+  bool case_sensitive_local_part = false;
 };
 
 struct AccountInfo {
@@ -82,8 +86,10 @@ struct ScramCredentials {
   bool enabled = false;
 };
 
-// Lower-cases and checks an address ("local@domain"); nullopt when malformed.
-std::optional<std::string> normalize_address(std::string_view address);
+// Lower-cases and checks an address ("local@domain"); nullopt when malformed. With
+// keep_local_case, only the domain is lower-cased (the form for a case-sensitive domain).
+std::optional<std::string> normalize_address(std::string_view address,
+                                             bool keep_local_case = false);
 // Lower-cases and checks a domain name (a trailing dot is dropped); nullopt when malformed.
 std::optional<std::string> normalize_domain(std::string_view domain);
 
@@ -117,9 +123,17 @@ class DirectoryService final : public sdk::Directory, public sdk::Auth {
 
   AuthCounters counters() const;
 
+  // The stored form of an address: domain in lower case, local part in lower case unless its
+  // domain is local and case-sensitive. nullopt when malformed; throws DirectoryError when the
+  // database fails.
+  std::optional<std::string> canonical_address(std::string_view address);
+
   // Administration. Each change is one transaction; refusals throw DirectoryError with a
   // sentence for the operator.
-  void add_domain(std::string_view name);
+  void add_domain(std::string_view name, bool case_sensitive_local_part = false);
+  // Switching to case-insensitive is refused while the domain has an account, alias, list or
+  // catch-all whose local part has upper-case letters (it could no longer be found).
+  void set_case_sensitive_local_part(std::string_view domain, bool case_sensitive);
   std::vector<DomainInfo> domains();
   // Refused while the domain has accounts, aliases or lists, unless force (which removes them).
   void remove_domain(std::string_view name, bool force);
@@ -169,6 +183,11 @@ class DirectoryService final : public sdk::Directory, public sdk::Auth {
   void expand(const std::string& address, int depth, std::vector<std::string>& path,
               Expansion& out);
   bool domain_exists(const std::string& domain);
+  // Whether the (normalized) domain is local and compares local parts case-sensitively.
+  bool local_part_case_sensitive(const std::string& domain);
+  // canonical_address() for callers holding mutex_.
+  std::optional<std::string> canonical(std::string_view address);
+  std::string canonical_or_throw(std::string_view address);
   std::string require_local(const std::string& address);  // its domain, or throws
   void require_unused(const std::string& address);        // no account/alias/list has it
 

@@ -110,19 +110,28 @@ class GsaslSession final : public sdk::SaslSession {
     return p != nullptr ? std::string(p) : std::string();
   }
 
+  // The stored form of a user name (its domain's case rule), or the name itself when malformed.
+  std::string account_name(const std::string& name) const {
+    try {
+      if (auto n = directory_.canonical_address(name)) return *n;
+    } catch (const std::exception& e) {
+      spdlog::error("auth: directory unavailable: {}", e.what());
+    }
+    auto n = normalize_address(name);
+    return n ? *n : name;
+  }
+
   // Only the user itself may be named as the authorization identity.
   bool authzid_ok() const {
     std::string authzid = fast(GSASL_AUTHZID);
     if (authzid.empty()) return true;
-    auto n = normalize_address(authzid);
-    return n && *n == account_;
+    return normalize_address(authzid) && account_name(authzid) == account_;
   }
 
   int validate_simple() {
     std::string authid = fast(GSASL_AUTHID);
     std::string password = fast(GSASL_PASSWORD);
-    auto n = normalize_address(authid);
-    account_ = n ? *n : authid;
+    account_ = account_name(authid);
     verdict_ = directory_.authenticate(authid, password, remote_);
     std::fill(password.begin(), password.end(), '\0');
     if (verdict_->status == sdk::AuthStatus::ok && !authzid_ok()) {
@@ -136,8 +145,7 @@ class GsaslSession final : public sdk::SaslSession {
     if (have_credentials_) return GSASL_NO_CALLBACK;
     have_credentials_ = true;
     std::string authid = fast(GSASL_AUTHID);
-    auto n = normalize_address(authid);
-    account_ = n ? *n : authid;
+    account_ = account_name(authid);
     if (directory_.refused(remote_, account_))
       verdict_ = directory_.throttled_result(account_, remote_, mechanism_);
     try {

@@ -93,7 +93,12 @@ int Server::run() {
     return 2;
   }
   auto config = std::make_shared<const Config>(std::move(*result.config));
-  workers_ = std::make_unique<asio::thread_pool>(thread_count(config->server.worker_threads));
+  // Workers mostly wait for fsync: several per core keep the disk's queue full.
+  const std::int64_t workers =
+      config->server.worker_threads > 0
+          ? config->server.worker_threads
+          : std::max<std::int64_t>(8, 4 * std::thread::hardware_concurrency());
+  workers_ = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(workers));
   try {
     std::filesystem::create_directories(config->server.data_dir);
     directory_ = open_directory(config->server.data_dir);

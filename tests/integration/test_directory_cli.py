@@ -121,6 +121,38 @@ class DirectoryCliTest(unittest.TestCase):
         self.ok("domain", "catch-all", "example.com", "off")
         self.assertIn("catch-all=off", self.ok("domain", "list"))
 
+    def test_case_sensitive_local_parts(self):
+        self.ok("domain", "add", "example.com")
+        self.assertIn("local-part=case-insensitive", self.ok("domain", "list"))
+        self.ok("domain", "add", "Strict.example", "--case-sensitive-local-part")
+        self.assertIn("strict.example  accounts=0  catch-all=off  local-part=case-sensitive",
+                      self.ok("domain", "list"))
+        out = self.ok("user", "add", "Alice@STRICT.example", "--password-stdin",
+                      input_text="upper\n")
+        self.assertIn("account Alice@strict.example added", out)
+        self.ok("user", "add", "alice@strict.example", "--password-stdin", input_text="lower\n")
+        self.assertIsNotNone(self.password_hash("Alice@strict.example"))
+        self.assertIsNotNone(self.password_hash("alice@strict.example"))
+        self.assertNotEqual(self.password_hash("Alice@strict.example"),
+                            self.password_hash("alice@strict.example"))
+        self.fails("user", "remove", "ALICE@strict.example", code=1)
+        # Upper-case local parts are stored: switching back is refused.
+        err = self.fails("domain", "set", "strict.example", "--case-sensitive-local-part",
+                         "false", code=1)
+        self.assertIn("Alice@strict.example", err)
+        self.fails("domain", "set", "strict.example", "--case-sensitive-local-part", "maybe",
+                   code=2)
+        self.fails("domain", "set", "strict.example")  # the option is required
+        self.fails("domain", "set", "nowhere.example", "--case-sensitive-local-part", "true",
+                   code=1)
+        self.ok("user", "remove", "Alice@strict.example")
+        self.ok("domain", "set", "strict.example", "--case-sensitive-local-part", "false")
+        self.assertIn("strict.example  accounts=1  catch-all=off  local-part=case-insensitive",
+                      self.ok("domain", "list"))
+        self.ok("domain", "set", "example.com", "--case-sensitive-local-part", "true")
+        self.assertIn("example.com  accounts=0  catch-all=off  local-part=case-sensitive",
+                      self.ok("domain", "list"))
+
     def test_retrieval_secret_is_never_shown(self):
         self.ok("domain", "add", "example.com")
         self.ok("user", "add", "bob@example.com", "--password-stdin", input_text="builder\n")

@@ -1,8 +1,10 @@
 // Portico SDK — the account directory: local domains, accounts, aliases, distribution lists,
 // catch-all addresses, external retrieval sources, and password authentication.
 //
-// Addresses compare case-insensitively, the local part as well as the domain (ASCII letters
-// only; other bytes compare exactly). Every function here reads or writes the directory's
+// Addresses compare case-insensitively in the domain, and in the local part as the domain is
+// configured: case-insensitively by default, or exactly for a domain set to case-sensitive
+// local parts (RFC 5321 section 2.4); case-insensitive means ASCII letters only, other bytes
+// compare exactly. Every function here reads or writes the directory's
 // database and may block on the disk; authenticate() also spends tens of milliseconds hashing
 // on purpose. Call them from the worker pool (SessionContext::post_work / Host::post_work),
 // never from an I/O thread. They are thread-safe and never throw: a failure of the storage is

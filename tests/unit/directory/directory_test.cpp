@@ -283,6 +283,134 @@ TEST_F(DirectoryTest, RetrievalSources) {
   EXPECT_TRUE(dir_->retrieval_sources("").empty());
 }
 
+TEST(AddressForms, KeepsTheLocalPartsCaseOnRequest) {
+  EXPECT_EQ(normalize_address("Alice@Example.COM", true), "Alice@example.com");
+  EXPECT_EQ(normalize_address("a b@example.com", true), std::nullopt);
+}
+
+TEST_F(DirectoryTest, DefaultDomainIgnoresTheLocalPartsCase) {
+  EXPECT_FALSE(dir_->domains()[0].case_sensitive_local_part);
+  auto ok = dir_->authenticate("ALICE@example.com", "wonderland", "192.0.2.1");
+  EXPECT_EQ(ok.status, sdk::AuthStatus::ok);
+  EXPECT_EQ(ok.user, "alice@example.com");
+  dir_->add_alias("Team@Example.com", {"ALICE@example.com"});
+  auto as = dir_->aliases("team@example.com");
+  ASSERT_EQ(as.size(), 1u);
+  EXPECT_EQ(as[0].address, "team@example.com");
+  EXPECT_EQ(as[0].targets, std::vector<std::string>{"alice@example.com"});
+  auto r = dir_->resolve("TEAM@example.com");
+  EXPECT_EQ(r.kind, Kind::alias);
+  EXPECT_EQ(r.local_accounts, std::vector<std::string>{"alice@example.com"});
+}
+
+TEST_F(DirectoryTest, CaseSensitiveDomainKeepsLocalPartsApart) {
+  dir_->add_domain("Sensitive.TEST", true);
+  dir_->add_account("Carol@SENSITIVE.test", "", 0, "upper");
+  dir_->add_account("carol@sensitive.test", "", 0, "lower");
+  EXPECT_THROW(dir_->add_account("Carol@sensitive.test", "", 0, "x"), DirectoryError);
+  auto ds = dir_->domains();
+  ASSERT_EQ(ds.size(), 2u);
+  EXPECT_EQ(ds[1].name, "sensitive.test");
+  EXPECT_TRUE(ds[1].case_sensitive_local_part);
+
+  // Lookups: the local part exactly, the domain in any case.
+  ASSERT_TRUE(dir_->find_account("Carol@Sensitive.Test"));
+  EXPECT_EQ(dir_->find_account("Carol@Sensitive.Test")->address, "Carol@sensitive.test");
+  EXPECT_EQ(dir_->find_account("carol@sensitive.test")->address, "carol@sensitive.test");
+  EXPECT_FALSE(dir_->find_account("CAROL@sensitive.test"));
+  auto r = dir_->resolve("Carol@SENSITIVE.test");
+  EXPECT_EQ(r.kind, Kind::account);
+  EXPECT_EQ(r.address, "Carol@sensitive.test");
+  EXPECT_EQ(r.local_accounts, std::vector<std::string>{"Carol@sensitive.test"});
+  EXPECT_EQ(dir_->resolve("CAROL@sensitive.test").kind, Kind::none);
+
+  // Authentication: each account has its own password, and the wrong case is an unknown user.
+  auto upper = dir_->authenticate("Carol@sensitive.test", "upper", "192.0.2.1");
+  EXPECT_EQ(upper.status, sdk::AuthStatus::ok);
+  EXPECT_EQ(upper.user, "Carol@sensitive.test");
+  auto lower = dir_->authenticate("carol@Sensitive.test", "lower", "192.0.2.1");
+  EXPECT_EQ(lower.status, sdk::AuthStatus::ok);
+  EXPECT_EQ(lower.user, "carol@sensitive.test");
+  EXPECT_EQ(dir_->authenticate("carol@sensitive.test", "upper", "192.0.2.2").status,
+            sdk::AuthStatus::bad_credentials);
+  EXPECT_EQ(dir_->authenticate("CAROL@sensitive.test", "upper", "192.0.2.3").status,
+            sdk::AuthStatus::bad_credentials);
+
+  // Aliases, lists and the catch-all keep the case of their addresses and targets.
+  dir_->add_alias("Team@sensitive.test", {"Carol@sensitive.test", "ALICE@example.com"});
+  auto t = dir_->resolve("Team@sensitive.test");
+  EXPECT_EQ(t.kind, Kind::alias);
+  EXPECT_EQ(t.local_accounts,
+            (std::vector<std::string>{"Carol@sensitive.test", "alice@example.com"}));
+  EXPECT_EQ(dir_->resolve("team@sensitive.test").kind, Kind::none);
+  EXPECT_TRUE(dir_->aliases("team@sensitive.test").empty());
+  dir_->add_list("Crew@sensitive.test", {"carol@sensitive.test", "Ops@Remote.net"});
+  auto members = dir_->expand_list("Crew@sensitive.test");
+  ASSERT_TRUE(members);
+  EXPECT_EQ(*members, (std::vector<std::string>{"carol@sensitive.test", "ops@remote.net"}));
+  EXPECT_FALSE(dir_->expand_list("crew@sensitive.test"));
+  dir_->set_catch_all("sensitive.test", "Carol@sensitive.test");
+  auto c = dir_->resolve("TEAM@sensitive.test");
+  EXPECT_EQ(c.kind, Kind::catch_all);
+  EXPECT_EQ(c.local_accounts, std::vector<std::string>{"Carol@sensitive.test"});
+  EXPECT_EQ(dir_->resolve("Team@sensitive.test").kind, Kind::alias);
+
+  // Back to case-insensitive is refused while upper-case local parts are stored.
+  EXPECT_THROW(dir_->set_case_sensitive_local_part("sensitive.test", false), DirectoryError);
+  EXPECT_THROW(dir_->set_case_sensitive_local_part("nowhere.test", true), DirectoryError);
+}
+
+TEST_F(DirectoryTest, SwitchingADomainToCaseSensitive) {
+  dir_->set_case_sensitive_local_part("EXAMPLE.com", true);
+  EXPECT_TRUE(dir_->domains()[0].case_sensitive_local_part);
+  EXPECT_TRUE(dir_->find_account("alice@Example.com"));
+  EXPECT_FALSE(dir_->find_account("Alice@example.com"));
+  EXPECT_EQ(dir_->resolve("Alice@example.com").kind, Kind::none);
+  // Nothing stored with upper case yet: switching back is allowed.
+  dir_->set_case_sensitive_local_part("example.com", false);
+  EXPECT_FALSE(dir_->domains()[0].case_sensitive_local_part);
+  EXPECT_TRUE(dir_->find_account("Alice@example.com"));
+}
+
+TEST(DirectorySchema, UpgradesAVersion1Database) {
+  test::TempDir tmp;
+  {
+    auto d = open_directory(tmp.path());
+    d->add_domain("old.test");
+    d->add_account("dave@old.test", "", 0, std::nullopt);
+  }
+  // Make it the file a version-1 portico wrote: no case_sensitive_local_part column.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(DirectoryService::database_file(tmp.path()).c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE domains DROP COLUMN case_sensitive_local_part; "
+                         "PRAGMA user_version = 1",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  auto d = open_directory(tmp.path());
+  auto ds = d->domains();
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].name, "old.test");
+  EXPECT_FALSE(ds[0].case_sensitive_local_part);
+  ASSERT_TRUE(d->find_account("DAVE@old.test"));
+  EXPECT_EQ(d->find_account("DAVE@old.test")->address, "dave@old.test");
+  d->set_case_sensitive_local_part("old.test", true);
+  EXPECT_TRUE(d->domains()[0].case_sensitive_local_part);
+  d.reset();
+
+  ASSERT_EQ(sqlite3_open(DirectoryService::database_file(tmp.path()).c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), kDirectorySchemaVersion);
+  EXPECT_EQ(kDirectorySchemaVersion, 2);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}
+
 TEST(DirectorySchema, RefusesANewerDatabase) {
   test::TempDir tmp;
   { open_directory(tmp.path()); }
