@@ -5,11 +5,11 @@
 // Dotted keys become nested objects; every object refuses unknown properties, except the
 // `plugins` map, which tolerates entries of plugins that are not installed (the loader warns).
 // Durations and sizes are strings with a pattern (their bounds are in the description, as JSON
-// Schema cannot compare units). The JSON is written here with a complete string escaper.
-#include <cstdio>
+// Schema cannot compare units). Strings are escaped by the core's one JSON escaper (log.h).
 
 #include "core/config/internal.h"
 #include "core/config/units.h"
+#include "core/log/log.h"
 
 namespace portico::core {
 
@@ -71,39 +71,7 @@ struct Json {
 
 void escape(std::string& out, const std::string& s) {
   out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof(buffer), "\\u%04x", static_cast<unsigned>(c));
-          out += buffer;
-        } else {
-          out += c;  // UTF-8 passes through unchanged, as JSON allows
-        }
-    }
-  }
+  out += json_escape(s);
   out += '"';
 }
 

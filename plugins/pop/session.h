@@ -33,6 +33,7 @@
 #include "command.h"
 #include "message.h"
 #include "portico/auth.h"
+#include "portico/base64.h"
 #include "portico/plugin.h"
 #include "portico/store.h"
 #include "settings.h"
@@ -137,8 +138,8 @@ class PopSession final : public sdk::Session {
   bool closed_ = false;
 };
 
-// base64 (RFC 4648 section 4) for AUTH exchanges.
-std::string base64_encode(std::string_view in);
-std::optional<std::string> base64_decode(std::string_view in);
+// base64 for AUTH exchanges, from the SDK.
+using sdk::base64_decode;
+using sdk::base64_encode;
 
 }  // namespace portico::pop

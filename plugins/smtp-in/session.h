@@ -20,6 +20,7 @@
 #include "command.h"
 #include "data.h"
 #include "portico/auth.h"
+#include "portico/base64.h"
 #include "portico/directory.h"
 #include "portico/plugin.h"
 #include "portico/queue.h"
@@ -118,8 +119,8 @@ class SmtpSession final : public sdk::Session {
   bool closed_ = false;
 };
 
-// base64 (RFC 4648 section 4) for AUTH exchanges.
-std::string base64_encode(std::string_view in);
-std::optional<std::string> base64_decode(std::string_view in);
+// base64 for AUTH exchanges, from the SDK.
+using sdk::base64_decode;
+using sdk::base64_encode;
 
 }  // namespace portico::smtp
