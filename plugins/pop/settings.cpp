@@ -5,23 +5,7 @@
 
 namespace portico::pop {
 
-namespace {
-
 using sdk::SettingType;
-
-sdk::SettingSpec spec(std::string key, SettingType type, std::string def, std::string help,
-                      std::string min = "", std::string max = "") {
-  sdk::SettingSpec s;
-  s.key = std::move(key);
-  s.type = type;
-  s.default_text = std::move(def);
-  s.help = std::move(help);
-  s.min_text = std::move(min);
-  s.max_text = std::move(max);
-  return s;
-}
-
-}  // namespace
 
 PopSettings PopSettings::from(const sdk::Settings& s, const std::string& data_dir) {
   PopSettings o;
@@ -47,23 +31,27 @@ sdk::Schema schema() {
   s.shared.max_connections = 500;
   s.shared.max_connections_per_address = 0;
 
-  s.settings.push_back(spec("allow_plaintext_auth_without_tls", SettingType::boolean, "false",
-                            "Accept USER/PASS and the PLAIN and LOGIN mechanisms before TLS. "
-                            "Off, they are refused with -ERR [AUTH] until the client has used "
-                            "STLS (or connected to an implicit-TLS listener), so passwords never "
-                            "cross the network in the clear."));
-  s.settings.push_back(spec("retrieval_download_path", SettingType::path, "",
-                            "POP retrieval: the folder where messages fetched from external POP "
-                            "mailboxes are kept until they are delivered to the local account. "
-                            "Empty means <data_dir>/pop-retrieval."));
-  s.settings.push_back(spec("retrieval_max_threads", SettingType::integer, "10",
-                            "POP retrieval: how many external POP mailboxes are polled at the "
-                            "same time, at most.",
-                            "1", "1000"));
-  s.settings.push_back(spec("retrieval_interval", SettingType::duration, "1m",
-                            "POP retrieval: how often each external POP mailbox is checked for "
-                            "new messages.",
-                            "10s"));
+  s.settings.push_back(
+      sdk::make_setting("allow_plaintext_auth_without_tls", SettingType::boolean, "false",
+                        "Accept USER/PASS and the PLAIN and LOGIN mechanisms before TLS. "
+                        "Off, they are refused with -ERR [AUTH] until the client has used "
+                        "STLS (or connected to an implicit-TLS listener), so passwords never "
+                        "cross the network in the clear."));
+  s.settings.push_back(
+      sdk::make_setting("retrieval_download_path", SettingType::path, "",
+                        "POP retrieval: the folder where messages fetched from external POP "
+                        "mailboxes are kept until they are delivered to the local account. "
+                        "Empty means <data_dir>/pop-retrieval."));
+  s.settings.push_back(
+      sdk::make_setting("retrieval_max_threads", SettingType::integer, "10",
+                        "POP retrieval: how many external POP mailboxes are polled at the "
+                        "same time, at most.",
+                        "1", "1000"));
+  s.settings.push_back(
+      sdk::make_setting("retrieval_interval", SettingType::duration, "1m",
+                        "POP retrieval: how often each external POP mailbox is checked for "
+                        "new messages.",
+                        "10s"));
   return s;
 }
 

@@ -8,23 +8,7 @@
 
 namespace portico::smtp {
 
-namespace {
-
 using sdk::SettingType;
-
-sdk::SettingSpec spec(std::string key, SettingType type, std::string def, std::string help,
-                      std::string min = "", std::string max = "") {
-  sdk::SettingSpec s;
-  s.key = std::move(key);
-  s.type = type;
-  s.default_text = std::move(def);
-  s.help = std::move(help);
-  s.min_text = std::move(min);
-  s.max_text = std::move(max);
-  return s;
-}
-
-}  // namespace
 
 std::optional<Network> Network::parse(const std::string& text) {
   Network n;
@@ -137,7 +121,7 @@ sdk::Schema schema() {
   s.shared.max_connections = 1000;
   s.shared.max_connections_per_address = 0;
 
-  sdk::SettingSpec relay = spec(
+  sdk::SettingSpec relay = sdk::make_setting(
       "allow_relay", SettingType::enumeration, "nobody",
       "Who may send through this server to domains that are not local. nobody: only "
       "authenticated users (and relay_whitelist); local_users: also a sender (MAIL FROM) that is "
@@ -146,61 +130,73 @@ sdk::Schema schema() {
       "address the client states.");
   relay.choices = {"nobody", "local_users", "local_domains", "anyone"};
   s.settings.push_back(relay);
-  s.settings.push_back(spec("relay_whitelist", SettingType::string_list, "",
-                            "Client addresses and networks (192.0.2.7, 192.0.2.0/24, "
-                            "2001:db8::/32) that may always relay, without authentication."));
-  s.settings.push_back(spec("max_hop_count", SettingType::integer, "20",
-                            "A message that already carries more Received: header fields than "
-                            "this has looped: it is refused with 554 5.4.6.",
-                            "1", "1000"));
-  auto size = spec("max_message_size", SettingType::size, "0",
-                   "The largest message accepted, announced with SIZE (RFC 1870) and enforced "
-                   "while the message arrives; a larger one is refused with 552 5.3.4. 0 means "
-                   "unlimited.");
+  s.settings.push_back(
+      sdk::make_setting("relay_whitelist", SettingType::string_list, "",
+                        "Client addresses and networks (192.0.2.7, 192.0.2.0/24, "
+                        "2001:db8::/32) that may always relay, without authentication."));
+  s.settings.push_back(
+      sdk::make_setting("max_hop_count", SettingType::integer, "20",
+                        "A message that already carries more Received: header fields than "
+                        "this has looped: it is refused with 554 5.4.6.",
+                        "1", "1000"));
+  auto size = sdk::make_setting(
+      "max_message_size", SettingType::size, "0",
+      "The largest message accepted, announced with SIZE (RFC 1870) and enforced "
+      "while the message arrives; a larger one is refused with 552 5.3.4. 0 means "
+      "unlimited.");
   size.zero_means_unlimited = true;
   s.settings.push_back(size);
-  auto bad_rcpt = spec("max_bad_recipients", SettingType::integer, "20",
-                       "After this many recipients refused as unknown local users in one "
-                       "session, the session ends with 421 (against address harvesting). 0 "
-                       "means unlimited.",
-                       "0", "100000");
+  auto bad_rcpt =
+      sdk::make_setting("max_bad_recipients", SettingType::integer, "20",
+                        "After this many recipients refused as unknown local users in one "
+                        "session, the session ends with 421 (against address harvesting). 0 "
+                        "means unlimited.",
+                        "0", "100000");
   bad_rcpt.zero_means_unlimited = true;
   s.settings.push_back(bad_rcpt);
-  s.settings.push_back(spec("submission.enabled", SettingType::boolean, "false",
-                            "Listen on the submission port (RFC 6409, STARTTLS), where every "
-                            "message needs SMTP authentication whatever its domain."));
-  s.settings.push_back(spec("submission.address", SettingType::string, "127.0.0.1",
-                            "IP address of the submission listener."));
-  s.settings.push_back(spec("submission.port", SettingType::integer, "5870",
-                            "Port of the submission listener (587 in production).", "1", "65535"));
-  s.settings.push_back(spec("submissions.enabled", SettingType::boolean, "false",
-                            "Listen for submission over implicit TLS (RFC 8314); like "
-                            "submission, every message needs authentication."));
-  s.settings.push_back(spec("submissions.address", SettingType::string, "127.0.0.1",
-                            "IP address of the implicit-TLS submission listener."));
-  s.settings.push_back(spec("submissions.port", SettingType::integer, "4650",
-                            "Port of the implicit-TLS submission listener (465 in production).",
-                            "1", "65535"));
-  s.settings.push_back(spec("enable_vrfy", SettingType::boolean, "false",
-                            "Answer VRFY with whether an address exists here. Off, VRFY gets "
-                            "502; on, it helps address harvesting."));
-  s.settings.push_back(spec("enable_expn", SettingType::boolean, "false",
-                            "Answer EXPN with the members of a distribution list. Off, EXPN "
-                            "gets 502; on, it discloses the list."));
-  s.settings.push_back(spec("auth_bypasses_relay_rules", SettingType::boolean, "true",
-                            "An authenticated session may relay whatever allow_relay says."));
-  s.settings.push_back(spec("require_auth_for_local_delivery", SettingType::boolean, "false",
-                            "Mail whose sender is in a local domain and whose recipient is local "
-                            "must be authenticated (530 5.7.0 otherwise): stops outsiders "
-                            "forging local senders."));
-  s.settings.push_back(spec("disable_auth_login", SettingType::boolean, "false",
-                            "Do not offer the AUTH LOGIN mechanism."));
-  s.settings.push_back(spec("omit_received_for_authenticated", SettingType::boolean, "false",
-                            "Do not add the Received: header field to messages from "
-                            "authenticated sessions (hides the submitting user's address)."));
-  s.settings.push_back(spec("allow_plaintext_auth_without_tls", SettingType::boolean, "false",
-                            "Offer PLAIN and LOGIN before TLS. Off, the password never crosses "
-                            "the network in the clear."));
+  s.settings.push_back(
+      sdk::make_setting("submission.enabled", SettingType::boolean, "false",
+                        "Listen on the submission port (RFC 6409, STARTTLS), where every "
+                        "message needs SMTP authentication whatever its domain."));
+  s.settings.push_back(sdk::make_setting("submission.address", SettingType::string, "127.0.0.1",
+                                         "IP address of the submission listener."));
+  s.settings.push_back(sdk::make_setting("submission.port", SettingType::integer, "5870",
+                                         "Port of the submission listener (587 in production).",
+                                         "1", "65535"));
+  s.settings.push_back(sdk::make_setting("submissions.enabled", SettingType::boolean, "false",
+                                         "Listen for submission over implicit TLS (RFC 8314); like "
+                                         "submission, every message needs authentication."));
+  s.settings.push_back(sdk::make_setting("submissions.address", SettingType::string, "127.0.0.1",
+                                         "IP address of the implicit-TLS submission listener."));
+  s.settings.push_back(sdk::make_setting(
+      "submissions.port", SettingType::integer, "4650",
+      "Port of the implicit-TLS submission listener (465 in production).", "1", "65535"));
+  s.settings.push_back(
+      sdk::make_setting("enable_vrfy", SettingType::boolean, "false",
+                        "Answer VRFY with whether an address exists here. Off, VRFY gets "
+                        "502; on, it helps address harvesting."));
+  s.settings.push_back(
+      sdk::make_setting("enable_expn", SettingType::boolean, "false",
+                        "Answer EXPN with the members of a distribution list. Off, EXPN "
+                        "gets 502; on, it discloses the list."));
+  s.settings.push_back(
+      sdk::make_setting("auth_bypasses_relay_rules", SettingType::boolean, "true",
+                        "An authenticated session may relay whatever allow_relay says."));
+  s.settings.push_back(
+      sdk::make_setting("require_auth_for_local_delivery", SettingType::boolean, "false",
+                        "Mail whose sender is in a local domain and whose recipient is local "
+                        "must be authenticated (530 5.7.0 otherwise): stops outsiders "
+                        "forging local senders."));
+  s.settings.push_back(sdk::make_setting("disable_auth_login", SettingType::boolean, "false",
+                                         "Do not offer the AUTH LOGIN mechanism."));
+  s.settings.push_back(
+      sdk::make_setting("omit_received_for_authenticated", SettingType::boolean, "false",
+                        "Do not add the Received: header field to messages from "
+                        "authenticated sessions (hides the submitting user's address)."));
+  s.settings.push_back(
+      sdk::make_setting("allow_plaintext_auth_without_tls", SettingType::boolean, "false",
+                        "Offer PLAIN and LOGIN before TLS. Off, the password never crosses "
+                        "the network in the clear."));
   return s;
 }
 

@@ -133,6 +133,21 @@ struct SharedDefaults {
   std::int64_t max_connections_per_address = 0;  // 0: unlimited
 };
 
+// A SettingSpec in one call: make_setting("max_bad_recipients", SettingType::integer, "20",
+// "help...", "0", "100000"). Choices and zero_means_unlimited are set on the result.
+inline SettingSpec make_setting(std::string key, SettingType type, std::string default_text,
+                                std::string help, std::string min_text = "",
+                                std::string max_text = "") {
+  SettingSpec s;
+  s.key = std::move(key);
+  s.type = type;
+  s.default_text = std::move(default_text);
+  s.help = std::move(help);
+  s.min_text = std::move(min_text);
+  s.max_text = std::move(max_text);
+  return s;
+}
+
 // A plugin's whole configuration surface.
 struct Schema {
   std::string summary;  // one line shown by `portico plugins list`

@@ -15,17 +15,13 @@
 #include <vector>
 
 #include "core/plugins/loader.h"
+#include "golden.h"
 #include "session_driver.h"
 
 namespace portico::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 void populate(TestServices& s) {
   auto& d = s.directory();
@@ -73,21 +69,7 @@ std::string run(const fs::path& in, bool bytewise) {
 }
 
 TEST(SmtpGolden, Transcripts) {
-  int count = 0;
-  for (const auto& entry : fs::directory_iterator(PORTICO_GOLDEN_DIR)) {
-    if (entry.path().extension() != ".in") continue;
-    ++count;
-    fs::path ref = entry.path();
-    ref.replace_extension(".ref");
-    const std::string whole = run(entry.path(), false);
-    if (!fs::exists(ref) && std::getenv("PORTICO_UPDATE_GOLDEN") != nullptr) {
-      std::ofstream(ref, std::ios::binary) << whole;
-    }
-    ASSERT_TRUE(fs::exists(ref)) << ref << " is missing";
-    EXPECT_EQ(whole, slurp(ref)) << entry.path().filename() << " (whole)";
-    EXPECT_EQ(run(entry.path(), true), slurp(ref)) << entry.path().filename() << " (bytewise)";
-  }
-  EXPECT_GT(count, 0);
+  expect_transcripts(PORTICO_GOLDEN_DIR, run);
 }
 
 }  // namespace
