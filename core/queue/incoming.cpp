@@ -25,7 +25,7 @@ bool still_named(int fd, const fs::path& path) {
 
 }  // namespace
 
-IncomingFile::IncomingFile(const fs::path& dir) : dir_(dir) {
+IncomingFile::IncomingFile(const fs::path& dir) {
   // A cleaner may take and remove a file between its creation and our flock: then start over.
   for (int attempt = 0; attempt < 5 && fd_ < 0; ++attempt) {
     fs::path path = dir / (random_hex(20) + std::string(kIncomingSuffix));
@@ -90,12 +90,6 @@ sdk::QueueStatus IncomingFile::seal() {
   if (sealed_) return {};
   if (auto s = flush(); !s.ok()) return s;
   if (::fsync(fd_) != 0) return failed("fsync");
-  try {
-    fsync_dir(dir_);
-  } catch (const QueueFailure& e) {
-    error_ = {e.error(), e.what()};
-    return error_;
-  }
   if (!still_named(fd_, path_)) {
     error_ = {sdk::QueueError::io, path_.string() + " was removed while being written"};
     return error_;

@@ -4,7 +4,14 @@
 // so an arbitrarily large message never sits in memory. The file is flock'ed from creation to
 // destruction: a cleaner (another process opening the queue, or the next start after a crash)
 // removes only files whose flock it can take, so it never deletes a live writer's file. seal()
-// fsyncs the file and its folder, and checks the file still has a name there.
+// fsyncs the file (its octets and size) and checks the file still has a name there. It does not
+// fsync the incoming folder: a name there is temporary by design (removed at destruction, or by
+// the cleaner after a crash) and never needs to survive one. What makes a sealed message
+// durable under a name is its consumer's own link and folder fsync: enqueue() links it into
+// messages/ and fsyncs that folder, the store links it into an account's bodies/ and fsyncs
+// that. So an incoming file is never mistaken for a queue entry or a delivery on restart, and a
+// crash between the consumer's commit and the removal of the incoming name leaves only that
+// name, which the cleaner removes (the consumer's link keeps the octets).
 #pragma once
 
 #include <cstdint>
@@ -41,7 +48,6 @@ class IncomingFile final : public sdk::IncomingMessage {
   sdk::QueueStatus flush();
   sdk::QueueStatus failed(const std::string& what);
 
-  fs::path dir_;
   fs::path path_;
   int fd_ = -1;
   std::vector<char> buffer_;

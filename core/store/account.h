@@ -10,6 +10,8 @@
 //    a file is unlinked only after the commit that dropped its last reference.
 // The connection is used under `mutex`; other processes coordinate through SQLite locks and
 // the flock files (store.lock: deliveries shared, check exclusive; maildrop.lock: POP).
+// Concurrent deliveries to one account share one bodies/ fsync and one commit (group commit,
+// delivery.cpp); each still returns only once its own rows are committed.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/store/group_commit.h"
 #include "core/store/mime_cache.h"
 #include "core/store/sqlite.h"
 #include "portico/store.h"
@@ -57,6 +60,13 @@ struct Insertion {
   std::uint32_t uid = 0;
 };
 
+// One delivery waiting in the account's group commit.
+struct PendingDelivery {
+  const NewMessage* message = nullptr;
+  std::vector<Insertion>* into = nullptr;
+  bool inserted = false;  // rows were added for at least one mailbox
+};
+
 // Canonical form of a mailbox name ("INBOX" in any case becomes INBOX); throws invalid_name.
 std::string normalize_mailbox(const std::string& name);
 std::string keywords_text(const std::vector<std::string>& keywords);
@@ -85,7 +95,8 @@ class Account {
   sdk::Usage usage();
 
   // --- messages (messages.cpp, delivery.cpp) ---
-  // Writes or links the body, then inserts it into each mailbox of `into` in one transaction.
+  // Writes or links the body, then inserts it into each mailbox of `into` in one transaction,
+  // shared with concurrent deliveries to this account (group commit). Returns once committed.
   // Per-mailbox results are written into `into`.
   void insert(const NewMessage& message, std::vector<Insertion>& into);
   std::vector<sdk::MessageInfo> fetch(const std::string& mailbox, const sdk::UidSet& uids,
@@ -121,10 +132,15 @@ class Account {
   void unlink_bodies(const std::vector<std::string>& files);
   // After a commit: bumps the changes file so subscribers (any process) look.
   void announce();
+  // Group commit (delivery.cpp): one bodies/ fsync and one transaction for a batch.
+  void commit_batch(std::vector<GroupCommit<PendingDelivery>::Request*>& batch);
+  // Inside a transaction, under `mutex`: the rows of one delivery; false when no mailbox took it.
+  bool insert_rows(const NewMessage& message, std::vector<Insertion>& into);
 
   std::string address_;
   fs::path root_;
   Database db_;
+  GroupCommit<PendingDelivery> commits_;
   friend class Checker;
 };
 

@@ -1,8 +1,6 @@
 // Portico core — the embedded MailStore: sdk::Store over per-account SQLite databases and body
 // files under <data_dir>/store (see account.h, files.h, notify.h). Turns every internal
 // failure into an sdk::StoreError so that no exception reaches a plugin.
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
@@ -109,11 +107,7 @@ class EmbeddedStore final : public MailStore {
       const std::vector<sdk::DeliveryTarget>& targets, const std::string& path,
       std::int64_t internal_date) override {
     return guarded<std::vector<sdk::Delivered>>([&] {
-      std::ifstream in(path, std::ios::binary);
-      if (!in) fail(StoreError::io, "cannot read " + path);
-      const std::string message((std::istreambuf_iterator<char>(in)),
-                                std::istreambuf_iterator<char>());
-      if (in.bad()) fail(StoreError::io, "cannot read " + path);
+      const std::string message = read_file(path);
       return do_deliver(targets, message, internal_date, {}, false, fs::path(path));
     });
   }

@@ -3,14 +3,13 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "core/store/sqlite.h"
 
@@ -103,7 +102,8 @@ void fsync_dir(const fs::path& dir) {
   if (rc != 0) io_error("fsync", dir);
 }
 
-void write_body(const fs::path& dir, const std::string& name, std::string_view data) {
+void write_body(const fs::path& dir, const std::string& name, std::string_view data,
+                FolderSync sync) {
   fs::path temp = dir / (std::string(temp_prefix) + name);
   fs::path final_path = dir / name;
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -121,25 +121,41 @@ void write_body(const fs::path& dir, const std::string& name, std::string_view d
     ::unlink(temp.c_str());
     io_error("rename", temp);
   }
-  fsync_dir(dir);
+  if (sync == FolderSync::now) fsync_dir(dir);
 }
 
-void link_body(const fs::path& source, const fs::path& dir, const std::string& name) {
+void link_body(const fs::path& source, const fs::path& dir, const std::string& name,
+               FolderSync sync) {
   fs::path target = dir / name;
   if (::link(source.c_str(), target.c_str()) == 0) {
-    fsync_dir(dir);
+    if (sync == FolderSync::now) fsync_dir(dir);
     return;
   }
   // EXDEV (another file system), EMLINK (too many links), EPERM (no hard links here): copy.
-  write_body(dir, name, read_file(source));
+  write_body(dir, name, read_file(source), sync);
 }
 
 std::string read_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail(sdk::StoreError::io, "cannot read " + file.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) io_error("cannot read", file);
+  std::string out;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
+  char buffer[64 * 1024];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      errno = err;
+      io_error("read", file);
+    }
+    if (n == 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
 }
 
 FileLock::FileLock(const fs::path& file, Mode mode, bool try_only) {

@@ -8,7 +8,9 @@
 //
 // A body is written to ".tmp-<name>" in bodies/, fsync'd, renamed to <name>, and the folder is
 // fsync'd: once write_body() returns, the file survives a crash under its final name. A crash
-// earlier leaves at most a temp file, which `store check --repair` removes.
+// earlier leaves at most a temp file, which `store check --repair` removes. With
+// FolderSync::by_caller the folder fsync is left to the caller, who does it once for several
+// bodies (group commit, see group_commit.h) before any metadata refers to them.
 #pragma once
 
 #include <filesystem>
@@ -29,12 +31,18 @@ std::string new_body_name();
 // A fresh stable message id (POP3 UIDL): 16 hex digits.
 std::string new_message_key();
 
+// Whether a body function fsyncs the folder itself (now) or leaves it to its caller.
+enum class FolderSync { now, by_caller };
+
 void fsync_dir(const fs::path& dir);
 // Writes `data` durably as dir/name (see above). Throws StoreFailure(io).
-void write_body(const fs::path& dir, const std::string& name, std::string_view data);
-// Makes dir/name the same file as `source` (a hard link), or a durable copy where links are
-// impossible. The folder is fsync'd either way.
-void link_body(const fs::path& source, const fs::path& dir, const std::string& name);
+void write_body(const fs::path& dir, const std::string& name, std::string_view data,
+                FolderSync sync = FolderSync::now);
+// Makes dir/name the same file as `source` (a hard link; `source`'s octets must be durable
+// already), or a durable copy where links are impossible.
+void link_body(const fs::path& source, const fs::path& dir, const std::string& name,
+               FolderSync sync = FolderSync::now);
+// A whole file (open, fstat, read). Throws StoreFailure(io).
 std::string read_file(const fs::path& file);
 
 // An flock(2) lock on a file, released by the destructor (and by the kernel when the process

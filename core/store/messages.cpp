@@ -1,11 +1,10 @@
-// Portico core — message operations of an account: delivery and APPEND, FETCH metadata,
+// Portico core — message operations of an account: FETCH metadata,
 // STORE (RFC 3501 6.4.6, RFC 7162 UNCHANGEDSINCE and MODSEQ), COPY/MOVE (RFC 4315 COPYUID,
 // RFC 6851), EXPUNGE / UID EXPUNGE, and header SEARCH from the index. See account.h for the
 // invariants.
 #include "core/store/account.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "core/store/files.h"
 
@@ -14,12 +13,6 @@ namespace portico::core::store {
 namespace {
 
 using sdk::StoreError;
-
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string like_pattern(const std::string& text) {
   std::string out = "%";
@@ -31,93 +24,6 @@ std::string like_pattern(const std::string& text) {
 }
 
 }  // namespace
-
-void Account::insert(const NewMessage& m, std::vector<Insertion>& into) {
-  const std::string& octets = *m.octets;
-  // Deliveries hold store.lock shared from the first byte of the body file to the commit;
-  // `store check` holds it exclusively, so it never mistakes a body being delivered for an
-  // orphan.
-  FileLock delivering(store_lock_file(), FileLock::Mode::shared);
-  if (m.link_from.empty()) {
-    write_body(bodies(), m.body_name, octets);
-  } else {
-    link_body(m.link_from, bodies(), m.body_name);
-  }
-  bool any = false;
-  try {
-    std::lock_guard lock(mutex);
-    Transaction tx(db_);
-    std::uint64_t used = 0;
-    if (m.quota_bytes != 0) {
-      auto q = db_.prepare("SELECT coalesce(sum(size), 0) FROM messages");
-      q.step();
-      used = static_cast<std::uint64_t>(q.int64(0));
-    }
-    std::int64_t body_id = 0;
-    for (auto& target : into) {
-      try {
-        std::string name = normalize_mailbox(target.mailbox);
-        if (m.quota_bytes != 0 && used + octets.size() > m.quota_bytes) {
-          fail(StoreError::over_quota,
-               "mailbox full: quota of " + std::to_string(m.quota_bytes) + " bytes exceeded");
-        }
-        auto found = find(name);
-        MailboxRow row = found ? *found : create_row(name, "", false);
-        if (body_id == 0) {
-          db_.prepare(
-                 "INSERT INTO bodies(file, size, envelope, bodystructure, body) "
-                 "VALUES(?, ?, ?, ?, ?)")
-              .bind(1, m.body_name)
-              .bind(2, static_cast<std::int64_t>(octets.size()))
-              .bind(3, m.summary->envelope)
-              .bind(4, m.summary->bodystructure)
-              .bind(5, m.summary->body)
-              .run();
-          body_id = db_.last_insert_rowid();
-          auto h = db_.prepare("INSERT INTO headers(body_id, field, value) VALUES(?, ?, ?)");
-          for (const auto& [field, value] : m.summary->headers) {
-            h.reset();
-            h.bind(1, body_id).bind(2, field).bind(3, value).run();
-          }
-        }
-        row.highest_modseq += 1;
-        std::uint32_t uid = row.uid_next++;
-        row.count += 1;
-        db_.prepare(
-               "INSERT INTO messages(mailbox_id, uid, body_id, modseq, flags, keywords, "
-               "internal_date, size, message_key) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            .bind(1, row.id)
-            .bind(2, static_cast<std::int64_t>(uid))
-            .bind(3, body_id)
-            .bind(4, static_cast<std::int64_t>(row.highest_modseq))
-            .bind(5, static_cast<std::int64_t>(target.flags.system))
-            .bind(6, keywords_text(target.flags.keywords))
-            .bind(7, m.internal_date != 0 ? m.internal_date : now_seconds())
-            .bind(8, static_cast<std::int64_t>(octets.size()))
-            .bind(9, new_message_key())
-            .run();
-        save_counters(row);
-        used += octets.size();
-        target.uid_validity = row.uid_validity;
-        target.uid = uid;
-        any = true;
-      } catch (const StoreFailure& e) {
-        if (e.error() == StoreError::io) throw;
-        target.error = e.error();
-        target.message = e.what();
-      }
-    }
-    if (any) tx.commit();
-  } catch (...) {
-    ::unlink((bodies() / m.body_name).c_str());
-    throw;
-  }
-  if (!any) {
-    ::unlink((bodies() / m.body_name).c_str());
-    return;
-  }
-  announce();
-}
 
 std::vector<sdk::MessageInfo> Account::fetch(const std::string& mailbox, const sdk::UidSet& uids,
                                              bool with_mime, std::uint64_t changed_since) {

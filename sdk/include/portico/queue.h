@@ -128,8 +128,10 @@ class IncomingMessage {
   virtual QueueStatus append(std::string_view bytes) = 0;
   // Octets appended so far.
   virtual std::uint64_t size() const = 0;
-  // Flushes the buffer and makes the file durable (fsync of the file and of its folder).
-  // Blocking: worker pool only. Nothing can be appended afterwards.
+  // Flushes the buffer and makes the file's octets durable (fsync of the file). Its name is
+  // temporary and is not made durable: enqueue() and Store::deliver_file() give the sealed file
+  // durable names of their own (link + folder fsync). Blocking: worker pool only. Nothing can be
+  // appended afterwards.
   virtual QueueStatus seal() = 0;
   virtual bool sealed() const = 0;
   // Removes the file now; the object is then unusable.
