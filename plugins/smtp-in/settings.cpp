@@ -87,6 +87,7 @@ SmtpSettings SmtpSettings::from(const sdk::Settings& s) {
   o.disable_auth_login = s.get_bool("disable_auth_login");
   o.omit_received_for_authenticated = s.get_bool("omit_received_for_authenticated");
   o.allow_plaintext_auth = s.get_bool("allow_plaintext_auth_without_tls");
+  o.postmaster = s.get_string("postmaster");
   return o;
 }
 
@@ -104,6 +105,13 @@ std::vector<std::string> check(const sdk::Settings& s) {
     const std::string& a = s.get_string(key);
     if (inet_pton(AF_INET, a.c_str(), b) != 1 && inet_pton(AF_INET6, a.c_str(), b) != 1) {
       errors.push_back(std::string(key) + ": \"" + a + "\" is not an IP address");
+    }
+  }
+  if (const std::string& p = s.get_string("postmaster"); !p.empty()) {
+    const auto at = p.rfind('@');
+    if (at == std::string::npos || at == 0 || at + 1 == p.size() ||
+        p.find_first_of(" <>\t\r\n") != std::string::npos) {
+      errors.push_back("postmaster: \"" + p + "\" is not an address (use admin@example.com)");
     }
   }
   return errors;
@@ -197,6 +205,15 @@ sdk::Schema schema() {
       sdk::make_setting("allow_plaintext_auth_without_tls", SettingType::boolean, "false",
                         "Offer PLAIN and LOGIN before TLS. Off, the password never crosses "
                         "the network in the clear."));
+  s.settings.push_back(sdk::make_setting(
+      "postmaster", SettingType::string, "",
+      "Where mail for postmaster goes when the directory has no account, alias or list of "
+      "that name: a bare RCPT TO:<Postmaster> and postmaster@ any local domain are always "
+      "accepted (RFC 5321 section 4.5.1). An address: an account, alias or list here, or an "
+      "address elsewhere to forward it to. Empty: postmaster@ the server's host name "
+      "(server.hostname); when the directory has nothing of that name either, the mail is "
+      "still accepted and kept in the store under it, and shows in its INBOX once the account "
+      "is created (portico user add postmaster@<host name>)."));
   return s;
 }
 

@@ -59,6 +59,27 @@ struct RcptLookup {
   std::uint64_t used_bytes = 0;
 };
 
+// Section 4.5.1: mail for postmaster (bare, at our host name, or at a local domain that has no
+// such address) is always accepted. It goes to `target` (the postmaster setting, or
+// postmaster@<host name> when `configured` is false) as the directory resolves it. When the
+// directory knows nothing of that name: a configured address outside the local domains is
+// forwarded there; otherwise the mail goes to the store account of that address, where it
+// waits for the account to be created rather than being refused.
+sdk::Recipient resolve_postmaster(sdk::Directory& dir, const std::string& target, bool configured) {
+  sdk::Recipient r = dir.resolve(target);
+  if (r.kind != sdk::Recipient::Kind::none) return r;
+  r.address = target;
+  if (configured && !dir.is_local_domain(ascii_lower(target.substr(target.rfind('@') + 1)))) {
+    r.kind = sdk::Recipient::Kind::alias;
+    r.external = {target};
+    return r;
+  }
+  r.kind = sdk::Recipient::Kind::account;
+  r.address = target;
+  r.local_accounts = {target};
+  return r;
+}
+
 }  // namespace
 
 void SmtpSession::do_mail(const CommandLine& c) {
@@ -196,7 +217,8 @@ void SmtpSession::do_rcpt(const CommandLine& c) {
   if (txn_.recipients.size() >= kMaxRecipients) {
     return reply(452, "4.5.3", "Too many recipients");
   }
-  if (path.mailbox.domain.empty()) path.mailbox.domain = ctx_.connection().server_hostname;
+  const bool bare = path.mailbox.domain.empty();  // only <Postmaster> parses without a domain
+  if (bare) path.mailbox.domain = ctx_.connection().server_hostname;
   r.mailbox = path.mailbox;
 
   sdk::Directory* dir = host_.directory();
@@ -207,18 +229,24 @@ void SmtpSession::do_rcpt(const CommandLine& c) {
   const std::string sender_domain = ascii_lower(txn_.from.domain);
   const std::string sender = txn_.from.address();
   const bool postmaster = ascii_lower(path.mailbox.local) == "postmaster";
+  const bool our_name = bare || rcpt_domain == ascii_lower(ctx_.connection().server_hostname);
+  const bool configured = !settings_.postmaster.empty();
+  const std::string postmaster_target =
+      !configured ? "postmaster@" + ctx_.connection().server_hostname : settings_.postmaster;
   ctx_.pause_input();
   ctx_.post_work(
-      [dir, store, look, rcpt_domain, rcpt_address, sender_domain, sender, postmaster] {
+      [dir, store, look, rcpt_domain, rcpt_address, sender_domain, sender, postmaster, our_name,
+       configured, postmaster_target] {
         if (dir == nullptr) {
           look->directory = false;
           return;
         }
         look->recipient_domain_local = dir->is_local_domain(rcpt_domain);
         if (look->recipient_domain_local) look->recipient = dir->resolve(rcpt_address);
-        if (postmaster && look->recipient.kind == sdk::Recipient::Kind::none) {
-          look->recipient_domain_local = true;  // section 4.5.1: postmaster always exists
-          look->recipient = dir->resolve("postmaster@" + rcpt_domain);
+        if (postmaster && (our_name || look->recipient_domain_local) &&
+            look->recipient.kind == sdk::Recipient::Kind::none) {
+          look->recipient_domain_local = true;
+          look->recipient = resolve_postmaster(*dir, postmaster_target, configured);
         }
         if (!sender_domain.empty()) {
           look->sender_domain_local = dir->is_local_domain(sender_domain);
