@@ -125,6 +125,28 @@ class SubmissionTest(unittest.TestCase):
                 s.sendmail(f"alice@{DOMAIN}", [f"alice@{DOMAIN}"], message("self"))
             self.assertEqual(len(srv.mailbox("alice")), 1)
 
+    def test_implicit_tls_submissions_requires_authentication(self):
+        port = harness.free_port()
+        with SmtpServer(submissions={"enabled": True, "address": "127.0.0.1", "port": port}) as srv:
+            srv.wait_log(rf"smtp-in listening on 127.0.0.1:{port}\b")
+            with smtplib.SMTP_SSL("127.0.0.1", port, timeout=10, context=unverified()) as s:
+                code, features = s.ehlo("client.remote.test")
+                self.assertEqual(code, 250)
+                self.assertNotIn(b"STARTTLS", features)  # TLS from the first byte (RFC 8314)
+                self.assertIn("PLAIN", s.esmtp_features["auth"].split())
+                code, text = s.mail(f"alice@{DOMAIN}")
+                self.assertEqual(code, 530, text)
+                with self.assertRaises(smtplib.SMTPSenderRefused) as refused:
+                    s.sendmail(f"alice@{DOMAIN}", [f"alice@{DOMAIN}"], message("no auth"))
+                self.assertEqual(refused.exception.smtp_code, 530)
+                s.login(f"alice@{DOMAIN}", PASSWORD)
+                self.assertEqual(s.sendmail(f"alice@{DOMAIN}", [f"alice@{DOMAIN}"],
+                                            message("over implicit TLS")), {})
+            stored = srv.mailbox("alice")
+            self.assertEqual(len(stored), 1)
+            self.assertIn(b"Subject: over implicit TLS", stored[0])
+            self.assertIn(b"with ESMTPSA", stored[0])  # RFC 3848: TLS and authenticated
+
 
 class LimitsTest(unittest.TestCase):
     def test_message_exactly_at_the_size_limit_and_one_byte_over(self):
