@@ -92,28 +92,74 @@ void PopSession::do_retr(const CommandLine& c, bool top) {
     lines = parse_number(c.args[1]);
     if (!lines) return bad("Syntax: " + std::string(c.spec->syntax));
   }
+  const auto index = static_cast<std::size_t>(m - messages_.data());
+  if (auto octets = take_read_ahead(index)) return answer_retr(index, std::move(octets), lines);
+
+  // Read this message, and when it follows the last one read, the next ones too.
+  std::vector<std::uint32_t> uids{m->uid};
+  std::vector<std::size_t> indexes{index};
+  if (last_read_ != SIZE_MAX && index == last_read_ + 1) {
+    std::uint64_t octets = 0;
+    for (std::size_t i = index + 1; i < messages_.size() && uids.size() < kReadAheadMessages; ++i) {
+      if (messages_[i].deleted) continue;
+      octets += messages_[i].size;
+      if (octets > kReadAheadOctets) break;
+      uids.push_back(messages_[i].uid);
+      indexes.push_back(i);
+    }
+  }
+  last_read_ = index;
+  read_ahead_.clear();
   sdk::Store* store = host_.store();
-  auto result = std::make_shared<sdk::StoreResult<std::string>>();
+  auto results = std::make_shared<std::vector<sdk::StoreResult<std::string>>>();
   ctx_.pause_input();
-  ctx_.post_work([store, result, account = account_,
-                  uid = m->uid] { *result = store->read_message(account, "INBOX", uid); },
-                 [this, result, lines, size = m->size] {
-                   ctx_.resume_input();
-                   if (!result->ok()) {
-                     if (result->error == sdk::StoreError::not_found) {
-                       return err("Message no longer exists (removed by another session)");
-                     }
-                     ctx_.log(sdk::LogLevel::warn, "cannot read a message: " + result->message);
-                     return err("[SYS/TEMP] Cannot read the message, try again later");
-                   }
-                   auto octets = std::make_shared<const std::string>(std::move(result->value));
-                   if (lines) {
-                     ok("Top of message follows");
-                     return send_message(octets, top_length(*octets, *lines));
-                   }
-                   ok(std::to_string(size) + " octets");
-                   send_message(octets, octets->size());
-                 });
+  ctx_.post_work(
+      [store, results, account = account_, uids = std::move(uids)] {
+        results->reserve(uids.size());
+        for (const auto uid : uids) {
+          results->push_back(store->read_message(account, "INBOX", uid));
+          if (!results->back().ok()) break;  // the rest is read again when asked for
+        }
+      },
+      [this, results, indexes = std::move(indexes), lines] {
+        ctx_.resume_input();
+        auto& first = results->front();
+        if (!first.ok()) {
+          if (first.error == sdk::StoreError::not_found) {
+            return err("Message no longer exists (removed by another session)");
+          }
+          ctx_.log(sdk::LogLevel::warn, "cannot read a message: " + first.message);
+          return err("[SYS/TEMP] Cannot read the message, try again later");
+        }
+        for (std::size_t i = 1; i < results->size() && (*results)[i].ok(); ++i) {
+          read_ahead_.push_back(
+              {indexes[i], std::make_shared<const std::string>(std::move((*results)[i].value))});
+        }
+        answer_retr(indexes.front(), std::make_shared<const std::string>(std::move(first.value)),
+                    lines);
+      });
+}
+
+std::shared_ptr<const std::string> PopSession::take_read_ahead(std::size_t index) {
+  while (!read_ahead_.empty() && read_ahead_.front().index < index)
+    read_ahead_.pop_front();
+  if (read_ahead_.empty() || read_ahead_.front().index != index) return nullptr;
+  auto octets = std::move(read_ahead_.front().octets);
+  read_ahead_.pop_front();
+  last_read_ = index;
+  return octets;
+}
+
+void PopSession::answer_retr(std::size_t index, std::shared_ptr<const std::string> octets,
+                             std::optional<std::uint32_t> lines) {
+  if (lines) {
+    ok("Top of message follows");
+    const std::size_t length = top_length(*octets, *lines);
+    return send_message(std::move(octets), length);
+  }
+  ok(std::to_string(messages_[index].size) + " octets");
+  const std::size_t length = octets->size();
+  send_message(std::move(octets), length);
 }
 
 void PopSession::send_message(std::shared_ptr<const std::string> octets, std::size_t length) {
@@ -124,10 +170,12 @@ void PopSession::send_message(std::shared_ptr<const std::string> octets, std::si
 }
 
 void PopSession::pump_message(bool ignore_high_water) {
+  // One scratch buffer per I/O thread: a callback runs to its end before another starts there.
+  thread_local std::string piece;
   while (outgoing_ && (ignore_high_water || ctx_.output_pending() < kOutputHighWater)) {
     Outgoing& o = *outgoing_;
     const std::size_t n = std::min(kMessagePiece, o.end - o.offset);
-    std::string piece;
+    piece.clear();
     o.stuffer.stuff(std::string_view(*o.octets).substr(o.offset, n), piece);
     o.offset += n;
     if (o.offset == o.end) {

@@ -1,29 +1,45 @@
 // pop — byte-stuffing and TOP (see message.h).
 #include "message.h"
 
+#include <cstring>
+
 namespace portico::pop {
 
 void DotStuffer::stuff(std::string_view piece, std::string& out) {
+  const char* p = piece.data();
+  const char* const end = p + piece.size();
   out.reserve(out.size() + piece.size() + piece.size() / 64 + 4);
-  for (const char c : piece) {
-    if (pending_cr_) {
-      pending_cr_ = false;
-      out += "\r\n";
-      line_start_ = true;
-      if (c == '\n') continue;  // the CR's own LF
+  if (pending_cr_ && p != end) {
+    pending_cr_ = false;
+    out += "\r\n";
+    line_start_ = true;
+    if (*p == '\n') ++p;  // the CR's own LF
+  }
+  // A line at a time: find its LF, then any CR before it; copy the octets between in one go.
+  while (p != end) {
+    if (line_start_ && *p == '.') out += '.';
+    const char* lf =
+        static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    const char* stop = lf != nullptr ? lf : end;
+    const char* cr =
+        static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(stop - p)));
+    if (cr == nullptr) {
+      out.append(p, stop);
+      if (lf == nullptr) {
+        line_start_ = false;  // p != end: at least one octet went out
+        return;
+      }
+      p = lf + 1;  // a bare LF
+    } else {
+      out.append(p, cr);
+      if (cr + 1 == end) {  // its LF may come in the next piece
+        pending_cr_ = true;
+        return;
+      }
+      p = cr[1] == '\n' ? cr + 2 : cr + 1;  // CRLF, or a bare CR
     }
-    if (c == '\r') {
-      pending_cr_ = true;
-      continue;
-    }
-    if (c == '\n') {
-      out += "\r\n";
-      line_start_ = true;
-      continue;
-    }
-    if (line_start_ && c == '.') out += '.';
-    line_start_ = false;
-    out += c;
+    out += "\r\n";
+    line_start_ = true;
   }
 }
 

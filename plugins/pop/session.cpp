@@ -47,6 +47,7 @@ void PopSession::on_close() {
   // A connection that ends without QUIT removes nothing (RFC 1939 section 6): the marks are
   // dropped with the session and the lock is released.
   outgoing_.reset();
+  read_ahead_.clear();
   sasl_.reset();
   sasl_final_.reset();
   lock_.reset();

@@ -16,6 +16,10 @@
 //   session marked. A connection that ends any other way removes nothing.
 // - RETR and TOP send the message in pieces of kMessagePiece octets, byte-stuffed, and stop
 //   while more than kOutputHighWater octets wait to be sent, going on in on_output_drained().
+// - Read-ahead: a RETR or TOP of the message after the one last read also reads the next few
+//   messages of the maildrop (at most kReadAheadMessages and kReadAheadOctets) in the same trip
+//   to the worker pool; the following RETRs are answered from them without waiting. A message
+//   read ahead is the stored message (bodies are immutable), so the answer is the same.
 // - Passwords (USER/PASS, PLAIN, LOGIN) are refused before TLS unless the operator allows it.
 //
 // Line limits: RFC 2449 section 4 bounds a command line at 255 octets; lines up to
@@ -25,6 +29,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +51,10 @@ constexpr std::size_t kMessagePiece = 64 * 1024;  // message octets stuffed per 
 // Stop writing a message above this much pending output. It is above the core's throttle
 // size, so the core stops reading and calls on_output_drained() once the peer has caught up.
 constexpr std::size_t kOutputHighWater = 1024 * 1024;
+// Read-ahead bounds: messages, and octets (the message asked for is always read, whatever its
+// size; those after it only while they fit).
+constexpr std::size_t kReadAheadMessages = 32;
+constexpr std::size_t kReadAheadOctets = 256 * 1024;
 
 struct MaildropMessage {
   std::uint32_t uid = 0;
@@ -113,6 +122,10 @@ class PopSession final : public sdk::Session {
   void do_dele(const CommandLine& c);
   void do_rset();
   void do_retr(const CommandLine& c, bool top);
+  // The octets of messages_[index] if read ahead, dropping those before it; else nullptr.
+  std::shared_ptr<const std::string> take_read_ahead(std::size_t index);
+  void answer_retr(std::size_t index, std::shared_ptr<const std::string> octets,
+                   std::optional<std::uint32_t> lines);
   void send_message(std::shared_ptr<const std::string> octets, std::size_t length);
   void pump_message(bool ignore_high_water);
   void update_and_quit();
@@ -135,6 +148,12 @@ class PopSession final : public sdk::Session {
     DotStuffer stuffer;
   };
   std::optional<Outgoing> outgoing_;
+  struct ReadAhead {
+    std::size_t index = 0;  // in messages_
+    std::shared_ptr<const std::string> octets;
+  };
+  std::deque<ReadAhead> read_ahead_;  // ascending indexes
+  std::size_t last_read_ = SIZE_MAX;  // index of the message the last store read asked for
   bool closed_ = false;
 };
 

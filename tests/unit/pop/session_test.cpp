@@ -166,6 +166,38 @@ TEST(PopSession, LargeMessageIsWrittenInPiecesWhileThePeerReads) {
   session.on_close();
 }
 
+// Pipelined RETRs of message after message are answered from the read-ahead exactly as one
+// RETR at a time would be, including messages marked deleted in between and a jump backwards.
+TEST(PopSession, ReadAheadAnswersAsReadingEachMessage) {
+  PopWorld w;
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 2 * static_cast<int>(pop::kReadAheadMessages) + 5; ++i) {
+    bodies.push_back("Subject: " + std::to_string(i) + "\r\n\r\n.line " + std::to_string(i) +
+                     "\r\nbody\r\n");
+    auto r = w.services.store().deliver({sdk::DeliveryTarget{"bob@example.test", "INBOX", 0}},
+                                        bodies.back(), 1700000000);
+    ASSERT_TRUE(r.ok()) << r.message;
+  }
+  auto retr = [&](std::size_t n) {
+    std::string body = bodies[n - 1];
+    const std::string head = "+OK " + std::to_string(body.size()) + " octets\r\n";
+    return head + body.replace(body.find(".line"), 1, "..") + ".\r\n";
+  };
+  auto d = connect(w);
+  d->feed(login_lines("bob@example.test"));
+  d->take();
+  std::string in = "RETR 1\r\nDELE 4\r\n";
+  std::string want = retr(1) + "+OK Message 4 deleted\r\n";
+  for (std::size_t n = 2; n <= bodies.size(); ++n) {
+    in += "RETR " + std::to_string(n) + "\r\n";
+    want += n == 4 ? "-ERR Message 4 already deleted\r\n" : retr(n);
+  }
+  in += "RETR 3\r\nTOP 2 0\r\nRETR 40\r\nRETR 41\r\n";
+  want += retr(3) + "+OK Top of message follows\r\nSubject: 1\r\n\r\n.\r\n" + retr(40) + retr(41);
+  d->feed(in);
+  EXPECT_EQ(d->take(), want);
+}
+
 // A GNU SASL client for SCRAM-SHA-256 speaking RFC 5034 through the session driver.
 TEST(PopSession, ScramSha256Login) {
   PopWorld w;
