@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -61,6 +62,7 @@ struct Args {
   std::string destination_folder = "INBOX";
   bool disabled = false;
   std::int64_t id = 0;
+  bool json = false;  // retrieval status --json
 };
 
 using Action = std::function<int(DirectoryService&)>;
@@ -424,6 +426,63 @@ void add_retrieval_commands(CLI::App& app, Args& a, int& rc) {
             return 0;
           })
       ->add_option("account", a.name, "Only this account");
+  auto* status = command(
+      retrieval, "status", "Last run, counts and last error of each retrieval source", a, rc,
+      [&a](DirectoryService& d) {
+        const auto sources = d.retrieval_sources(a.name);
+        const auto now = static_cast<std::int64_t>(std::time(nullptr));
+        auto when = [](std::int64_t t) {
+          if (t == 0) return std::string("never");
+          const std::time_t tt = static_cast<std::time_t>(t);
+          std::tm tm{};
+          gmtime_r(&tt, &tm);
+          char buf[32];
+          std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+          return std::string(buf);
+        };
+        auto state = [](const sdk::RetrievalSource& r) {
+          return !r.enabled             ? "disabled"
+                 : r.last_run == 0      ? "never"
+                 : r.last_error.empty() ? "ok"
+                                        : "failing";
+        };
+        if (a.json) {
+          std::cout << "[";
+          bool first = true;
+          for (const auto& r : sources) {
+            std::cout << (first ? "" : ",")
+                      << fmt::format(
+                             "{{\"id\":{},\"account\":\"{}\",\"protocol\":\"{}\",\"host\":\"{}\","
+                             "\"user\":\"{}\",\"state\":\"{}\",\"last_run\":{},\"last_count\":{},"
+                             "\"total_count\":{},\"last_error\":\"{}\"}}",
+                             r.id, json_escape(r.account),
+                             r.protocol == sdk::RetrievalSource::Protocol::pop ? "pop" : "imap",
+                             json_escape(r.host), json_escape(r.user), state(r), r.last_run,
+                             r.last_count, r.total_count, json_escape(r.last_error));
+            first = false;
+          }
+          std::cout << "]\n";
+          return 0;
+        }
+        std::cout << fmt::format("{:<4} {:<24} {:<32} {:<8} {:<21} {:>6} {:>8}  {}\n", "ID",
+                                 "ACCOUNT", "SOURCE", "STATE", "LAST RUN", "LAST", "TOTAL",
+                                 "LAST ERROR");
+        for (const auto& r : sources) {
+          std::string last = when(r.last_run);
+          if (r.last_run != 0 && now >= r.last_run) {
+            last += fmt::format(" ({}s ago)", now - r.last_run);
+          }
+          std::cout << fmt::format(
+              "{:<4} {:<24} {:<32} {:<8} {:<21} {:>6} {:>8}  {}\n", r.id, r.account,
+              fmt::format("{}://{}@{}",
+                          r.protocol == sdk::RetrievalSource::Protocol::pop ? "pop" : "imap",
+                          r.user, r.host),
+              state(r), last, r.last_count, r.total_count, r.last_error);
+        }
+        return 0;
+      });
+  status->add_option("account", a.name, "Only this account");
+  status->add_flag("--json", a.json, "One JSON array");
   command(retrieval, "remove", "Remove a retrieval source", a, rc,
           [&a](DirectoryService& d) {
             d.remove_retrieval(a.id);

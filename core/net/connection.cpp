@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <openssl/x509v3.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
@@ -94,7 +95,12 @@ void Connection::start_refused(std::string reply) {
 }
 
 void Connection::start_session() {
-  if (!invoke("open_session", [&] { session_ = runtime_->plugin->open_session(*this); })) return;
+  if (!invoke("open_session", [&] {
+        session_ = outbound_ ? outbound_->open(*this) : runtime_->plugin->open_session(*this);
+      })) {
+    return;
+  }
+  if (outbound_) outbound_->failed = nullptr;  // from here on, the session hears of the end
   if (!session_) {
     spdlog::error("{}[{}] the plugin opened no session", info_.protocol, info_.id);
     finish();
@@ -155,7 +161,8 @@ bool Connection::bad_command() {
 }
 
 bool Connection::starttls_available() const {
-  return listener_.tls == sdk::TlsMode::starttls && !tls_on_ && tls_contexts_ != nullptr;
+  return listener_.tls == sdk::TlsMode::starttls && !tls_on_ &&
+         (tls_contexts_ != nullptr || outbound_ != nullptr);
 }
 
 bool Connection::start_tls() {
@@ -364,35 +371,78 @@ void Connection::on_write(const error_code& ec, std::size_t /*n*/) {
 
 void Connection::do_handshake(bool then_start_session) {
   input_.clear();  // RFC 3207 section 4.2: nothing received before TLS is kept.
-  tls_context_ = tls_contexts_ ? tls_contexts_->for_listener(listener_) : nullptr;
+  if (outbound_) {
+    tls_context_ = outbound_->tls_context;
+  } else {
+    tls_context_ = tls_contexts_ ? tls_contexts_->for_listener(listener_) : nullptr;
+  }
   if (!tls_context_) {
     spdlog::error("{}[{}] TLS requested but no certificate is loaded", info_.protocol, info_.id);
-    finish();
+    fail_outbound("no TLS context");
     return;
   }
   tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *tls_context_);
+  auto side = asio::ssl::stream_base::server;
+  if (outbound_) {
+    side = asio::ssl::stream_base::client;
+    SSL* ssl = tls_->native_handle();
+    const std::string& name = outbound_->tls_name;
+    // RFC 6066 section 3: no IP literals in SNI.
+    if (!name.empty() && name.find(':') == std::string::npos &&
+        name.find_first_not_of("0123456789.") != std::string::npos) {
+      SSL_set_tlsext_host_name(ssl, name.c_str());
+    }
+    if (outbound_->verify_certificate) {
+      SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
+      SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      if (name.find_first_not_of("0123456789.:") == std::string::npos) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str());
+      } else {
+        SSL_set1_host(ssl, name.c_str());
+      }
+    } else {
+      SSL_set_verify(ssl, SSL_VERIFY_NONE, nullptr);
+    }
+  }
   handshaking_ = true;
   arm_timer();
-  tls_->async_handshake(asio::ssl::stream_base::server, [self = shared_from_this(),
-                                                         then_start_session](const error_code& ec) {
-    self->handshaking_ = false;
-    if (self->finished_) return;
-    if (ec) {
-      self->counters_.tls_failures++;
-      spdlog::debug("{}[{}] {}: TLS handshake failed: {}", self->info_.protocol, self->info_.id,
-                    self->info_.remote_address, ec.message());
-      self->finish();
-      return;
-    }
-    self->tls_on_ = true;
-    if (self->refused_) {
-      self->send_final(self->refused_reply_);
-    } else if (then_start_session) {
-      self->start_session();
-    } else if (self->invoke("on_tls_started", [&] { self->session_->on_tls_started(); })) {
-      self->pump();
-    }
-  });
+  tls_->async_handshake(
+      side, [self = shared_from_this(), then_start_session](const error_code& ec) {
+        self->handshaking_ = false;
+        if (self->finished_) return;
+        if (ec) {
+          self->counters_.tls_failures++;
+          std::string reason = ec.message();
+          if (self->outbound_) {
+            const long v = SSL_get_verify_result(self->tls_->native_handle());
+            if (v != X509_V_OK) reason = X509_verify_cert_error_string(v);
+            spdlog::info("{}[{}] {}: TLS handshake failed: {}", self->info_.protocol,
+                         self->info_.id, self->info_.remote_address, reason);
+          } else {
+            spdlog::debug("{}[{}] {}: TLS handshake failed: {}", self->info_.protocol,
+                          self->info_.id, self->info_.remote_address, reason);
+          }
+          self->fail_outbound("TLS handshake failed: " + reason);
+          return;
+        }
+        self->tls_on_ = true;
+        if (self->refused_) {
+          self->send_final(self->refused_reply_);
+        } else if (then_start_session) {
+          self->start_session();
+        } else if (self->invoke("on_tls_started", [&] { self->session_->on_tls_started(); })) {
+          self->pump();
+        }
+      });
+}
+
+void Connection::fail_outbound(const std::string& reason) {
+  if (outbound_ && outbound_->failed) {
+    auto failed = std::move(outbound_->failed);
+    outbound_->failed = nullptr;
+    hub_.post_work([failed = std::move(failed), reason] { failed(reason); });
+  }
+  finish();
 }
 
 void Connection::arm_timer() {
@@ -444,7 +494,7 @@ void Connection::on_timer(std::uint64_t generation) {
       counters_.command_timeouts++;
       spdlog::debug("{}[{}] {}: command timeout", info_.protocol, info_.id, info_.remote_address);
       if (handshaking_) {
-        finish();
+        fail_outbound("timed out in the TLS handshake");
       } else {
         send_final(runtime_->traits.command_timeout_reply);
       }
@@ -470,6 +520,10 @@ void Connection::send_final(const std::string& reply) {
 
 void Connection::finish() {
   if (finished_) return;
+  if (outbound_ && outbound_->failed) {
+    fail_outbound(stopping_ ? "the server is stopping" : "closed before the session opened");
+    return;
+  }
   finished_ = true;
   ++timer_generation_;
   timer_.cancel();

@@ -10,6 +10,10 @@
 // reads into a per-thread buffer); a connection's place in the accounting is released exactly
 // once, however it ends; an exception out of a plugin callback closes only that connection;
 // input received before a TLS handshake is discarded (RFC 3207 section 4.2).
+//
+// The same runner drives outbound connections (see outbound.h): then the TLS side is the
+// client's (SNI, certificate and name verification), the session comes from the plugin's
+// factory, and a failure before the session opens is reported to the plugin instead.
 #pragma once
 
 #include <chrono>
@@ -27,6 +31,10 @@
 #include "core/net/framer.h"
 #include "portico/plugin.h"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace portico::core {
 
 class TlsContexts;
@@ -40,6 +48,15 @@ struct ProtocolRuntime {
   sdk::Settings settings;
   // shared.listeners plus the plugin's extra_listeners().
   std::vector<sdk::ListenerSpec> listeners;
+};
+
+// What makes a Connection an outbound one (Host::connect).
+struct OutboundSide {
+  std::shared_ptr<boost::asio::ssl::context> tls_context;  // the client context
+  std::string tls_name;                                    // SNI and the name verified
+  bool verify_certificate = true;
+  sdk::OutboundSessionFactory open;
+  sdk::OutboundFailure failed;  // until the session is open
 };
 
 // The server-wide services a connection calls back into.
@@ -64,6 +81,10 @@ class Connection final : public std::enable_shared_from_this<Connection>,
              sdk::ConnectionInfo info, ConnectionAccounting::Lease lease, ConnectionHub& hub);
   ~Connection();
 
+  // Makes this an outbound connection; call before start().
+  void set_outbound(OutboundSide side) {
+    outbound_ = std::make_unique<OutboundSide>(std::move(side));
+  }
   // Starts serving (implicit TLS first, then the session's greeting).
   void start();
   // Sends `reply` (the protocol's busy reply) and closes; never runs the session.
@@ -117,6 +138,8 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   void on_timer(std::uint64_t generation);
   void send_final(const std::string& reply);
   void finish();  // closes the socket, calls on_close, releases the lease
+  // Outbound: tells the plugin no session was opened (once), then finishes.
+  void fail_outbound(const std::string& reason);
   std::string render(const std::string& reply) const;
 
   tcp::socket socket_;
@@ -131,6 +154,7 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   ConnectionHub& hub_;
   ProtocolCounters& counters_;
   std::unique_ptr<sdk::Session> session_;
+  std::unique_ptr<OutboundSide> outbound_;
 
   InputFramer input_;
   std::string out_;       // queued

@@ -29,11 +29,30 @@ class PluginSet::Host final : public sdk::Host {
   sdk::Auth* auth() override { return services_.auth(); }
   sdk::Store* store() override { return services_.store(); }
   sdk::Queue* queue() override { return services_.queue(); }
+  void connect(const sdk::OutboundRequest& request, sdk::OutboundSessionFactory open,
+               sdk::OutboundFailure failed) override {
+    services_.connect(name_, request, std::move(open), std::move(failed));
+  }
+  std::unique_ptr<sdk::Scheduled> schedule(std::chrono::milliseconds delay,
+                                           std::function<void()> fn) override {
+    return services_.schedule(delay, std::move(fn));
+  }
+  sdk::Dns* dns() override { return services_.dns(); }
 
  private:
   std::string name_;
   HostServices& services_;
 };
+
+void HostServices::connect(const std::string& plugin, const sdk::OutboundRequest&,
+                           sdk::OutboundSessionFactory, sdk::OutboundFailure failed) {
+  if (failed) failed(plugin + ": this process makes no outbound connections");
+}
+
+std::unique_ptr<sdk::Scheduled> HostServices::schedule(std::chrono::milliseconds,
+                                                       std::function<void()>) {
+  return std::make_unique<sdk::Scheduled>();
+}
 
 PluginSet::PluginSet(HostServices& services) : services_(services) {}
 

@@ -5,6 +5,7 @@
 // plugin gets its own sdk::Host, which tags its log lines with the plugin's name.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -27,6 +28,13 @@ class HostServices {
   virtual sdk::Auth* auth() { return nullptr; }
   virtual sdk::Store* store() { return nullptr; }
   virtual sdk::Queue* queue() { return nullptr; }
+  virtual sdk::Dns* dns() { return nullptr; }
+  // Outbound connections for `plugin`; this default (a process without a server) refuses.
+  virtual void connect(const std::string& plugin, const sdk::OutboundRequest& request,
+                       sdk::OutboundSessionFactory open, sdk::OutboundFailure failed);
+  // Timers; this default never runs fn.
+  virtual std::unique_ptr<sdk::Scheduled> schedule(std::chrono::milliseconds delay,
+                                                   std::function<void()> fn);
 
  protected:
   ~HostServices() = default;

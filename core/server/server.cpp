@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <thread>
 
 #include "core/log/log.h"
 #include "core/metrics/metrics.h"
+#include "core/net/outbound.h"
 #include "core/net/tls.h"
 #include "core/server/control.h"
 #include "core/server/status.h"
@@ -104,6 +106,7 @@ int Server::run() {
     directory_ = open_directory(config->server.data_dir);
     store_ = open_store(config->server.data_dir);
     queue_ = open_queue(config->server.data_dir);
+    dns_ = std::make_unique<DnsResolver>();
   } catch (const std::exception& e) {
     spdlog::error("cannot open the data directory {}: {}", config->server.data_dir.string(),
                   e.what());
@@ -450,6 +453,70 @@ void Server::check_drained(std::chrono::steady_clock::time_point force_at, bool 
   shutdown_timer_.async_wait([this, force_at, forced](const error_code& ec) {
     if (!ec) check_drained(force_at, forced);
   });
+}
+
+void Server::connect(const std::string& plugin, const sdk::OutboundRequest& request,
+                     sdk::OutboundSessionFactory open, sdk::OutboundFailure failed) {
+  OutboundJob job;
+  job.request = request;
+  job.open = std::move(open);
+  job.failed = std::move(failed);
+  job.info.id = next_id_++;
+  job.info.protocol = plugin + "/out";
+  std::shared_ptr<asio::ssl::context> tls;
+  std::string error;
+  {
+    std::lock_guard lock(mutex_);
+    job.info.server_hostname = config_ ? config_->server.hostname : std::string();
+    if (auto it = runtimes_.find(plugin); it != runtimes_.end())
+      job.settings = it->second->settings;
+    if (!client_tls_) {
+      try {
+        client_tls_ = make_client_tls_context();
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    tls = client_tls_;
+  }
+  if (stopping_) error = "the server is stopping";
+  if (!error.empty()) {
+    if (job.failed) post_work([failed = std::move(job.failed), error] { failed(error); });
+    return;
+  }
+  connect_outbound(io_, *this, dns_.get(), std::move(tls), std::move(job),
+                   [this](const std::shared_ptr<Connection>& conn) {
+                     std::lock_guard lock(mutex_);
+                     connections_[conn->id()] = conn;
+                     if (stopping_) conn->begin_shutdown();
+                   });
+}
+
+namespace {
+
+class ScheduledCall final : public sdk::Scheduled {
+ public:
+  explicit ScheduledCall(std::shared_ptr<std::atomic<bool>> cancelled)
+      : cancelled_(std::move(cancelled)) {}
+  ~ScheduledCall() override { cancelled_->store(true); }
+
+ private:
+  std::shared_ptr<std::atomic<bool>> cancelled_;
+};
+
+}  // namespace
+
+std::unique_ptr<sdk::Scheduled> Server::schedule(std::chrono::milliseconds delay,
+                                                 std::function<void()> fn) {
+  auto cancelled = std::make_shared<std::atomic<bool>>(false);
+  auto timer = std::make_shared<asio::steady_timer>(io_, delay);
+  timer->async_wait([this, timer, cancelled, fn = std::move(fn)](const error_code& ec) mutable {
+    if (ec || cancelled->load() || stopping_) return;
+    post_work([cancelled, fn = std::move(fn)] {
+      if (!cancelled->load()) fn();
+    });
+  });
+  return std::make_unique<ScheduledCall>(std::move(cancelled));
 }
 
 std::string Server::status(bool json) const {

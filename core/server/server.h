@@ -27,6 +27,7 @@
 #include "core/accounting/accounting.h"
 #include "core/config/config.h"
 #include "core/directory/directory.h"
+#include "core/dns/resolver.h"
 #include "core/net/connection.h"
 #include "core/net/listener.h"
 #include "core/queue/queue.h"
@@ -66,6 +67,11 @@ class Server final : public ConnectionHub, public ListenerOwner, public HostServ
   sdk::Auth* auth() override { return directory_.get(); }
   sdk::Store* store() override { return store_.get(); }
   sdk::Queue* queue() override { return queue_.get(); }
+  sdk::Dns* dns() override { return dns_.get(); }
+  void connect(const std::string& plugin, const sdk::OutboundRequest& request,
+               sdk::OutboundSessionFactory open, sdk::OutboundFailure failed) override;
+  std::unique_ptr<sdk::Scheduled> schedule(std::chrono::milliseconds delay,
+                                           std::function<void()> fn) override;
 
  private:
   bool apply(std::shared_ptr<const Config> config, bool initial, std::vector<std::string>& errors);
@@ -84,6 +90,7 @@ class Server final : public ConnectionHub, public ListenerOwner, public HostServ
   std::unique_ptr<DirectoryService> directory_;
   std::unique_ptr<MailStore> store_;
   std::unique_ptr<QueueService> queue_;
+  std::unique_ptr<DnsResolver> dns_;
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::thread_pool> workers_;  // sized by server.worker_threads
   boost::asio::signal_set signals_;
@@ -94,6 +101,7 @@ class Server final : public ConnectionHub, public ListenerOwner, public HostServ
   std::shared_ptr<const Config> config_;
   std::map<std::string, std::shared_ptr<const ProtocolRuntime>> runtimes_;
   std::shared_ptr<const TlsContexts> tls_;
+  std::shared_ptr<boost::asio::ssl::context> client_tls_;       // outbound; made on first use
   std::map<std::string, std::shared_ptr<Listener>> listeners_;  // by listener_key()
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
 

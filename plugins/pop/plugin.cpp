@@ -1,9 +1,10 @@
 // pop — the plugin: settings schema, protocol traits, sessions (RFC 1939). The replies the core
 // sends on its own (busy, too many bad commands, timeouts, shutdown) carry RFC 2449 response
-// codes where one applies.
+// codes where one applies. POP retrieval (retrieval.h) runs while the plugin is enabled.
 #include <memory>
 
 #include "portico/plugin.h"
+#include "retrieval.h"
 #include "session.h"
 #include "settings.h"
 
@@ -12,7 +13,9 @@ namespace {
 
 class PopPlugin final : public sdk::Plugin {
  public:
-  explicit PopPlugin(sdk::Host& host) : host_(host) {}
+  explicit PopPlugin(sdk::Host& host)
+      : host_(host), retrieval_(std::make_shared<RetrievalScheduler>(host)) {}
+  ~PopPlugin() override { retrieval_->stop(); }
 
   sdk::Schema schema() const override { return pop::schema(); }
 
@@ -30,8 +33,10 @@ class PopPlugin final : public sdk::Plugin {
   }
 
   void configure(const sdk::Settings& s) override {
-    settings_ = PopSettings::from(s, host_.data_dir());
+    retrieval_->configure(PopSettings::from(s, host_.data_dir()));
   }
+
+  void stop() override { retrieval_->stop(); }
 
   std::unique_ptr<sdk::Session> open_session(sdk::SessionContext& ctx) override {
     return std::make_unique<PopSession>(ctx, host_,
@@ -40,7 +45,7 @@ class PopPlugin final : public sdk::Plugin {
 
  private:
   sdk::Host& host_;
-  PopSettings settings_;  // the retrieval settings, for the poller
+  std::shared_ptr<RetrievalScheduler> retrieval_;
 };
 
 }  // namespace

@@ -16,6 +16,7 @@ PopSettings PopSettings::from(const sdk::Settings& s, const std::string& data_di
   }
   o.retrieval_max_threads = s.get_int("retrieval_max_threads");
   o.retrieval_interval = s.get_duration("retrieval_interval");
+  o.retrieval_verify_tls = s.get_bool("retrieval_verify_tls");
   return o;
 }
 
@@ -50,8 +51,16 @@ sdk::Schema schema() {
   s.settings.push_back(
       sdk::make_setting("retrieval_interval", SettingType::duration, "1m",
                         "POP retrieval: how often each external POP mailbox is checked for "
-                        "new messages.",
-                        "10s"));
+                        "new messages. After a failed attempt a mailbox waits twice as long "
+                        "for each consecutive failure, up to an hour (or the interval, if "
+                        "longer).",
+                        "1s"));
+  s.settings.push_back(
+      sdk::make_setting("retrieval_verify_tls", SettingType::boolean, "true",
+                        "POP retrieval: verify the certificate of external POP servers reached "
+                        "over TLS (implicit TLS or STLS) against the system's trusted "
+                        "authorities and the server's name. Turn off only for a server with a "
+                        "self-signed certificate that you trust."));
   return s;
 }
 

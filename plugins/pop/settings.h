@@ -6,9 +6,8 @@
 // listener is 127.0.0.1:1100 with STARTTLS (STLS); production runs 110 (starttls) and 995
 // (implicit TLS, RFC 8314), each one more entry of `listeners`.
 //
-// The three retrieval settings (download path, max threads, interval) drive POP retrieval, the
-// polling of external POP mailboxes on behalf of local accounts. They are declared, validated
-// and read here; the poller itself needs outbound connections from the core.
+// The retrieval settings (download path, max threads, interval, certificate verification) drive
+// POP retrieval, the polling of external POP mailboxes on behalf of local accounts (retrieval.h).
 #pragma once
 
 #include <chrono>
@@ -25,6 +24,7 @@ struct PopSettings {
   std::string retrieval_download_path;  // absolute; "" before from() resolves it
   std::int64_t retrieval_max_threads = 10;
   std::chrono::milliseconds retrieval_interval{std::chrono::minutes(1)};
+  bool retrieval_verify_tls = true;
 
   // `data_dir` resolves an empty retrieval_download_path to data_dir/pop-retrieval.
   static PopSettings from(const sdk::Settings& s, const std::string& data_dir);

@@ -36,9 +36,45 @@ std::string TestHost::render_template(std::string_view text,
   return core::render_template(text, conn);
 }
 
+std::unique_ptr<sdk::Scheduled> TestHost::schedule(std::chrono::milliseconds,
+                                                   std::function<void()> fn) {
+  class Handle final : public sdk::Scheduled {
+   public:
+    explicit Handle(std::shared_ptr<bool> c) : cancelled_(std::move(c)) {}
+    ~Handle() override { *cancelled_ = true; }
+
+   private:
+    std::shared_ptr<bool> cancelled_;
+  };
+  auto cancelled = std::make_shared<bool>(false);
+  scheduled_.push_back({cancelled, std::move(fn)});
+  return std::make_unique<Handle>(cancelled);
+}
+
+void TestHost::run_scheduled() {
+  auto due = std::exchange(scheduled_, {});
+  for (auto& p : due) {
+    if (!*p.cancelled) p.fn();
+  }
+}
+
+SessionDriver::SessionDriver(sdk::OutboundSessionFactory open, sdk::Host& host,
+                             DriverOptions options)
+    : open_(std::move(open)), host_(host), options_(std::move(options)), input_(8192) {
+  info_.id = 1;
+  info_.protocol = "test/out";
+  info_.remote_address = "192.0.2.2";
+  info_.remote_port = 110;
+  info_.local_address = "192.0.2.1";
+  info_.local_port = 40000;
+  info_.listener = "outbound";
+  info_.server_hostname = host_.hostname();
+  tls_ = options_.implicit_tls;
+}
+
 SessionDriver::SessionDriver(sdk::Plugin& plugin, sdk::Host& host, sdk::Settings settings,
                              DriverOptions options)
-    : plugin_(plugin),
+    : plugin_(&plugin),
       host_(host),
       settings_(std::move(settings)),
       options_(std::move(options)),
@@ -60,12 +96,13 @@ SessionDriver::~SessionDriver() {
 }
 
 void SessionDriver::start() {
-  session_ = plugin_.open_session(*this);
+  session_ = plugin_ ? plugin_->open_session(*this) : open_(*this);
   session_->on_start();
   pump();
 }
 
 std::string SessionDriver::banner() const {
+  if (!settings_.has("banner")) return {};
   return core::render_template(settings_.get_string("banner"), info_);
 }
 
@@ -79,9 +116,10 @@ std::string SessionDriver::take() {
 
 bool SessionDriver::bad_command() {
   ++bad_commands_;
+  if (!plugin_) return closing_;
   const std::int64_t limit = settings_.get_int("max_bad_commands");
   if (limit > 0 && bad_commands_ >= limit) {
-    output_ += core::render_template(plugin_.traits().too_many_bad_commands_reply, info_, false);
+    output_ += core::render_template(plugin_->traits().too_many_bad_commands_reply, info_, false);
     closing_ = true;
     return true;
   }

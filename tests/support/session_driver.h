@@ -51,9 +51,24 @@ class TestHost final : public sdk::Host {
   sdk::Auth* auth() override { return &services_.directory(); }
   sdk::Store* store() override { return &services_.store(); }
   sdk::Queue* queue() override { return &services_.queue(); }
+  // Outbound connections are not made here: tests drive client sessions with SessionDriver.
+  void connect(const sdk::OutboundRequest&, sdk::OutboundSessionFactory,
+               sdk::OutboundFailure failed) override {
+    if (failed) failed("no outbound connections in tests");
+  }
+  // Calls are kept, not timed: run_scheduled() runs the ones still wanted.
+  std::unique_ptr<sdk::Scheduled> schedule(std::chrono::milliseconds delay,
+                                           std::function<void()> fn) override;
+  void run_scheduled();
+  sdk::Dns* dns() override { return nullptr; }
 
  private:
   TestServices& services_;
+  struct Pending {
+    std::shared_ptr<bool> cancelled;
+    std::function<void()> fn;
+  };
+  std::vector<Pending> scheduled_;
 };
 
 struct DriverOptions {
@@ -67,6 +82,9 @@ class SessionDriver final : public sdk::SessionContext {
   // `settings` must hold every key of the plugin's schema (see settings_with_defaults).
   SessionDriver(sdk::Plugin& plugin, sdk::Host& host, sdk::Settings settings,
                 DriverOptions options = {});
+  // A client session (an outbound connection): `open` makes the session, as Host::connect's
+  // factory would; there is no plugin and no bad-command limit.
+  SessionDriver(sdk::OutboundSessionFactory open, sdk::Host& host, DriverOptions options = {});
   ~SessionDriver();
 
   void start();
@@ -101,7 +119,8 @@ class SessionDriver final : public sdk::SessionContext {
  private:
   void pump();
 
-  sdk::Plugin& plugin_;
+  sdk::Plugin* plugin_ = nullptr;
+  sdk::OutboundSessionFactory open_;
   sdk::Host& host_;
   sdk::Settings settings_;
   DriverOptions options_;

@@ -11,14 +11,15 @@
 // SDK's interfaces only grow by virtual functions appended at the end of each class. The core
 // calls a Plugin virtual added in minor version N only for plugins built with abi_minor >= N.
 // History: 1.0 the first; 1.1 Host services (directory, auth, store, queue),
-// SessionContext::post_after and tls_description, Plugin::extra_listeners.
+// SessionContext::post_after and tls_description, Plugin::extra_listeners; 1.2 Host::connect
+// (outbound connections), Host::schedule (timers), Host::dns.
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
 
 #define PORTICO_ABI_MAJOR 1
-#define PORTICO_ABI_MINOR 1
+#define PORTICO_ABI_MINOR 2
 
 #define PORTICO_STRINGIFY_INNER(x) #x
 #define PORTICO_STRINGIFY(x) PORTICO_STRINGIFY_INNER(x)

@@ -5,17 +5,35 @@
 // that plugins built against an older minor version keep working.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 namespace portico::sdk {
 
-class Auth;       // portico/auth.h
-class Directory;  // portico/directory.h
-class Queue;      // portico/queue.h
-class Store;      // portico/store.h
+class Auth;              // portico/auth.h
+class Directory;         // portico/directory.h
+class Dns;               // portico/dns.h
+class Queue;             // portico/queue.h
+class Session;           // portico/session.h
+class SessionContext;    // portico/session.h
+class Store;             // portico/store.h
+struct OutboundRequest;  // portico/outbound.h
+
+// A pending Host::schedule() call. Destroying it cancels the call if it has not started yet (a
+// call already running finishes).
+class Scheduled {
+ public:
+  virtual ~Scheduled() = default;
+};
+
+// Opens the session of an outbound connection once it is connected (see Host::connect).
+using OutboundSessionFactory = std::function<std::unique_ptr<Session>(SessionContext&)>;
+// Told why an outbound connection could not be made (no session was opened).
+using OutboundFailure = std::function<void(const std::string& reason)>;
 
 enum class LogLevel { trace, debug, info, warn, error };
 
@@ -53,6 +71,22 @@ class Host {
   virtual Auth* auth() = 0;
   virtual Store* store() = 0;
   virtual Queue* queue() = 0;
+
+  // --- ABI 1.2 ---
+  // Opens an outbound connection (smtp-out, POP/IMAP retrieval) run by the core exactly like an
+  // accepted one: the core resolves the name, connects (trying each address in turn), does TLS
+  // as the request says, runs the timers, and once connected calls `open` on the connection's
+  // executor for the Session it then drives; the session's on_start() follows at once (after
+  // the handshake with implicit TLS). When no session can be opened (no such name, refused,
+  // timed out, TLS failure before the session, server stopping), `failed` is called instead,
+  // once, on the worker pool. Outbound connections are counted under "<plugin>/out".
+  virtual void connect(const OutboundRequest& request, OutboundSessionFactory open,
+                       OutboundFailure failed) = 0;
+  // Runs fn once on the worker pool after delay, unless the handle is destroyed first.
+  virtual std::unique_ptr<Scheduled> schedule(std::chrono::milliseconds delay,
+                                              std::function<void()> fn) = 0;
+  // The core's caching DNS resolver; nullptr when this process runs without one.
+  virtual Dns* dns() = 0;
 
  protected:
   ~Host() = default;

@@ -36,6 +36,15 @@ class FakeHost final : public sdk::Host {
   sdk::Auth* auth() override { return nullptr; }
   sdk::Store* store() override { return nullptr; }
   sdk::Queue* queue() override { return nullptr; }
+  void connect(const sdk::OutboundRequest&, sdk::OutboundSessionFactory,
+               sdk::OutboundFailure failed) override {
+    if (failed) failed("no outbound connections in tests");
+  }
+  std::unique_ptr<sdk::Scheduled> schedule(std::chrono::milliseconds,
+                                           std::function<void()>) override {
+    return std::make_unique<sdk::Scheduled>();
+  }
+  sdk::Dns* dns() override { return nullptr; }
 
   std::vector<std::string> logged;
 };

@@ -1,0 +1,184 @@
+// Portico core — the DNS resolver (see resolver.h).
+#include "core/dns/resolver.h"
+
+#include <arpa/inet.h>
+#include <unbound.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace portico::core {
+
+namespace {
+
+constexpr int kTypeA = 1;
+constexpr int kTypeMx = 15;
+constexpr int kTypeAaaa = 28;
+constexpr int kClassIn = 1;
+constexpr int kRcodeServfail = 2;
+// A name longer than this (RFC 1035 section 2.3.4) is refused before it reaches the resolver.
+constexpr std::size_t kMaxName = 253;
+
+struct Answer {
+  sdk::DnsStatus status = sdk::DnsStatus::temporary_failure;
+  std::string error;
+  bool secure = false;
+  std::vector<std::string_view> rdata;  // valid while `result` lives
+  std::unique_ptr<ub_result, void (*)(ub_result*)> result{nullptr, ub_resolve_free};
+};
+
+std::string strip_dot(std::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  return std::string(name);
+}
+
+// Reads a wire-format (uncompressed) domain name; "" when malformed.
+std::string wire_name(std::string_view data) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < data.size()) {
+    const auto len = static_cast<unsigned char>(data[i++]);
+    if (len == 0) return out.empty() ? std::string(".") : out;
+    if (len > 63 || i + len > data.size()) return {};
+    if (!out.empty()) out += '.';
+    out.append(data.substr(i, len));
+    i += len;
+  }
+  return {};
+}
+
+}  // namespace
+
+bool ip_literal(std::string_view text, std::string* out) {
+  if (text.size() > 2 && text.front() == '[' && text.back() == ']') {
+    text = text.substr(1, text.size() - 2);
+  }
+  if (text.empty() || text.size() > 64) return false;
+  const std::string s(text);
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, s.c_str(), buf) != 1 && inet_pton(AF_INET6, s.c_str(), buf) != 1) {
+    return false;
+  }
+  if (out) *out = s;
+  return true;
+}
+
+DnsResolver::DnsResolver() {
+  ctx_ = ub_ctx_create();
+  if (!ctx_) {
+    setup_error_ = "cannot create the resolver context";
+    return;
+  }
+  // Missing files are not fatal: no resolv.conf means resolving from the root servers.
+  if (int r = ub_ctx_resolvconf(ctx_, nullptr); r != 0 && r != UB_READFILE) {
+    setup_error_ = std::string("resolv.conf: ") + ub_strerror(r);
+  }
+  (void)ub_ctx_hosts(ctx_, nullptr);
+}
+
+DnsResolver::~DnsResolver() {
+  if (ctx_) ub_ctx_delete(ctx_);
+}
+
+namespace {
+
+Answer resolve(ub_ctx* ctx, const std::string& setup_error, std::string_view name, int type) {
+  Answer a;
+  if (!ctx) {
+    a.error = setup_error;
+    return a;
+  }
+  if (name.empty() || name.size() > kMaxName + 1 || name.find('\0') != std::string_view::npos) {
+    a.status = sdk::DnsStatus::no_such_name;
+    return a;
+  }
+  ub_result* raw = nullptr;
+  const std::string query(name);
+  const int r = ub_resolve(ctx, query.c_str(), type, kClassIn, &raw);
+  a.result.reset(raw);
+  if (r != 0 || !raw) {
+    a.error = ub_strerror(r);
+    return a;
+  }
+  if (raw->bogus) {
+    a.error = std::string("DNSSEC validation failed: ") + (raw->why_bogus ? raw->why_bogus : "");
+    return a;
+  }
+  a.secure = raw->secure != 0;
+  if (raw->nxdomain) {
+    a.status = sdk::DnsStatus::no_such_name;
+  } else if (raw->havedata) {
+    a.status = sdk::DnsStatus::ok;
+    for (int i = 0; raw->data[i] != nullptr; ++i)
+      a.rdata.emplace_back(raw->data[i], raw->len[i]);
+  } else if (raw->rcode == 0) {
+    a.status = sdk::DnsStatus::no_data;
+  } else {
+    a.error = raw->rcode == kRcodeServfail
+                  ? "the name server failed (SERVFAIL)"
+                  : "the name server answered rcode " + std::to_string(raw->rcode);
+  }
+  return a;
+}
+
+}  // namespace
+
+sdk::DnsAddresses DnsResolver::addresses(std::string_view name) {
+  sdk::DnsAddresses out;
+  std::string literal;
+  if (ip_literal(name, &literal)) {
+    out.status = sdk::DnsStatus::ok;
+    out.addresses.push_back(literal);
+    return out;
+  }
+  bool any_exists = false;
+  for (int type : {kTypeAaaa, kTypeA}) {
+    Answer a = resolve(ctx_, setup_error_, name, type);
+    if (a.status == sdk::DnsStatus::temporary_failure) {
+      out.status = a.status;
+      out.error = a.error;
+      out.addresses.clear();
+      return out;
+    }
+    if (a.status == sdk::DnsStatus::no_such_name) {
+      out.status = a.status;
+      return out;
+    }
+    any_exists = true;
+    const int family = type == kTypeA ? AF_INET : AF_INET6;
+    const std::size_t want = type == kTypeA ? 4 : 16;
+    for (auto rd : a.rdata) {
+      if (rd.size() != want) continue;
+      char text[INET6_ADDRSTRLEN];
+      if (inet_ntop(family, rd.data(), text, sizeof text)) out.addresses.emplace_back(text);
+    }
+  }
+  out.status = !out.addresses.empty() ? sdk::DnsStatus::ok
+               : any_exists           ? sdk::DnsStatus::no_data
+                                      : sdk::DnsStatus::no_such_name;
+  return out;
+}
+
+sdk::DnsMx DnsResolver::mx(std::string_view domain) {
+  sdk::DnsMx out;
+  Answer a = resolve(ctx_, setup_error_, domain, kTypeMx);
+  out.status = a.status;
+  out.error = a.error;
+  out.secure = a.secure;
+  for (auto rd : a.rdata) {
+    if (rd.size() < 3) continue;
+    sdk::MxRecord rec;
+    rec.preference = static_cast<std::uint16_t>((static_cast<unsigned char>(rd[0]) << 8) |
+                                                static_cast<unsigned char>(rd[1]));
+    const std::string name = wire_name(rd.substr(2));
+    if (name.empty()) continue;  // malformed
+    rec.exchange = name == "." ? std::string() : strip_dot(name);
+    out.records.push_back(std::move(rec));
+  }
+  std::stable_sort(out.records.begin(), out.records.end(),
+                   [](const auto& x, const auto& y) { return x.preference < y.preference; });
+  if (out.status == sdk::DnsStatus::ok && out.records.empty()) out.status = sdk::DnsStatus::no_data;
+  return out;
+}
+
+}  // namespace portico::core

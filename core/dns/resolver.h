@@ -1,0 +1,39 @@
+// Portico core — the DNS resolver every plugin shares (sdk::Dns), on libunbound.
+//
+// One libunbound context for the process: its cache honours each record's TTL (RFC 1035
+// section 3.2.1; RFC 2308 for negative answers), it forwards to the name servers of
+// /etc/resolv.conf (or resolves from the root when there are none) and answers from /etc/hosts
+// first. Blocking calls from many worker threads share the context and its cache. IP literals
+// are answered without a lookup. RFC 5321 section 5.1: MX answers are sorted by preference.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "portico/dns.h"
+
+struct ub_ctx;
+
+namespace portico::core {
+
+class DnsResolver final : public sdk::Dns {
+ public:
+  // Never throws: a context that cannot be set up answers temporary_failure with the reason.
+  DnsResolver();
+  ~DnsResolver();
+  DnsResolver(const DnsResolver&) = delete;
+  DnsResolver& operator=(const DnsResolver&) = delete;
+
+  sdk::DnsAddresses addresses(std::string_view name) override;
+  sdk::DnsMx mx(std::string_view domain) override;
+
+ private:
+  ub_ctx* ctx_ = nullptr;
+  std::string setup_error_;
+};
+
+// True for an IPv4 or IPv6 address literal (optionally in [brackets]); `out` gets it bare.
+bool ip_literal(std::string_view text, std::string* out = nullptr);
+
+}  // namespace portico::core
