@@ -112,6 +112,13 @@ class EmbeddedStore final : public MailStore {
     });
   }
 
+  sdk::StoreResult<std::unique_ptr<sdk::MessageReader>> open_message(const std::string& account,
+                                                                     const std::string& mailbox,
+                                                                     std::uint32_t uid) override {
+    return guarded<std::unique_ptr<sdk::MessageReader>>(
+        [&] { return open_body(get(account)->body_path(mailbox, uid)); });
+  }
+
   sdk::StoreResult<sdk::Appended> append(const sdk::AppendRequest& request) override {
     return guarded<sdk::Appended>([&] {
       sdk::DeliveryTarget t{request.account, request.mailbox, request.quota_bytes};

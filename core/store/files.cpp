@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -133,6 +134,59 @@ void link_body(const fs::path& source, const fs::path& dir, const std::string& n
   }
   // EXDEV (another file system), EMLINK (too many links), EPERM (no hard links here): copy.
   write_body(dir, name, read_file(source), sync);
+}
+
+namespace {
+
+class BodyReader final : public sdk::MessageReader {
+ public:
+  BodyReader(int fd, std::uint64_t size, fs::path file)
+      : fd_(fd), size_(size), file_(std::move(file)) {}
+  ~BodyReader() override { ::close(fd_); }
+  std::uint64_t size() const override { return size_; }
+  sdk::StoreResult<std::string> read(std::uint64_t offset, std::size_t max) override {
+    sdk::StoreResult<std::string> r;
+    if (offset >= size_) return r;
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(max, size_ - offset));
+    r.value.resize(want);
+    std::size_t got = 0;
+    while (got < want) {
+      const ssize_t n =
+          ::pread(fd_, r.value.data() + got, want - got, static_cast<off_t>(offset + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        r.error = sdk::StoreError::io;
+        r.message = file_.string() + ": " + (n < 0 ? std::strerror(errno) : "shorter than it was");
+        r.value.clear();
+        return r;
+      }
+      got += static_cast<std::size_t>(n);
+    }
+    return r;
+  }
+
+ private:
+  int fd_;
+  std::uint64_t size_;
+  fs::path file_;
+};
+
+}  // namespace
+
+std::unique_ptr<sdk::MessageReader> open_body(const fs::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) fail(sdk::StoreError::not_found, file.string() + ": no such body file");
+    io_error("cannot read", file);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    io_error("cannot stat", file);
+  }
+  return std::make_unique<BodyReader>(fd, static_cast<std::uint64_t>(st.st_size), file);
 }
 
 std::string read_file(const fs::path& file) {

@@ -14,8 +14,11 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "portico/store.h"
 
 namespace portico::core::store {
 
@@ -44,6 +47,9 @@ void link_body(const fs::path& source, const fs::path& dir, const std::string& n
                FolderSync sync = FolderSync::now);
 // A whole file (open, fstat, read). Throws StoreFailure(io).
 std::string read_file(const fs::path& file);
+// A body file opened for reading in pieces (pread). Throws StoreFailure(io), or not_found when
+// the file is gone.
+std::unique_ptr<sdk::MessageReader> open_body(const fs::path& file);
 
 // An flock(2) lock on a file, released by the destructor (and by the kernel when the process
 // dies, so a crashed holder never leaves a stale lock).

@@ -7,6 +7,8 @@ namespace {
 // How long a statement waits for another connection's lock (other sessions, other processes)
 // before it fails with "database is locked".
 constexpr int busy_timeout_ms = 30000;
+// Distinct SQL texts whose statements are kept for reuse (the store has a few dozen).
+constexpr std::size_t max_cached_texts = 128;
 }  // namespace
 
 Database::Database(const std::filesystem::path& file) : file_(file) {
@@ -27,7 +29,27 @@ Database::Database(const std::filesystem::path& file) : file_(file) {
 }
 
 Database::~Database() {
+  for (auto& [sql, idle] : cache_) {
+    for (sqlite3_stmt* stmt : idle)
+      sqlite3_finalize(stmt);
+  }
+  cache_.clear();
   sqlite3_close(db_);
+}
+
+bool Database::give_back(sqlite3_stmt* stmt) {
+  const char* sql = sqlite3_sql(stmt);
+  if (sql == nullptr) return false;
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    if (cache_.size() >= max_cached_texts) return false;
+    it = cache_.emplace(sql, std::vector<sqlite3_stmt*>()).first;
+  }
+  if (it->second.size() >= 4) return false;  // nested uses of one text: keep a few
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  it->second.push_back(stmt);
+  return true;
 }
 
 void Database::raise(const std::string& what) const {
@@ -45,9 +67,14 @@ void Database::exec(std::string_view sql) {
 }
 
 Statement Database::prepare(std::string_view sql) {
+  if (auto it = cache_.find(std::string(sql)); it != cache_.end() && !it->second.empty()) {
+    sqlite3_stmt* stmt = it->second.back();
+    it->second.pop_back();
+    return Statement(*this, stmt);
+  }
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt, nullptr) != SQLITE_OK) {
     raise("prepare");
   }
   return Statement(*this, stmt);

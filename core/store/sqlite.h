@@ -1,6 +1,9 @@
 // Portico core — a thin RAII layer over SQLite 3 for the store: a connection, prepared
 // statements with typed binding, and an IMMEDIATE transaction guard (rolled back unless
 // committed). Errors throw StoreFailure, which the store turns into an sdk::StoreError.
+// Prepared statements are kept per connection by their SQL text and reused (reset and unbound
+// when a Statement ends), so a query costs no SQL parsing after its first use; the number of
+// distinct texts kept is bounded.
 #pragma once
 
 #include <sqlite3.h>
@@ -10,6 +13,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "portico/store.h"
 
@@ -50,15 +55,22 @@ class Database {
   [[noreturn]] void raise(const std::string& what) const;
 
  private:
+  friend class Statement;
+  // Takes back a statement of a cached text (reset); false when it is to be finalized.
+  bool give_back(sqlite3_stmt* stmt);
+
   sqlite3* db_ = nullptr;
   std::filesystem::path file_;
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> cache_;  // idle, by SQL text
 };
 
 class Statement {
  public:
   Statement(Database& db, sqlite3_stmt* stmt) : db_(&db), stmt_(stmt) {}
   Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
-  ~Statement() { sqlite3_finalize(stmt_); }
+  ~Statement() {
+    if (stmt_ != nullptr && !db_->give_back(stmt_)) sqlite3_finalize(stmt_);
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 

@@ -94,6 +94,7 @@ void PopSession::do_retr(const CommandLine& c, bool top) {
   }
   const auto index = static_cast<std::size_t>(m - messages_.data());
   if (auto octets = take_read_ahead(index)) return answer_retr(index, std::move(octets), lines);
+  if (m->size > kStreamAbove) return stream_retr(index, lines);
 
   // Read this message, and when it follows the last one read, the next ones too.
   std::vector<std::uint32_t> uids{m->uid};
@@ -169,16 +170,82 @@ void PopSession::send_message(std::shared_ptr<const std::string> octets, std::si
   pump_message(false);
 }
 
+void PopSession::stream_retr(std::size_t index, std::optional<std::uint32_t> lines) {
+  last_read_ = index;
+  read_ahead_.clear();
+  sdk::Store* store = host_.store();
+  using Opened = sdk::StoreResult<std::unique_ptr<sdk::MessageReader>>;
+  auto opened = std::make_shared<Opened>();
+  auto first = std::make_shared<sdk::StoreResult<std::string>>();
+  ctx_.pause_input();
+  ctx_.post_work(
+      [store, opened, first, account = account_, uid = messages_[index].uid] {
+        *opened = store->open_message(account, "INBOX", uid);
+
+        if (opened->ok()) *first = opened->value->read(0, kStreamPiece);
+      },
+      [this, opened, first, index, lines] {
+        ctx_.resume_input();
+        const auto& failed = !opened->ok() ? opened->message : first->message;
+        if (!opened->ok() || !first->ok()) {
+          if (opened->error == sdk::StoreError::not_found) {
+            return err("Message no longer exists (removed by another session)");
+          }
+          ctx_.log(sdk::LogLevel::warn, "cannot read a message: " + failed);
+          return err("[SYS/TEMP] Cannot read the message, try again later");
+        }
+        ok(lines ? std::string("Top of message follows")
+                 : std::to_string(messages_[index].size) + " octets");
+        outgoing_.emplace();
+        outgoing_->reader = std::move(opened->value);
+        if (lines) outgoing_->top.emplace(*lines);
+        take_piece(std::move(first->value));
+        pump_message(false);
+      });
+}
+
+void PopSession::take_piece(std::string piece) {
+  Outgoing& o = *outgoing_;
+  o.next += piece.size();
+  o.end = o.top ? o.top->take(piece) : piece.size();
+  o.offset = 0;
+  o.octets = std::make_shared<const std::string>(std::move(piece));
+}
+
+void PopSession::read_next_piece() {
+  Outgoing& o = *outgoing_;
+  if (o.reading) return;
+  o.reading = true;
+  auto piece = std::make_shared<sdk::StoreResult<std::string>>();
+  ctx_.pause_input();
+  ctx_.post_work(
+      [reader = o.reader, next = o.next, piece] { *piece = reader->read(next, kStreamPiece); },
+      [this, piece] {
+        ctx_.resume_input();
+        outgoing_->reading = false;
+        if (!piece->ok() || piece->value.empty()) {
+          // Part of the message is out already: only closing tells the client.
+          ctx_.log(sdk::LogLevel::warn, "cannot read a message: " + piece->message);
+          outgoing_.reset();
+          ctx_.close();
+          return;
+        }
+        take_piece(std::move(piece->value));
+        pump_message(false);
+      });
+}
+
 void PopSession::pump_message(bool ignore_high_water) {
   // One scratch buffer per I/O thread: a callback runs to its end before another starts there.
   thread_local std::string piece;
   while (outgoing_ && (ignore_high_water || ctx_.output_pending() < kOutputHighWater)) {
     Outgoing& o = *outgoing_;
+    if (o.offset == o.end && o.more()) return read_next_piece();
     const std::size_t n = std::min(kMessagePiece, o.end - o.offset);
     piece.clear();
     o.stuffer.stuff(std::string_view(*o.octets).substr(o.offset, n), piece);
     o.offset += n;
-    if (o.offset == o.end) {
+    if (o.offset == o.end && !o.more()) {
       o.stuffer.finish(piece);
       outgoing_.reset();  // frees the message
     }

@@ -54,28 +54,39 @@ void DotStuffer::finish(std::string& out) {
   line_start_ = true;
 }
 
-std::size_t top_length(std::string_view message, std::uint64_t body_lines) {
-  // The header ends at the first empty line (LF or CRLF directly after a line end, or at the
-  // very start).
-  std::size_t pos = 0;
-  bool found = false;
-  while (pos < message.size()) {
-    const std::size_t eol = message.find('\n', pos);
-    if (eol == std::string_view::npos) return message.size();
-    const std::size_t length = eol - pos;
-    pos = eol + 1;
-    if (length == 0 || (length == 1 && message[eol - 1] == '\r')) {
-      found = true;
-      break;
+std::size_t TopScanner::take(std::string_view piece) {
+  if (done_) return 0;
+  for (std::size_t i = 0; i < piece.size(); ++i) {
+    const char c = piece[i];
+    if (!in_header_) {
+      if (c == '\n' && lines_left_-- <= 1) {
+        done_ = true;
+        return i + 1;
+      }
+      continue;
     }
+    // The header ends at the first empty line (LF or CRLF directly after a line end, or at the
+    // very start).
+    if (c == '\n') {
+      if (line_start_ || cr_only_) {
+        in_header_ = false;
+        if (lines_left_ == 0) {
+          done_ = true;
+          return i + 1;
+        }
+      }
+      line_start_ = true;
+      cr_only_ = false;
+      continue;
+    }
+    cr_only_ = line_start_ && c == '\r';
+    line_start_ = false;
   }
-  if (!found) return message.size();
-  for (std::uint64_t n = 0; n < body_lines && pos < message.size(); ++n) {
-    const std::size_t eol = message.find('\n', pos);
-    if (eol == std::string_view::npos) return message.size();
-    pos = eol + 1;
-  }
-  return pos;
+  return piece.size();
+}
+
+std::size_t top_length(std::string_view message, std::uint64_t body_lines) {
+  return TopScanner(body_lines).take(message);
 }
 
 }  // namespace portico::pop

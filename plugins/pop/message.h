@@ -26,6 +26,22 @@ class DotStuffer {
   bool pending_cr_ = false;  // a CR whose LF may come in the next piece
 };
 
+// TOP over a message given in pieces: take() says how many leading octets of each piece belong
+// to the reply, the same cut top_length() makes on the whole message.
+class TopScanner {
+ public:
+  explicit TopScanner(std::uint64_t body_lines) : lines_left_(body_lines) {}
+  std::size_t take(std::string_view piece);
+  bool done() const { return done_; }
+
+ private:
+  std::uint64_t lines_left_;
+  bool in_header_ = true;
+  bool line_start_ = true;
+  bool cr_only_ = false;  // the header line so far is a lone CR
+  bool done_ = false;
+};
+
 // The number of leading octets of `message` that TOP msg n sends: the header up to and
 // including the empty line that ends it, then at most `body_lines` lines of the body (a line
 // ending with LF, or the unterminated last line). A message without an empty line is all header.

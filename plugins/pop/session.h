@@ -20,6 +20,9 @@
 //   messages of the maildrop (at most kReadAheadMessages and kReadAheadOctets) in the same trip
 //   to the worker pool; the following RETRs are answered from them without waiting. A message
 //   read ahead is the stored message (bodies are immutable), so the answer is the same.
+// - A message larger than kStreamAbove is never held whole: it is read from the store in pieces
+//   of kStreamPiece octets, the next one only once the previous has gone out (TOP stops reading
+//   where its reply ends).
 // - Passwords (USER/PASS, PLAIN, LOGIN) are refused before TLS unless the operator allows it.
 //
 // Line limits: RFC 2449 section 4 bounds a command line at 255 octets; lines up to
@@ -55,6 +58,9 @@ constexpr std::size_t kOutputHighWater = 1024 * 1024;
 // size; those after it only while they fit).
 constexpr std::size_t kReadAheadMessages = 32;
 constexpr std::size_t kReadAheadOctets = 256 * 1024;
+// Messages above this size are streamed from the store in pieces of kStreamPiece octets.
+constexpr std::uint64_t kStreamAbove = 1024 * 1024;
+constexpr std::size_t kStreamPiece = 256 * 1024;
 
 struct MaildropMessage {
   std::uint32_t uid = 0;
@@ -127,6 +133,9 @@ class PopSession final : public sdk::Session {
   void answer_retr(std::size_t index, std::shared_ptr<const std::string> octets,
                    std::optional<std::uint32_t> lines);
   void send_message(std::shared_ptr<const std::string> octets, std::size_t length);
+  void stream_retr(std::size_t index, std::optional<std::uint32_t> lines);
+  void take_piece(std::string piece);
+  void read_next_piece();
   void pump_message(bool ignore_high_water);
   void update_and_quit();
 
@@ -146,6 +155,12 @@ class PopSession final : public sdk::Session {
     std::size_t offset = 0;
     std::size_t end = 0;
     DotStuffer stuffer;
+    // Streamed from the store: the rest is read from `reader` at `next`.
+    std::shared_ptr<sdk::MessageReader> reader;
+    std::uint64_t next = 0;
+    std::optional<TopScanner> top;  // TOP: where the reply ends
+    bool reading = false;           // a read is in flight
+    bool more() const { return reader && next < reader->size() && !(top && top->done()); }
   };
   std::optional<Outgoing> outgoing_;
   struct ReadAhead {

@@ -179,6 +179,16 @@ class StoreHandle {
   virtual ~StoreHandle() = default;
 };
 
+// A message opened for reading (Store::open_message). Reads block on the disk: call them from the
+// worker pool. One reader is used by one thread at a time.
+class MessageReader {
+ public:
+  virtual ~MessageReader() = default;
+  virtual std::uint64_t size() const = 0;
+  // Up to `max` octets from `offset`; fewer only at the end of the message.
+  virtual StoreResult<std::string> read(std::uint64_t offset, std::size_t max) = 0;
+};
+
 class Store {
  public:
   // --- mailboxes ---------------------------------------------------------------------------
@@ -250,6 +260,14 @@ class Store {
   virtual StoreResult<std::vector<Delivered>> deliver_file(
       const std::vector<DeliveryTarget>& targets, const std::string& path,
       std::int64_t internal_date) = 0;
+
+  // --- ABI 1.2 ---
+  // The message octets to read in pieces, so a large message is never held whole (POP RETR,
+  // IMAP FETCH BODY[]). The reader sees the message as it was opened even if it is expunged
+  // meanwhile (bodies are immutable).
+  virtual StoreResult<std::unique_ptr<MessageReader>> open_message(const std::string& account,
+                                                                   const std::string& mailbox,
+                                                                   std::uint32_t uid) = 0;
 
  protected:
   ~Store() = default;

@@ -112,6 +112,24 @@ TEST(PopMessage, TopLength) {
   EXPECT_EQ(top_length("", 3), 0u);
 }
 
+// TOP over a streamed message: the cut is the same wherever the pieces split.
+TEST(PopMessage, TopScannerCutsPiecesLikeTopLength) {
+  const std::vector<std::string> messages = {"A: 1\r\nB: 2\r\n folded\r\n\r\nl1\r\nl2\r\nl3",
+                                             "\r\nbody\r\n", "a: b\n\nx\ny\n", "only: header\r\n",
+                                             "x: \r\r\n\r\n1\n2\n"};
+  for (const auto& m : messages) {
+    for (std::uint64_t lines = 0; lines < 4; ++lines) {
+      const std::size_t want = top_length(m, lines);
+      for (std::size_t cut = 0; cut <= m.size(); ++cut) {
+        TopScanner scan(lines);
+        std::size_t got = scan.take(std::string_view(m).substr(0, cut));
+        if (!scan.done()) got += scan.take(std::string_view(m).substr(cut));
+        EXPECT_EQ(got, want) << m << " lines " << lines << " cut " << cut;
+      }
+    }
+  }
+}
+
 TEST(PopBase64, RoundTrip) {
   for (const std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
     EXPECT_EQ(base64_decode(base64_encode(s)), s);

@@ -166,6 +166,37 @@ TEST(PopSession, LargeMessageIsWrittenInPiecesWhileThePeerReads) {
   session.on_close();
 }
 
+// A message above kStreamAbove is read from the store in pieces: RETR sends it whole and intact,
+// TOP stops where its reply ends, and the session goes on with the next command.
+TEST(PopSession, LargeMessagesStreamFromTheStore) {
+  PopWorld w;
+  std::string big = "Subject: big\r\nX-Long: yes\r\n\r\n";
+  for (int i = 0; big.size() <= pop::kStreamAbove + 3 * pop::kStreamPiece; ++i) {
+    big += (i % 7 == 0 ? ".line " : "line ") + std::to_string(i) + " of a long message\r\n";
+  }
+  auto r = w.services.store().deliver({sdk::DeliveryTarget{"bob@example.test", "INBOX", 0}}, big,
+                                      1700000000);
+  ASSERT_TRUE(r.ok()) << r.message;
+  auto stuffed = [](std::string_view m) {
+    pop::DotStuffer s;
+    std::string out;
+    s.stuff(m, out);
+    s.finish(out);
+    return out;
+  };
+  auto d = connect(w);
+  d->feed(login_lines("bob@example.test"));
+  d->take();
+  d->feed("RETR 1\r\nTOP 1 2\r\nNOOP\r\n");
+  const std::string want = "+OK " + std::to_string(big.size()) + " octets\r\n" + stuffed(big) +
+                           "+OK Top of message follows\r\n" +
+                           stuffed(std::string_view(big).substr(0, pop::top_length(big, 2))) +
+                           "+OK\r\n";
+  const std::string got = d->take();
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want) << "the streamed replies differ";
+}
+
 // Pipelined RETRs of message after message are answered from the read-ahead exactly as one
 // RETR at a time would be, including messages marked deleted in between and a jump backwards.
 TEST(PopSession, ReadAheadAnswersAsReadingEachMessage) {
