@@ -245,7 +245,13 @@ std::string SourceSpool::trace_line(const sdk::RetrievalSource& source, const st
   gmtime_r(&t, &tm);
   char date[64];
   std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return "Received: from " + source.host + " by " + hostname + " with POP3 " +
+  auto clean = [](std::string_view text) {  // names from configuration: no header injection
+    std::string out;
+    for (char c : text)
+      out += (c > 0x20 && c < 0x7f) ? c : '?';
+    return out;
+  };
+  return "Received: from " + clean(source.host) + " by " + clean(hostname) + " with POP3 " +
          trace_id(source.id, uid) + "\r\n\t" + date + "\r\n";
 }
 

@@ -180,6 +180,18 @@ TEST(RetrievalSpool, KeepOnlyForgetsWhatTheServerNoLongerLists) {
   EXPECT_TRUE(again.seen("b"));
 }
 
+TEST(RetrievalSpool, TheTraceLineCannotBeSplitByAHostName) {
+  sdk::RetrievalSource s;
+  s.id = 3;
+  s.host = "evil\r\nX-Injected: 1";
+  const std::string line = SourceSpool::trace_line(s, "u", "mail.example.test", 0);
+  EXPECT_EQ(line.find("\r\nX-Injected"), std::string::npos) << line;
+  EXPECT_EQ(
+      line.rfind("Received: from evil??X-Injected:?1 by mail.example.test with POP3 id r3.75;", 0),
+      0u)
+      << line;
+}
+
 TEST(RetrievalSession, ApopDigestIsRfc1939sExample) {
   EXPECT_EQ(RetrievalSession::apop_digest("<1896.697170952@dbc.mtview.ca.us>", "tanstaaf"),
             "c4c9334bac560ecc979e58001b3e22fb");
