@@ -102,6 +102,10 @@ class Account {
   std::vector<sdk::MessageInfo> fetch(const std::string& mailbox, const sdk::UidSet& uids,
                                       bool with_mime, std::uint64_t changed_since);
   fs::path body_path(const std::string& mailbox, std::uint32_t uid);
+  // The body files of several messages, in one read transaction; an empty path where there is
+  // no such message.
+  std::vector<fs::path> body_paths(const std::string& mailbox,
+                                   const std::vector<std::uint32_t>& uids);
   sdk::StoreFlagsResult store_flags(const std::string& mailbox, const sdk::UidSet& uids,
                                     sdk::FlagOperation op, const sdk::Flags& flags,
                                     std::uint64_t unchanged_since);

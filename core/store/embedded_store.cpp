@@ -112,6 +112,26 @@ class EmbeddedStore final : public MailStore {
     });
   }
 
+  std::vector<sdk::StoreResult<std::string>> read_messages(
+      const std::string& account, const std::string& mailbox,
+      const std::vector<std::uint32_t>& uids) override {
+    auto paths =
+        guarded<std::vector<fs::path>>([&] { return get(account)->body_paths(mailbox, uids); });
+    std::vector<sdk::StoreResult<std::string>> out(uids.size());
+    for (std::size_t i = 0; i < uids.size(); ++i) {
+      if (!paths.ok()) {
+        out[i].error = paths.error;
+        out[i].message = paths.message;
+      } else if (paths.value[i].empty()) {
+        out[i].error = StoreError::not_found;
+        out[i].message = "no message with UID " + std::to_string(uids[i]);
+      } else {
+        out[i] = guarded<std::string>([&] { return read_file(paths.value[i]); });
+      }
+    }
+    return out;
+  }
+
   sdk::StoreResult<std::unique_ptr<sdk::MessageReader>> open_message(const std::string& account,
                                                                      const std::string& mailbox,
                                                                      std::uint32_t uid) override {

@@ -70,6 +70,25 @@ fs::path Account::body_path(const std::string& mailbox, std::uint32_t uid) {
   return bodies() / st.text(0);
 }
 
+std::vector<fs::path> Account::body_paths(const std::string& mailbox,
+                                          const std::vector<std::uint32_t>& uids) {
+  std::string name = normalize_mailbox(mailbox);
+  std::lock_guard lock(mutex);
+  Transaction snapshot(db_, false);
+  MailboxRow row = require(name);
+  std::vector<fs::path> out;
+  out.reserve(uids.size());
+  for (const auto uid : uids) {
+    auto st = db_.prepare(
+        "SELECT b.file FROM messages m JOIN bodies b ON b.id = m.body_id "
+        "WHERE m.mailbox_id = ? AND m.uid = ?");
+    st.bind(1, row.id).bind(2, static_cast<std::int64_t>(uid));
+    out.push_back(st.step() ? bodies() / st.text(0) : fs::path());
+  }
+  snapshot.commit();
+  return out;
+}
+
 sdk::StoreFlagsResult Account::store_flags(const std::string& mailbox, const sdk::UidSet& uids,
                                            sdk::FlagOperation op, const sdk::Flags& flags,
                                            std::uint64_t unchanged_since) {

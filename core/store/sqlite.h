@@ -101,10 +101,11 @@ class Statement {
 };
 
 // BEGIN IMMEDIATE (the write lock at once, so concurrent writers wait on busy_timeout instead
-// of failing at commit); rolled back by the destructor unless commit() ran.
+// of failing at commit); rolled back by the destructor unless commit() ran. With write false,
+// a plain BEGIN: several reads see one snapshot and take the database's locks once.
 class Transaction {
  public:
-  explicit Transaction(Database& db);
+  explicit Transaction(Database& db, bool write = true);
   ~Transaction();
   void commit();
 

@@ -116,11 +116,7 @@ void PopSession::do_retr(const CommandLine& c, bool top) {
   ctx_.pause_input();
   ctx_.post_work(
       [store, results, account = account_, uids = std::move(uids)] {
-        results->reserve(uids.size());
-        for (const auto uid : uids) {
-          results->push_back(store->read_message(account, "INBOX", uid));
-          if (!results->back().ok()) break;  // the rest is read again when asked for
-        }
+        *results = store->read_messages(account, "INBOX", uids);
       },
       [this, results, indexes = std::move(indexes), lines] {
         ctx_.resume_input();

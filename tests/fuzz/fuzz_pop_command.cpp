@@ -1,7 +1,8 @@
 // Fuzz target: POP3 command lines (keyword, arguments, numbers), base64 of AUTH exchanges, and
 // the message writer (byte-stuffing split at an input-chosen point, TOP's extent). Traps when
 // an invariant breaks: stuffed output ends with ".\r\n", holds only CRLF line ends and no line
-// but the last is a lone "."; both splits give the same bytes; base64 re-encodes to the same bytes.
+// but the last is a lone "."; both splits give the same bytes; base64 re-encodes to the same
+// bytes; TOP's cut is the same over the whole message and over it in two pieces.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -49,5 +50,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const std::size_t top = top_length(input, cut);
   if (top > size) __builtin_trap();
+  // TOP of a streamed message cuts at the same place wherever the pieces split.
+  TopScanner scan(cut);
+  std::size_t streamed = scan.take(input.substr(0, cut));
+  if (!scan.done()) streamed += scan.take(input.substr(cut));
+  if (streamed != top) __builtin_trap();
   return 0;
 }

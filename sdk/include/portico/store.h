@@ -268,6 +268,11 @@ class Store {
   virtual StoreResult<std::unique_ptr<MessageReader>> open_message(const std::string& account,
                                                                    const std::string& mailbox,
                                                                    std::uint32_t uid) = 0;
+  // read_message() for several messages of one mailbox at once (one lookup in one snapshot),
+  // a result per UID in the same order.
+  virtual std::vector<StoreResult<std::string>> read_messages(
+      const std::string& account, const std::string& mailbox,
+      const std::vector<std::uint32_t>& uids) = 0;
 
  protected:
   ~Store() = default;
