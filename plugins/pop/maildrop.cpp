@@ -92,23 +92,37 @@ void PopSession::do_retr(const CommandLine& c, bool top) {
     lines = parse_number(c.args[1]);
     if (!lines) return bad("Syntax: " + std::string(c.spec->syntax));
   }
-  const auto index = static_cast<std::size_t>(m - messages_.data());
-  if (auto octets = take_read_ahead(index)) return answer_retr(index, std::move(octets), lines);
-  if (m->size > kStreamAbove) return stream_retr(index, lines);
+  retr_index(static_cast<std::size_t>(m - messages_.data()), lines);
+}
+
+void PopSession::collect_after(std::size_t from, std::vector<std::uint32_t>& uids,
+                               std::vector<std::size_t>& indexes) const {
+  std::uint64_t octets = 0;
+  for (std::size_t i = from; i < messages_.size() && uids.size() < kReadAheadMessages; ++i) {
+    if (messages_[i].deleted) continue;
+    octets += messages_[i].size;
+    if (octets > kReadAheadOctets) break;
+    uids.push_back(messages_[i].uid);
+    indexes.push_back(i);
+  }
+}
+
+void PopSession::retr_index(std::size_t index, std::optional<std::uint32_t> lines) {
+  if (auto octets = take_read_ahead(index)) {
+    prefetch();
+    return answer_retr(index, std::move(octets), lines);
+  }
+  if (prefetching_) {  // the message may be in the batch on its way: wait for it
+    after_prefetch_ = PendingRetr{index, lines};
+    ctx_.pause_input();
+    return;
+  }
+  if (messages_[index].size > kStreamAbove) return stream_retr(index, lines);
 
   // Read this message, and when it follows the last one read, the next ones too.
-  std::vector<std::uint32_t> uids{m->uid};
+  std::vector<std::uint32_t> uids{messages_[index].uid};
   std::vector<std::size_t> indexes{index};
-  if (last_read_ != SIZE_MAX && index == last_read_ + 1) {
-    std::uint64_t octets = 0;
-    for (std::size_t i = index + 1; i < messages_.size() && uids.size() < kReadAheadMessages; ++i) {
-      if (messages_[i].deleted) continue;
-      octets += messages_[i].size;
-      if (octets > kReadAheadOctets) break;
-      uids.push_back(messages_[i].uid);
-      indexes.push_back(i);
-    }
-  }
+  if (last_read_ != SIZE_MAX && index == last_read_ + 1) collect_after(index + 1, uids, indexes);
   last_read_ = index;
   read_ahead_.clear();
   sdk::Store* store = host_.store();
@@ -128,12 +142,46 @@ void PopSession::do_retr(const CommandLine& c, bool top) {
           ctx_.log(sdk::LogLevel::warn, "cannot read a message: " + first.message);
           return err("[SYS/TEMP] Cannot read the message, try again later");
         }
-        for (std::size_t i = 1; i < results->size() && (*results)[i].ok(); ++i) {
-          read_ahead_.push_back(
-              {indexes[i], std::make_shared<const std::string>(std::move((*results)[i].value))});
-        }
+        keep_read_ahead(*results, indexes, 1);
         answer_retr(indexes.front(), std::make_shared<const std::string>(std::move(first.value)),
                     lines);
+      });
+}
+
+void PopSession::keep_read_ahead(std::vector<sdk::StoreResult<std::string>>& results,
+                                 const std::vector<std::size_t>& indexes, std::size_t from) {
+  for (std::size_t i = from; i < results.size() && results[i].ok(); ++i) {
+    read_ahead_.push_back(
+        {indexes[i], std::make_shared<const std::string>(std::move(results[i].value))});
+  }
+}
+
+// While the client works through the read-ahead, the next batch is read in the background, so
+// a pipelining client never waits for the store.
+void PopSession::prefetch() {
+  if (prefetching_ || read_ahead_.empty() || read_ahead_.size() > kReadAheadMessages / 2) return;
+  std::vector<std::uint32_t> uids;
+  std::vector<std::size_t> indexes;
+  collect_after(read_ahead_.back().index + 1, uids, indexes);
+  if (uids.empty()) return;
+  prefetching_ = true;
+  sdk::Store* store = host_.store();
+  auto results = std::make_shared<std::vector<sdk::StoreResult<std::string>>>();
+  ctx_.post_work(
+      [store, results, account = account_, uids = std::move(uids)] {
+        *results = store->read_messages(account, "INBOX", uids);
+      },
+      [this, results, indexes = std::move(indexes)] {
+        prefetching_ = false;
+        if (read_ahead_.empty() || read_ahead_.back().index < indexes.front()) {
+          keep_read_ahead(*results, indexes, 0);
+        }
+        if (after_prefetch_) {
+          const PendingRetr p = *after_prefetch_;
+          after_prefetch_.reset();
+          ctx_.resume_input();
+          retr_index(p.index, p.lines);
+        }
       });
 }
 

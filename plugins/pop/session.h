@@ -19,7 +19,9 @@
 // - Read-ahead: a RETR or TOP of the message after the one last read also reads the next few
 //   messages of the maildrop (at most kReadAheadMessages and kReadAheadOctets) in the same trip
 //   to the worker pool; the following RETRs are answered from them without waiting. A message
-//   read ahead is the stored message (bodies are immutable), so the answer is the same.
+//   read ahead is the stored message (bodies are immutable), so the answer is the same. Once
+//   half of the read-ahead is used, the next batch is read in the background (a RETR that
+//   needs it before it arrives waits for it with input paused).
 // - A message larger than kStreamAbove is never held whole: it is read from the store in pieces
 //   of kStreamPiece octets, the next one only once the previous has gone out (TOP stops reading
 //   where its reply ends).
@@ -133,6 +135,12 @@ class PopSession final : public sdk::Session {
   void answer_retr(std::size_t index, std::shared_ptr<const std::string> octets,
                    std::optional<std::uint32_t> lines);
   void send_message(std::shared_ptr<const std::string> octets, std::size_t length);
+  void retr_index(std::size_t index, std::optional<std::uint32_t> lines);
+  void collect_after(std::size_t from, std::vector<std::uint32_t>& uids,
+                     std::vector<std::size_t>& indexes) const;
+  void keep_read_ahead(std::vector<sdk::StoreResult<std::string>>& results,
+                       const std::vector<std::size_t>& indexes, std::size_t from);
+  void prefetch();
   void stream_retr(std::size_t index, std::optional<std::uint32_t> lines);
   void take_piece(std::string piece);
   void read_next_piece();
@@ -169,6 +177,12 @@ class PopSession final : public sdk::Session {
   };
   std::deque<ReadAhead> read_ahead_;  // ascending indexes
   std::size_t last_read_ = SIZE_MAX;  // index of the message the last store read asked for
+  bool prefetching_ = false;          // the next batch is being read in the background
+  struct PendingRetr {
+    std::size_t index = 0;
+    std::optional<std::uint32_t> lines;
+  };
+  std::optional<PendingRetr> after_prefetch_;  // a RETR/TOP waiting for that batch
   bool closed_ = false;
 };
 

@@ -159,6 +159,33 @@ class MaildropTest(unittest.TestCase):
             self.assertEqual(p.stat()[0], 3)
             p.quit()
 
+    def test_pipelined_retrs_are_answered_in_order(self):
+        # Enough messages for several read-ahead batches, some read in the background while
+        # the client's next RETRs are already waiting.
+        msgs = [message(f"pipelined {i}",
+                        body=f".dot {i}\r\n" + "x" * (i * 37 % 3000) + "\r\n")
+                for i in range(150)]
+        with PopServer(mailboxes={"alice": msgs}, allow_plaintext_auth_without_tls=True) as srv:
+            with socket.create_connection(("127.0.0.1", srv.pop_port), timeout=20) as s:
+                f = s.makefile("rb")
+                f.readline()
+                s.sendall(f"USER {ALICE}\r\nPASS {PASSWORD}\r\n".encode())
+                f.readline()
+                self.assertTrue(f.readline().startswith(b"+OK"))
+                s.sendall(b"".join(f"RETR {i + 1}\r\n".encode() for i in range(150)) +
+                          b"DELE 7\r\nRETR 7\r\nRETR 8\r\nQUIT\r\n")
+                for i, want in enumerate(msgs + [None, None, msgs[7]]):
+                    head = f.readline()
+                    if want is None:
+                        self.assertTrue(head.startswith(b"+OK" if i == 150 else b"-ERR"), head)
+                        continue
+                    self.assertEqual(head, f"+OK {len(want)} octets\r\n".encode(), i)
+                    lines = []
+                    while (line := f.readline()) != b".\r\n":
+                        lines.append(line[1:] if line.startswith(b".") else line)
+                    self.assertEqual(b"".join(lines), want, i)
+                self.assertTrue(f.readline().startswith(b"+OK"))
+
     def test_large_message_is_retrieved_intact(self):
         line = b"0123456789" * 7 + b"\r\n"
         body = b"".join((b"." if i % 100 == 0 else b"") + line for i in range(5 * 1024 * 1024 //
