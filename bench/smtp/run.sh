@@ -10,6 +10,7 @@
 #   bench/smtp/run.sh 2000           # a quick run
 #   PORTICO_ONLY=1 bench/smtp/run.sh # skip Postfix
 #   STRACE=1 bench/smtp/run.sh 500   # also count portico's fsyncs per message (strace -c; slow)
+#   STRACE=1 STRACE_CALLS=openat,unlink bench/smtp/run.sh 500   # other system calls
 #   PERF=1 bench/smtp/run.sh 2000    # also print portico's CPU profile (perf record -g)
 #
 # Installs postfix (for /usr/sbin/smtp-source and the comparison) with debconf preseeded to "No
@@ -87,6 +88,12 @@ plugins=$root/build/release/plugins
 # production. 0755: Postfix's daemons (user postfix) and virtual(8) (user nobody) walk into it.
 work=$(mktemp -d /tmp/portico-smtpbench.XXXXXX)
 chmod 755 "$work"
+# ext4's "top of a directory hierarchy" flag: the folders made in it (portico's, Postfix's) are
+# spread to inode groups of their own, like folders at the root of the file system, instead of
+# the group next to /tmp that every other process's temporary files (and the previous run's
+# removed ones) churn. On ext4 without a journal a new inode skips every inode of its group
+# freed in the last 5 minutes, so without this each server would pay for files others deleted.
+chattr +T "$work" 2>/dev/null || note "chattr +T $work failed: runs may share an inode group"
 portico_pid=
 postfix_etc=
 cleanup() {
@@ -111,6 +118,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 fstype=$(stat -f -c %T "$work")
+# ext4 without a journal (no /proc/fs/jbd2/<device>-*) fsyncs differently: each fsync of a new
+# file also writes its folder, and new inodes skip recently deleted ones (a scan that grows with
+# the files other work just removed), so say which it is.
+device=$(basename "$(df --output=source "$work" | tail -1)")
+if [ "$fstype" = ext2/ext3 ] || [ "$fstype" = ext4 ]; then
+  if ls -d /proc/fs/jbd2/"$device"-* >/dev/null 2>&1; then fstype="$fstype (journal)"; else fstype="$fstype (no journal)"; fi
+fi
 
 # --- the disk's plain fsync rate ----------------------------------------------------------------
 fsync_rate=$(python3 - "$work/fsync.test" <<'PY'
@@ -185,8 +199,9 @@ cpu_seconds() {  # utime + stime of a process, in seconds
 }
 
 strace_pid=
+strace_calls=${STRACE_CALLS:-fsync,fdatasync,rename,link,unlink}
 if [ -n "${STRACE:-}" ]; then
-  strace -f -c -e trace=fsync,fdatasync,rename,link,unlink -o "$work/strace.txt" -p "$portico_pid" &
+  strace -f -c -e trace="$strace_calls" -o "$work/strace.txt" -p "$portico_pid" &
   strace_pid=$!
   sleep 1
 fi
@@ -307,7 +322,7 @@ say "portico: $p_rate msgs/s accepted ($messages in ${p_elapsed}s, smtp-source s
 say "portico: peak RSS (VmHWM) $((p_hwm / 1024)) MiB ($p_hwm kB; idle RSS $rss_idle kB), CPU ${p_cpu}s = $(python3 -c "print(f'{1e3 * $p_cpu / $messages:.2f}')") ms/msg; machine CPU busy ${p_busy}%, iowait ${p_iowait}%"
 if [ -f "$work/strace.txt" ]; then
   say "portico syscalls during the run (strace -f -c; per message = calls / $((messages + 1)), warm-up included):"
-  awk -v m="$((messages + 1))" '$NF ~ /^(fsync|fdatasync|rename|link|unlink)$/ {printf "  %-10s %8d  %.2f/msg\n", $NF, $4, $4 / m}' "$work/strace.txt"
+  awk -v m="$((messages + 1))" -v calls="^(${strace_calls//,/|})\$" '$NF ~ calls {printf "  %-10s %8d  %.2f/msg\n", $NF, $4, $4 / m}' "$work/strace.txt"
 fi
 if [ -s "$work/perf.txt" ]; then
   say "portico's CPU profile during the run (perf, self time, >= 1.5%):"
