@@ -14,9 +14,9 @@
 #include <iterator>
 #include <vector>
 
-#include "core/plugins/loader.h"
 #include "golden.h"
 #include "session_driver.h"
+#include "smtp_plugin.h"
 
 namespace portico::testing {
 namespace {
@@ -36,13 +36,7 @@ std::string run(const fs::path& in, bool bytewise) {
   TestServices services;
   populate(services);
   TestHost host(services);
-  auto scan = core::load_plugins(PORTICO_PLUGIN_DIR,
-                                 [&](const std::string&) -> sdk::Host& { return host; });
-  std::shared_ptr<sdk::Plugin> plugin;
-  for (auto& p : scan.loaded) {
-    if (p.name == "smtp-in") plugin = p.instance;
-  }
-  if (!plugin) throw std::runtime_error("smtp-in.so not found in " PORTICO_PLUGIN_DIR);
+  std::shared_ptr<sdk::Plugin> plugin = load_smtp_in(host);
   fs::path settings_file = in;
   settings_file.replace_extension(".settings");
   const std::string yaml = fs::exists(settings_file) ? slurp(settings_file) : std::string();

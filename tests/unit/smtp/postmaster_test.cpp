@@ -6,9 +6,9 @@
 
 #include <string>
 
-#include "core/plugins/loader.h"
 #include "golden.h"
 #include "session_driver.h"
+#include "smtp_plugin.h"
 
 namespace portico::testing {
 namespace {
@@ -16,13 +16,7 @@ namespace {
 // Sends one message to `rcpt` with the given plugin settings; returns the server's replies.
 std::string send(TestServices& services, const std::string& rcpt, const std::string& yaml) {
   TestHost host(services);
-  auto scan = core::load_plugins(PORTICO_PLUGIN_DIR,
-                                 [&](const std::string&) -> sdk::Host& { return host; });
-  std::shared_ptr<sdk::Plugin> plugin;
-  for (auto& p : scan.loaded) {
-    if (p.name == "smtp-in") plugin = p.instance;
-  }
-  if (!plugin) throw std::runtime_error("smtp-in.so not found in " PORTICO_PLUGIN_DIR);
+  std::shared_ptr<sdk::Plugin> plugin = load_smtp_in(host);
   SessionDriver driver(*plugin, host, validated_settings(*plugin, "smtp-in", yaml));
   driver.start();
   driver.feed("EHLO client.example\r\nMAIL FROM:<s@remote.example>\r\nRCPT TO:<" + rcpt +
@@ -98,18 +92,12 @@ TEST(SmtpPostmaster, RemoteDomainFollowsTheRelayRules) {
 TEST(SmtpPostmaster, SettingMustBeAnAddress) {
   TestServices s;
   TestHost host(s);
-  auto scan = core::load_plugins(PORTICO_PLUGIN_DIR,
-                                 [&](const std::string&) -> sdk::Host& { return host; });
-  for (auto& p : scan.loaded) {
-    if (p.name != "smtp-in") continue;
-    auto bad =
-        p.instance->check(validated_settings(*p.instance, "smtp-in", "postmaster: nobody\n"));
-    ASSERT_EQ(bad.size(), 1u);
-    EXPECT_NE(bad[0].find("postmaster"), std::string::npos) << bad[0];
-    EXPECT_TRUE(
-        p.instance->check(validated_settings(*p.instance, "smtp-in", "postmaster: a@b.example\n"))
-            .empty());
-  }
+  auto plugin = load_smtp_in(host);
+  auto bad = plugin->check(validated_settings(*plugin, "smtp-in", "postmaster: nobody\n"));
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_NE(bad[0].find("postmaster"), std::string::npos) << bad[0];
+  EXPECT_TRUE(
+      plugin->check(validated_settings(*plugin, "smtp-in", "postmaster: a@b.example\n")).empty());
 }
 
 }  // namespace
