@@ -102,11 +102,11 @@ void check_account(Account& account, bool repair, StoreCheckReport& report) {
                     std::max(st.int64(5), st.int64(8)), st.int64(6), st.int64(7)});
   }
   for (const auto& [id, name, uid_next, highest, count, max_uid, max_modseq, real_count] : rows) {
-    auto fix = [&](const char* column, std::int64_t value) {
+    auto fix = [&, mailbox_id = id](const char* column, std::int64_t value) {
       if (!repair) return;
       db.prepare(std::string("UPDATE mailboxes SET ") + column + " = ? WHERE id = ?")
           .bind(1, value)
-          .bind(2, id)
+          .bind(2, mailbox_id)
           .run();
     };
     if (uid_next <= max_uid) {

@@ -159,6 +159,7 @@ class PopSession final : public sdk::Session {
   std::shared_ptr<sdk::SaslSession> sasl_;
   std::shared_ptr<LoginResult> sasl_final_;  // success pending the client's empty reply
   struct Outgoing {
+    Outgoing() {}  // (not defaulted: clang needs it before the enclosing class is complete)
     std::shared_ptr<const std::string> octets;
     std::size_t offset = 0;
     std::size_t end = 0;
