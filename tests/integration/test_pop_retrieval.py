@@ -9,6 +9,7 @@ import json
 import os
 import poplib
 import signal
+import socket
 import sqlite3
 import sys
 import time
@@ -133,6 +134,26 @@ class RetrievalTest(unittest.TestCase):
             here.wait_log(r"retrieval source \d+ .*authentication failed.*next attempt in",
                           timeout=30)
             self.assertEqual(len(remote_messages(remote)), 1)
+
+    def test_a_silent_server_stalls_no_other_source(self):
+        # A server that accepts connections and never says a word holds its own run until the
+        # reply timeout; the other source is fetched meanwhile, run after run.
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        try:
+            with PopServer(users=("bob",), mailboxes={"bob": [message("first")]}) as remote, \
+                    local() as here:
+                add_source(here, None, tls="none", port=silent.getsockname()[1])
+                add_source(here, remote, tls="starttls", leave=True)
+                self.assertTrue(harness.wait_until(lambda: local_count(here) == 1, timeout=60))
+                remote.import_messages("bob", [message("second")])
+                self.assertTrue(harness.wait_until(lambda: local_count(here) == 2, timeout=60))
+                by_port = {s["id"]: s for s in status(here)}
+                self.assertEqual(by_port[1]["state"], "never")  # still waiting for a greeting
+                self.assertEqual(by_port[2]["state"], "ok")
+        finally:
+            silent.close()
 
     def test_a_closed_port_is_a_connection_failure(self):
         with local() as here:
