@@ -87,7 +87,13 @@ class DirectoryCliTest(unittest.TestCase):
                    code=1)
         self.fails("user", "remove", "nobody@example.com", code=1)
         self.fails("domain", "add", "example.com", code=1)
-        self.fails("user")  # a group without its command
+        # Usage errors exit 2, like every other command's: a group without its command, an
+        # unknown option, a missing argument.
+        self.fails("user", code=2)
+        self.fails("domain", "add", "--no-such-option", "x.org", code=2)
+        self.fails("retrieval", "remove", code=2)
+        self.assertEqual(harness.run_portico("--version").returncode, 0)
+        self.assertEqual(harness.run_portico("domain", "--help").returncode, 0)
 
     def test_domain_removal_needs_force(self):
         self.ok("domain", "add", "example.com")
