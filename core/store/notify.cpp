@@ -75,7 +75,21 @@ void Notifier::unsubscribe(std::uint64_t id) {
   // subscription.
   std::lock_guard callbacks(callback_mutex_);
   std::lock_guard lock(mutex_);
-  subscriptions_.erase(id);
+  auto it = subscriptions_.find(id);
+  if (it == subscriptions_.end()) return;
+  const std::string root = it->second.account->root().string();
+  subscriptions_.erase(it);
+  // The account's last subscriber gone: stop watching its changes file.
+  for (const auto& [other, sub] : subscriptions_) {
+    if (sub.account->root().string() == root) return;
+  }
+  for (auto w = watches_.begin(); w != watches_.end(); ++w) {
+    if (w->second == root) {
+      inotify_rm_watch(inotify_fd_, w->first);
+      watches_.erase(w);
+      return;
+    }
+  }
 }
 
 void Notifier::add_watch(Subscription& sub) {

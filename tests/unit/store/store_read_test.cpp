@@ -1,7 +1,11 @@
 // Reading messages: several at once in one snapshot (read_messages, what POP's read-ahead uses)
 // and in pieces through a MessageReader (open_message, what streams large messages), which
-// keeps reading the message it opened even after the message is expunged.
+// keeps reading the message it opened even after the message is expunged. Also: an account's
+// change watch (inotify) lives exactly as long as its subscribers.
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "store_test_util.h"
 
@@ -62,6 +66,35 @@ TEST(StoreRead, AReaderReadsPiecesAndOutlivesTheExpunge) {
   EXPECT_TRUE(back == big);
   EXPECT_TRUE(reader.read(reader.size(), 10).value.empty());
   EXPECT_EQ(store->open_message(alice, "INBOX", uid).error, StoreError::not_found);
+}
+
+// inotify watches this process holds, from /proc/self/fdinfo.
+int inotify_watches() {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fdinfo")) {
+    std::ifstream in(e.path());
+    for (std::string line; std::getline(in, line);)
+      n += line.rfind("inotify wd:", 0) == 0;
+  }
+  return n;
+}
+
+TEST(StoreRead, TheLastSubscriberOfAnAccountTakesItsWatchAway) {
+  TempDir dir;
+  auto store = core::open_store(dir.path());
+  deliver(*store, simple_message("a"));
+  const int before = inotify_watches();
+  auto first = store->subscribe(alice, "INBOX", [](const sdk::StoreChange&) {});
+  auto second = store->subscribe(alice, "INBOX", [](const sdk::StoreChange&) {});
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(inotify_watches(), before + 1);  // one watch per account
+  first.value.reset();
+  EXPECT_EQ(inotify_watches(), before + 1);
+  second.value.reset();
+  EXPECT_EQ(inotify_watches(), before);
+  auto again = store->subscribe(alice, "INBOX", [](const sdk::StoreChange&) {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(inotify_watches(), before + 1);
 }
 
 }  // namespace
