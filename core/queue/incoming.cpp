@@ -84,17 +84,18 @@ sdk::QueueStatus IncomingFile::append(std::string_view bytes) {
   return {};
 }
 
-sdk::QueueStatus IncomingFile::seal() {
+sdk::QueueStatus IncomingFile::finish(bool sync) {
   if (!error_.ok()) return error_;
   if (fd_ < 0) return {sdk::QueueError::invalid, "the message was aborted"};
   if (sealed_) return {};
   if (auto s = flush(); !s.ok()) return s;
-  if (::fsync(fd_) != 0) return failed("fsync");
+  if (sync && ::fsync(fd_) != 0) return failed("fsync");
   if (!still_named(fd_, path_)) {
     error_ = {sdk::QueueError::io, path_.string() + " was removed while being written"};
     return error_;
   }
   sealed_ = true;
+  synced_ = sync;
   return {};
 }
 

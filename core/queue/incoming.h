@@ -39,12 +39,16 @@ class IncomingFile final : public sdk::IncomingMessage {
 
   sdk::QueueStatus append(std::string_view bytes) override;
   std::uint64_t size() const override { return size_; }
-  sdk::QueueStatus seal() override;
+  sdk::QueueStatus seal() override { return finish(true); }
+  sdk::QueueStatus seal_unsynced() override { return finish(false); }
   bool sealed() const override { return sealed_; }
+  bool synced() const { return sealed_ && synced_; }
   void abort() override;
   std::string path() const override { return path_.string(); }
 
  private:
+  sdk::QueueStatus finish(bool sync);
+  bool synced_ = false;
   sdk::QueueStatus flush();
   sdk::QueueStatus failed(const std::string& what);
 

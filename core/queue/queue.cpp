@@ -220,6 +220,9 @@ sdk::QueueResult<std::string> QueueService::enqueue(const sdk::Envelope& envelop
   using R = sdk::QueueResult<std::string>;
   return guarded<R>([&] {
     if (!message.sealed()) throw QueueFailure(sdk::QueueError::invalid, "message not sealed");
+    if (auto* file = dynamic_cast<const queue::IncomingFile*>(&message); file && !file->synced()) {
+      throw QueueFailure(sdk::QueueError::invalid, "message sealed without fsync");
+    }
     if (envelope.recipients.empty()) {
       throw QueueFailure(sdk::QueueError::invalid, "no recipients");
     }

@@ -42,11 +42,22 @@ struct MailboxRow {
 };
 
 // A message to insert into one or more mailboxes of this account.
+// Bodies up to this size are kept in the account's database: the commit that records the
+// message makes it durable, so a batch of small deliveries costs one WAL flush and no file.
+inline constexpr std::size_t kInlineBody = 64 * 1024;
+
+// Where a message's octets are: a file under bodies/, or in the database.
+struct Body {
+  fs::path file;
+  std::optional<std::string> data;
+};
+
 struct NewMessage {
   const std::string* octets = nullptr;
   const MimeSummary* summary = nullptr;
-  std::string body_name;  // file name under bodies/
-  fs::path link_from;     // an existing file to hard-link, or empty: write octets
+  std::string body_name;     // file name under bodies/
+  fs::path link_from;        // an existing file to hard-link, or empty: write octets
+  bool inline_body = false;  // kept in the database, no file (see kInlineBody)
   std::int64_t internal_date = 0;
   std::uint64_t quota_bytes = 0;
 };
@@ -101,11 +112,11 @@ class Account {
   void insert(const NewMessage& message, std::vector<Insertion>& into);
   std::vector<sdk::MessageInfo> fetch(const std::string& mailbox, const sdk::UidSet& uids,
                                       bool with_mime, std::uint64_t changed_since);
-  fs::path body_path(const std::string& mailbox, std::uint32_t uid);
+  Body body(const std::string& mailbox, std::uint32_t uid);
   // The body files of several messages, in one read transaction; an empty path where there is
   // no such message.
-  std::vector<fs::path> body_paths(const std::string& mailbox,
-                                   const std::vector<std::uint32_t>& uids);
+  std::vector<std::optional<Body>> bodies_of(const std::string& mailbox,
+                                             const std::vector<std::uint32_t>& uids);
   sdk::StoreFlagsResult store_flags(const std::string& mailbox, const sdk::UidSet& uids,
                                     sdk::FlagOperation op, const sdk::Flags& flags,
                                     std::uint64_t unchanged_since);

@@ -35,7 +35,7 @@ void check_account(Account& account, bool repair, StoreCheckReport& report) {
   Transaction tx(db);
   std::set<std::string> known;
   {
-    auto st = db.prepare("SELECT file FROM bodies");
+    auto st = db.prepare("SELECT file FROM bodies WHERE data IS NULL");
     while (st.step())
       known.insert(st.text(0));
   }

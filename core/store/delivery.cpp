@@ -11,7 +11,8 @@
 //
 // Crash at any point: before the commit, the rows are absent and the body is an orphan that
 // `store check --repair` removes (the caller was not told it was delivered); after it, the
-// body's name and octets were durable before the rows that name it.
+// body's name and octets were durable before the rows that name it. A small body (kInlineBody)
+// is written in the rows themselves: no file, and the commit alone makes it durable.
 #include <chrono>
 
 #include "core/store/account.h"
@@ -36,7 +37,9 @@ void Account::insert(const NewMessage& m, std::vector<Insertion>& into) {
   // `store check` holds it exclusively, so it never mistakes a body being delivered for an
   // orphan.
   FileLock delivering(store_lock_file(), FileLock::Mode::shared);
-  if (m.link_from.empty()) {
+  if (m.inline_body) {
+    // Nothing on disk before the commit: the rows carry the octets.
+  } else if (m.link_from.empty()) {
     write_body(bodies(), m.body_name, *m.octets, FolderSync::by_caller);
   } else {
     link_body(m.link_from, bodies(), m.body_name, FolderSync::by_caller);
@@ -47,14 +50,19 @@ void Account::insert(const NewMessage& m, std::vector<Insertion>& into) {
   try {
     commits_.submit(request, [this](auto& batch) { commit_batch(batch); });
   } catch (...) {
-    ::unlink((bodies() / m.body_name).c_str());
+    if (!m.inline_body) ::unlink((bodies() / m.body_name).c_str());
     throw;
   }
-  if (!pending.inserted) ::unlink((bodies() / m.body_name).c_str());
+  if (!pending.inserted && !m.inline_body) ::unlink((bodies() / m.body_name).c_str());
 }
 
 void Account::commit_batch(std::vector<GroupCommit<PendingDelivery>::Request*>& batch) {
-  fsync_dir(bodies());  // every body of the batch is durable under its name from here on
+  // Every body file of the batch is durable under its name from here on (bodies kept in the
+  // database need nothing before the commit).
+  bool files = false;
+  for (auto* request : batch)
+    files = files || !request->item->message->inline_body;
+  if (files) fsync_dir(bodies());
   bool any = false;
   {
     std::lock_guard lock(mutex);
@@ -98,15 +106,20 @@ bool Account::insert_rows(const NewMessage& m, std::vector<Insertion>& into) {
       auto found = find(name);
       MailboxRow row = found ? *found : create_row(name, "", false);
       if (body_id == 0) {
-        db_.prepare(
-               "INSERT INTO bodies(file, size, envelope, bodystructure, body) "
-               "VALUES(?, ?, ?, ?, ?)")
-            .bind(1, m.body_name)
+        auto ins = db_.prepare(
+            "INSERT INTO bodies(file, size, envelope, bodystructure, body, data) "
+            "VALUES(?, ?, ?, ?, ?, ?)");
+        ins.bind(1, m.body_name)
             .bind(2, static_cast<std::int64_t>(octets.size()))
             .bind(3, m.summary->envelope)
             .bind(4, m.summary->bodystructure)
-            .bind(5, m.summary->body)
-            .run();
+            .bind(5, m.summary->body);
+        if (m.inline_body) {
+          ins.bind_blob(6, octets);
+        } else {
+          ins.bind_null(6);
+        }
+        ins.run();
         body_id = db_.last_insert_rowid();
         auto h = db_.prepare("INSERT INTO headers(body_id, field, value) VALUES(?, ?, ?)");
         for (const auto& [field, value] : m.summary->headers) {

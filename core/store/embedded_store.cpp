@@ -43,6 +43,30 @@ sdk::StoreStatus guarded_status(F&& f) {
   return {r.error, r.message};
 }
 
+// A body kept in the database, read in pieces like a file.
+class InlineReader final : public sdk::MessageReader {
+ public:
+  explicit InlineReader(std::string data) : data_(std::move(data)) {}
+  std::uint64_t size() const override { return data_.size(); }
+  sdk::StoreResult<std::string> read(std::uint64_t offset, std::size_t max) override {
+    sdk::StoreResult<std::string> r;
+    if (offset < data_.size()) r.value = data_.substr(static_cast<std::size_t>(offset), max);
+    return r;
+  }
+
+ private:
+  std::string data_;
+};
+
+std::string octets(Body body) {
+  return body.data ? std::move(*body.data) : read_file(body.file);
+}
+
+std::unique_ptr<sdk::MessageReader> open_body(Body body) {
+  if (body.data) return std::make_unique<InlineReader>(std::move(*body.data));
+  return store::open_body(body.file);
+}
+
 class MaildropLock : public sdk::StoreHandle {
  public:
   explicit MaildropLock(std::unique_ptr<FileLock> lock) : lock_(std::move(lock)) {}
@@ -115,18 +139,18 @@ class EmbeddedStore final : public MailStore {
   std::vector<sdk::StoreResult<std::string>> read_messages(
       const std::string& account, const std::string& mailbox,
       const std::vector<std::uint32_t>& uids) override {
-    auto paths =
-        guarded<std::vector<fs::path>>([&] { return get(account)->body_paths(mailbox, uids); });
+    auto found = guarded<std::vector<std::optional<Body>>>(
+        [&] { return get(account)->bodies_of(mailbox, uids); });
     std::vector<sdk::StoreResult<std::string>> out(uids.size());
     for (std::size_t i = 0; i < uids.size(); ++i) {
-      if (!paths.ok()) {
-        out[i].error = paths.error;
-        out[i].message = paths.message;
-      } else if (paths.value[i].empty()) {
+      if (!found.ok()) {
+        out[i].error = found.error;
+        out[i].message = found.message;
+      } else if (!found.value[i]) {
         out[i].error = StoreError::not_found;
         out[i].message = "no message with UID " + std::to_string(uids[i]);
       } else {
-        out[i] = guarded<std::string>([&] { return read_file(paths.value[i]); });
+        out[i] = guarded<std::string>([&] { return octets(std::move(*found.value[i])); });
       }
     }
     return out;
@@ -136,7 +160,18 @@ class EmbeddedStore final : public MailStore {
                                                                      const std::string& mailbox,
                                                                      std::uint32_t uid) override {
     return guarded<std::unique_ptr<sdk::MessageReader>>(
-        [&] { return open_body(get(account)->body_path(mailbox, uid)); });
+        [&] { return open_body(get(account)->body(mailbox, uid)); });
+  }
+
+  sdk::StoreResult<std::vector<sdk::Delivered>> deliver_unsynced_file(
+      const std::vector<sdk::DeliveryTarget>& targets, const std::string& path,
+      std::int64_t internal_date) override {
+    return guarded<std::vector<sdk::Delivered>>([&] {
+      const std::string message = read_file(path);
+      if (message.size() <= kInlineBody) return do_deliver(targets, message, internal_date, {});
+      sync_file(path);
+      return do_deliver(targets, message, internal_date, {}, false, fs::path(path));
+    });
   }
 
   sdk::StoreResult<sdk::Appended> append(const sdk::AppendRequest& request) override {
@@ -157,7 +192,7 @@ class EmbeddedStore final : public MailStore {
   }
   sdk::StoreResult<std::string> read_message(const std::string& account, const std::string& mailbox,
                                              std::uint32_t uid) override {
-    return guarded<std::string>([&] { return read_file(get(account)->body_path(mailbox, uid)); });
+    return guarded<std::string>([&] { return octets(get(account)->body(mailbox, uid)); });
   }
   sdk::StoreResult<sdk::StoreFlagsResult> store_flags(
       const std::string& account, const std::string& mailbox, const sdk::UidSet& uids,
@@ -299,6 +334,7 @@ class EmbeddedStore final : public MailStore {
       m.summary = &summary;
       m.body_name = body_name;
       m.link_from = written;
+      m.inline_body = message.size() <= kInlineBody;
       m.internal_date = internal_date;
       m.quota_bytes = targets[i].quota_bytes;
       try {
@@ -318,7 +354,9 @@ class EmbeddedStore final : public MailStore {
         d.message = into[k].message;
         d.uid_validity = into[k].uid_validity;
         d.uid = into[k].uid;
-        if (d.error == StoreError::none && written.empty()) written = account->bodies() / body_name;
+        if (d.error == StoreError::none && written.empty() && !m.inline_body) {
+          written = account->bodies() / body_name;
+        }
       }
     }
     return out;

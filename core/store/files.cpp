@@ -189,6 +189,16 @@ std::unique_ptr<sdk::MessageReader> open_body(const fs::path& file) {
   return std::make_unique<BodyReader>(fd, static_cast<std::uint64_t>(st.st_size), file);
 }
 
+void sync_file(const fs::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) io_error("cannot open", file);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  errno = err;
+  if (rc != 0) io_error("cannot fsync", file);
+}
+
 std::string read_file(const fs::path& file) {
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) io_error("cannot read", file);

@@ -50,6 +50,8 @@ std::string read_file(const fs::path& file);
 // A body file opened for reading in pieces (pread). Throws StoreFailure(io), or not_found when
 // the file is gone.
 std::unique_ptr<sdk::MessageReader> open_body(const fs::path& file);
+// fsync of an existing file's octets. Throws StoreFailure(io).
+void sync_file(const fs::path& file);
 
 // An flock(2) lock on a file, released by the destructor (and by the kernel when the process
 // dies, so a crashed holder never leaves a stale lock).

@@ -58,32 +58,36 @@ std::vector<sdk::MessageInfo> Account::fetch(const std::string& mailbox, const s
   return out;
 }
 
-fs::path Account::body_path(const std::string& mailbox, std::uint32_t uid) {
-  std::string name = normalize_mailbox(mailbox);
-  std::lock_guard lock(mutex);
-  MailboxRow row = require(name);
-  auto st = db_.prepare(
-      "SELECT b.file FROM messages m JOIN bodies b ON b.id = m.body_id "
-      "WHERE m.mailbox_id = ? AND m.uid = ?");
-  st.bind(1, row.id).bind(2, static_cast<std::int64_t>(uid));
-  if (!st.step()) fail(StoreError::not_found, "no message with UID " + std::to_string(uid));
-  return bodies() / st.text(0);
+Body Account::body(const std::string& mailbox, std::uint32_t uid) {
+  auto found = bodies_of(mailbox, {uid});
+  if (!found[0]) fail(StoreError::not_found, "no message with UID " + std::to_string(uid));
+  return std::move(*found[0]);
 }
 
-std::vector<fs::path> Account::body_paths(const std::string& mailbox,
-                                          const std::vector<std::uint32_t>& uids) {
+std::vector<std::optional<Body>> Account::bodies_of(const std::string& mailbox,
+                                                    const std::vector<std::uint32_t>& uids) {
   std::string name = normalize_mailbox(mailbox);
   std::lock_guard lock(mutex);
   Transaction snapshot(db_, false);
   MailboxRow row = require(name);
-  std::vector<fs::path> out;
+  std::vector<std::optional<Body>> out;
   out.reserve(uids.size());
   for (const auto uid : uids) {
     auto st = db_.prepare(
-        "SELECT b.file FROM messages m JOIN bodies b ON b.id = m.body_id "
-        "WHERE m.mailbox_id = ? AND m.uid = ?");
+        "SELECT b.file, b.data IS NOT NULL, b.data FROM messages m JOIN bodies b "
+        "ON b.id = m.body_id WHERE m.mailbox_id = ? AND m.uid = ?");
     st.bind(1, row.id).bind(2, static_cast<std::int64_t>(uid));
-    out.push_back(st.step() ? bodies() / st.text(0) : fs::path());
+    if (!st.step()) {
+      out.emplace_back();
+      continue;
+    }
+    Body body;
+    if (st.int64(1) != 0) {
+      body.data = st.blob(2);
+    } else {
+      body.file = bodies() / st.text(0);
+    }
+    out.emplace_back(std::move(body));
   }
   snapshot.commit();
   return out;

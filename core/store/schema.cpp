@@ -60,6 +60,11 @@ CREATE TABLE expunged(
 CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);
 )sql";
 
+// v3: small bodies kept in the database (NULL: the body is the file under bodies/).
+constexpr std::string_view v2_to_v3 = R"sql(
+ALTER TABLE bodies ADD COLUMN data BLOB;
+)sql";
+
 // One migration, re-checking the version under the write lock: another process opening the
 // same account at the same moment may have run it already.
 void step(Database& db, std::string_view sql, int to) {
@@ -86,6 +91,7 @@ void migrate(Database& db) {
   }
   if (version < 1) step(db, v1, 1);
   if (version < 2) step(db, v1_to_v2, 2);
+  if (version < 3) step(db, v2_to_v3, 3);
 }
 
 }  // namespace portico::core::store

@@ -80,6 +80,8 @@ class Statement {
     return bind(index, std::string_view(value));
   }
   Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+  Statement& bind_blob(int index, std::string_view value);
+  Statement& bind_null(int index);
   // Advances; false when done.
   bool step();
   // Runs to completion (for statements without rows).
@@ -93,6 +95,7 @@ class Statement {
   }
   std::int64_t int64(int column) const { return sqlite3_column_int64(stmt_, column); }
   std::string text(int column) const;
+  std::string blob(int column) const;
   bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
  private:

@@ -465,7 +465,10 @@ void SmtpSession::finish_message(Verdict verdict) {
   ctx_.pause_input();
   ctx_.post_work(
       [job, dir, store, queue] {
-        if (auto s = job->incoming->seal(); !s.ok()) {
+        // Local recipients only: the store makes the message durable (a small one in the
+        // commit it shares with concurrent deliveries), so the spool file needs no fsync.
+        const bool local_only = job->remote.recipients.empty();
+        if (auto s = local_only ? job->incoming->seal_unsynced() : job->incoming->seal(); !s.ok()) {
           job->error = "cannot make the message durable: " + s.message;
           return;
         }
@@ -478,7 +481,9 @@ void SmtpSession::finish_message(Verdict verdict) {
             if (auto a = dir ? dir->find_account(t.account) : std::nullopt)
               t.quota_bytes = a->quota_bytes;
           }
-          auto done = store->deliver_file(job->local, job->incoming->path(), 0);
+          auto done = local_only
+                          ? store->deliver_unsynced_file(job->local, job->incoming->path(), 0)
+                          : store->deliver_file(job->local, job->incoming->path(), 0);
           if (!done.ok()) {
             job->error = "local delivery failed: " + done.message;
             return;

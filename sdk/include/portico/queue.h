@@ -138,6 +138,12 @@ class IncomingMessage {
   virtual void abort() = 0;
   // The absolute path of the file, complete once sealed (e.g. for the store to hard-link it).
   virtual std::string path() const = 0;
+
+  // --- ABI 1.2 ---
+  // seal() without the fsync: the file is complete but its octets may not be on the disk, for
+  // a message whose only durable copy is made elsewhere (Store::deliver_unsynced_file). Not for
+  // enqueue(). Blocking: worker pool only.
+  virtual QueueStatus seal_unsynced() = 0;
 };
 
 class Queue {

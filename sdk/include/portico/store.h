@@ -273,6 +273,13 @@ class Store {
   virtual std::vector<StoreResult<std::string>> read_messages(
       const std::string& account, const std::string& mailbox,
       const std::vector<std::uint32_t>& uids) = 0;
+  // deliver_file() for a file whose octets may not be durable yet (IncomingMessage::
+  // seal_unsynced): the store makes them durable itself, keeping a small message in its
+  // database (the delivery's commit makes it durable, batched with concurrent ones) or syncing
+  // the file before it links it. The file is left in place.
+  virtual StoreResult<std::vector<Delivered>> deliver_unsynced_file(
+      const std::vector<DeliveryTarget>& targets, const std::string& path,
+      std::int64_t internal_date) = 0;
 
  protected:
   ~Store() = default;

@@ -155,6 +155,22 @@ TEST(Queue, EnqueueRefusesUnsealedOrEmpty) {
   EXPECT_EQ(q->list().value.size(), 2u);
 }
 
+// A message sealed without fsync is for the store, which makes it durable itself; the queue,
+// which links the file as it is, refuses it.
+TEST(Queue, EnqueueRefusesAMessageSealedWithoutFsync) {
+  TempDir dir;
+  auto q = open_queue(dir.path());
+  auto incoming = q->create_incoming();
+  ASSERT_TRUE(incoming.ok());
+  ASSERT_TRUE(incoming.value->append("Subject: x\r\n\r\nbody\r\n").ok());
+  ASSERT_TRUE(incoming.value->seal_unsynced().ok());
+  EXPECT_TRUE(incoming.value->sealed());
+  EXPECT_EQ(file_size(incoming.value->path()), 20u);
+  auto r = q->enqueue(simple_envelope("a@b", {"c@d"}), *incoming.value);
+  EXPECT_EQ(r.error, sdk::QueueError::invalid);
+  EXPECT_TRUE(q->list().value.empty());
+}
+
 TEST(Queue, ClaimDeferUpdateComplete) {
   TempDir dir;
   auto q = open_queue(dir.path());

@@ -237,6 +237,8 @@ TEST(StoreMessages, OneBodySharedByRecipients) {
   TempDir dir;
   auto store = core::open_store(dir.path());
   std::string msg = simple_message("list");
+  while (msg.size() <= 64 * 1024)  // above the size kept in the database
+    msg += "a line of a long list message\r\n";
   auto r = store->deliver({{alice, "INBOX", 0},
                            {"bob@example.org", "INBOX", 0},
                            {"carol@other.test", "Archive", 0},
@@ -251,6 +253,31 @@ TEST(StoreMessages, OneBodySharedByRecipients) {
   ASSERT_EQ(std::distance(fs::directory_iterator(bodies), fs::directory_iterator()), 1);
   EXPECT_EQ(fs::hard_link_count(fs::directory_iterator(bodies)->path()), 3u);
   EXPECT_EQ(store->read_message("carol@other.test", "Archive", 1).value, msg);
+}
+
+// A small message is kept in the account's database: no file, read back the same, and gone
+// with its last message.
+TEST(StoreMessages, SmallBodiesLiveInTheDatabase) {
+  TempDir dir;
+  auto store = core::open_store(dir.path());
+  const std::string msg = simple_message("small");
+  auto r = store->deliver({{alice, "INBOX", 0}, {"bob@example.org", "INBOX", 0}}, msg, 0);
+  ASSERT_TRUE(r.ok());
+  auto bodies = dir.path() / "store" / "example.org" / "alice" / "bodies";
+  EXPECT_EQ(std::distance(fs::directory_iterator(bodies), fs::directory_iterator()), 0);
+  EXPECT_EQ(store->read_message(alice, "INBOX", 1).value, msg);
+  EXPECT_EQ(store->read_message("bob@example.org", "INBOX", 1).value, msg);
+  auto reader = store->open_message(alice, "INBOX", 1);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(reader.value->size(), msg.size());
+  EXPECT_EQ(reader.value->read(2, 5).value, msg.substr(2, 5));
+  EXPECT_TRUE(store->check(alice, false).clean());
+  sdk::Flags deleted;
+  deleted.system = sdk::flag_deleted;
+  ASSERT_TRUE(store->store_flags(alice, "INBOX", {{1, 1}}, FlagOperation::add, deleted, 0).ok());
+  ASSERT_TRUE(store->expunge(alice, "INBOX", {{1, 1}}).ok());
+  EXPECT_EQ(store->read_message(alice, "INBOX", 1).error, StoreError::not_found);
+  EXPECT_TRUE(store->check(alice, false).clean());
 }
 
 TEST(StoreMessages, AccountFolderNamesAreSafe) {

@@ -68,6 +68,31 @@ TEST(StoreRead, AReaderReadsPiecesAndOutlivesTheExpunge) {
   EXPECT_EQ(store->open_message(alice, "INBOX", uid).error, StoreError::not_found);
 }
 
+// deliver_unsynced_file: a small message goes into the database (the file may vanish after), a
+// large one is synced and linked.
+TEST(StoreRead, UnsyncedFilesAreMadeDurableByTheStore) {
+  TempDir dir;
+  auto store = core::open_store(dir.path());
+  const auto small = dir.path() / "small.eml";
+  const auto large = dir.path() / "large.eml";
+  std::string big = simple_message("big");
+  while (big.size() <= 64 * 1024)
+    big += "more of the large message\r\n";
+  std::ofstream(small, std::ios::binary) << simple_message("small");
+  std::ofstream(large, std::ios::binary) << big;
+  auto a =
+      store->deliver_unsynced_file({sdk::DeliveryTarget{alice, "INBOX", 0}}, small.string(), 0);
+  auto b =
+      store->deliver_unsynced_file({sdk::DeliveryTarget{alice, "INBOX", 0}}, large.string(), 0);
+  ASSERT_TRUE(a.ok() && b.ok()) << a.message << b.message;
+  EXPECT_EQ(std::filesystem::hard_link_count(small), 1u);  // not linked: kept in the database
+  EXPECT_EQ(std::filesystem::hard_link_count(large), 2u);  // linked into bodies/
+  std::filesystem::remove(small);
+  std::filesystem::remove(large);
+  EXPECT_EQ(store->read_message(alice, "INBOX", a.value[0].uid).value, simple_message("small"));
+  EXPECT_EQ(store->read_message(alice, "INBOX", b.value[0].uid).value, big);
+}
+
 // inotify watches this process holds, from /proc/self/fdinfo.
 int inotify_watches() {
   int n = 0;
