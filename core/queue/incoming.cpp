@@ -25,10 +25,15 @@ bool still_named(int fd, const fs::path& path) {
 
 }  // namespace
 
-IncomingFile::IncomingFile(const fs::path& dir) {
+IncomingFile::IncomingFile(const fs::path& dir) : dir_(dir) {
+  path_ = dir_ / (random_hex(20) + std::string(kIncomingSuffix));
+  buffer_.reserve(kIncomingBuffer);
+}
+
+void IncomingFile::create() {
   // A cleaner may take and remove a file between its creation and our flock: then start over.
   for (int attempt = 0; attempt < 5 && fd_ < 0; ++attempt) {
-    fs::path path = dir / (random_hex(20) + std::string(kIncomingSuffix));
+    fs::path path = attempt == 0 ? path_ : dir_ / (random_hex(20) + std::string(kIncomingSuffix));
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0) io_error("create", path);
     while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {
@@ -40,8 +45,14 @@ IncomingFile::IncomingFile(const fs::path& dir) {
     fd_ = fd;
     path_ = std::move(path);
   }
-  if (fd_ < 0) throw QueueFailure(sdk::QueueError::io, "cannot create a file in " + dir.string());
-  buffer_.reserve(kIncomingBuffer);
+  if (fd_ < 0) {
+    throw QueueFailure(sdk::QueueError::io, "cannot create a file in " + dir_.string());
+  }
+}
+
+std::optional<std::string_view> IncomingFile::held_in_memory() const {
+  if (fd_ >= 0 || aborted_ || !error_.ok()) return std::nullopt;
+  return std::string_view(buffer_.data(), buffer_.size());
 }
 
 IncomingFile::~IncomingFile() {
@@ -54,6 +65,14 @@ sdk::QueueStatus IncomingFile::failed(const std::string& what) {
 }
 
 sdk::QueueStatus IncomingFile::flush() {
+  if (fd_ < 0) {
+    try {
+      create();
+    } catch (const QueueFailure& e) {
+      error_ = {sdk::QueueError::io, e.what()};
+      return error_;
+    }
+  }
   std::size_t done = 0;
   while (done < buffer_.size()) {
     ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
@@ -69,7 +88,7 @@ sdk::QueueStatus IncomingFile::flush() {
 
 sdk::QueueStatus IncomingFile::append(std::string_view bytes) {
   if (!error_.ok()) return error_;
-  if (fd_ < 0) return {sdk::QueueError::invalid, "the message was aborted"};
+  if (aborted_) return {sdk::QueueError::invalid, "the message was aborted"};
   if (sealed_) return {sdk::QueueError::invalid, "the message is sealed"};
   size_ += bytes.size();
   while (!bytes.empty()) {
@@ -86,7 +105,7 @@ sdk::QueueStatus IncomingFile::append(std::string_view bytes) {
 
 sdk::QueueStatus IncomingFile::finish(bool sync) {
   if (!error_.ok()) return error_;
-  if (fd_ < 0) return {sdk::QueueError::invalid, "the message was aborted"};
+  if (aborted_) return {sdk::QueueError::invalid, "the message was aborted"};
   if (sealed_) return {};
   if (auto s = flush(); !s.ok()) return s;
   if (sync && ::fsync(fd_) != 0) return failed("fsync");
@@ -100,10 +119,13 @@ sdk::QueueStatus IncomingFile::finish(bool sync) {
 }
 
 void IncomingFile::abort() {
-  if (fd_ < 0) return;
-  ::unlink(path_.c_str());  // while the flock is held, so no cleaner races us
-  ::close(fd_);
-  fd_ = -1;
+  if (aborted_) return;
+  aborted_ = true;
+  if (fd_ >= 0) {
+    ::unlink(path_.c_str());  // while the flock is held, so no cleaner races us
+    ::close(fd_);
+    fd_ = -1;
+  }
   buffer_.clear();
   buffer_.shrink_to_fit();
 }

@@ -31,7 +31,8 @@ inline constexpr std::size_t kIncomingBuffer = 64 * 1024;
 
 class IncomingFile final : public sdk::IncomingMessage {
  public:
-  // Creates the file in `dir`; throws QueueFailure.
+  // The file in `dir` is created when the first octets are written out (the buffer fills, or
+  // seal), so a message delivered from memory never has one. Throws QueueFailure.
   explicit IncomingFile(const fs::path& dir);
   ~IncomingFile() override;
   IncomingFile(const IncomingFile&) = delete;
@@ -45,15 +46,19 @@ class IncomingFile final : public sdk::IncomingMessage {
   bool synced() const { return sealed_ && synced_; }
   void abort() override;
   std::string path() const override { return path_.string(); }
+  std::optional<std::string_view> held_in_memory() const override;
 
  private:
   sdk::QueueStatus finish(bool sync);
   bool synced_ = false;
   sdk::QueueStatus flush();
+  void create();  // the file, under a fresh name; throws QueueFailure
   sdk::QueueStatus failed(const std::string& what);
 
+  fs::path dir_;
   fs::path path_;
   int fd_ = -1;
+  bool aborted_ = false;
   std::vector<char> buffer_;
   std::uint64_t size_ = 0;
   bool sealed_ = false;

@@ -466,10 +466,17 @@ void SmtpSession::finish_message(Verdict verdict) {
   ctx_.post_work(
       [job, dir, store, queue] {
         // Local recipients only: the store makes the message durable (a small one in the
-        // commit it shares with concurrent deliveries), so the spool file needs no fsync.
+        // commit it shares with concurrent deliveries), so the spool file needs no fsync, and
+        // a message still held in memory needs no file at all.
         const bool local_only = job->remote.recipients.empty();
-        if (auto s = local_only ? job->incoming->seal_unsynced() : job->incoming->seal(); !s.ok()) {
-          job->error = "cannot make the message durable: " + s.message;
+        std::optional<std::string> held;
+        if (local_only) {
+          if (auto octets = job->incoming->held_in_memory()) held.emplace(*octets);
+        }
+        sdk::QueueStatus sealed;
+        if (!held) sealed = local_only ? job->incoming->seal_unsynced() : job->incoming->seal();
+        if (!sealed.ok()) {
+          job->error = "cannot make the message durable: " + sealed.message;
           return;
         }
         if (!job->local.empty()) {
@@ -481,9 +488,10 @@ void SmtpSession::finish_message(Verdict verdict) {
             if (auto a = dir ? dir->find_account(t.account) : std::nullopt)
               t.quota_bytes = a->quota_bytes;
           }
-          auto done = local_only
-                          ? store->deliver_unsynced_file(job->local, job->incoming->path(), 0)
-                          : store->deliver_file(job->local, job->incoming->path(), 0);
+          const std::string path = held ? std::string() : job->incoming->path();
+          auto done = held         ? store->deliver(job->local, *held, 0)
+                      : local_only ? store->deliver_unsynced_file(job->local, path, 0)
+                                   : store->deliver_file(job->local, path, 0);
           if (!done.ok()) {
             job->error = "local delivery failed: " + done.message;
             return;

@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -144,6 +145,10 @@ class IncomingMessage {
   // a message whose only durable copy is made elsewhere (Store::deliver_unsynced_file). Not for
   // enqueue(). Blocking: worker pool only.
   virtual QueueStatus seal_unsynced() = 0;
+  // The whole message while none of it has been written to the file yet (a small message,
+  // before any seal): a caller may deliver these octets itself (Store::deliver), so that no
+  // file is ever created; nullopt once the file exists. Valid until the next call.
+  virtual std::optional<std::string_view> held_in_memory() const = 0;
 };
 
 class Queue {

@@ -121,8 +121,15 @@ TEST(Queue, IncomingFileGoesAwayUnlessQueued) {
   {
     auto incoming = q->create_incoming();
     ASSERT_TRUE(incoming.ok());
-    path = incoming.value->path();
     ASSERT_TRUE(incoming.value->append("Subject: x\r\n\r\nbody\r\n").ok());
+    // Small so far: held in memory, no file yet.
+    ASSERT_TRUE(incoming.value->held_in_memory());
+    EXPECT_EQ(*incoming.value->held_in_memory(), "Subject: x\r\n\r\nbody\r\n");
+    EXPECT_TRUE(names_in(dir.path() / "spool" / "incoming").empty());
+    // Past the buffer, the octets go to the file.
+    ASSERT_TRUE(incoming.value->append(std::string(queue::kIncomingBuffer, 'x')).ok());
+    EXPECT_FALSE(incoming.value->held_in_memory());
+    path = incoming.value->path();
     EXPECT_TRUE(fs::exists(path));
   }
   EXPECT_FALSE(fs::exists(path));
@@ -342,7 +349,8 @@ TEST(Queue, OpenRemovesLeftoversButNotLiveFiles) {
   std::string kept = enqueue_text(*q, simple_envelope("a@b", {"c@d"}), "kept\r\n");
   auto live = q->create_incoming();  // a writer of this process, still alive
   ASSERT_TRUE(live.ok());
-  ASSERT_TRUE(live.value->append("in progress").ok());
+  // Enough to be written out (a small message stays in memory, with no file).
+  ASSERT_TRUE(live.value->append(std::string(queue::kIncomingBuffer + 1, 'p')).ok());
 
   const fs::path spool = dir.path() / "spool";
   auto touch = [](const fs::path& p, const std::string& text) {
