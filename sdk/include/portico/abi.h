@@ -12,7 +12,8 @@
 // calls a Plugin virtual added in minor version N only for plugins built with abi_minor >= N.
 // History: 1.0 the first; 1.1 Host services (directory, auth, store, queue),
 // SessionContext::post_after and tls_description, Plugin::extra_listeners; 1.2 Host::connect
-// (outbound connections), Host::schedule (timers), Host::dns.
+// (outbound connections), Host::schedule (timers), Host::dns, Store::open_message (MessageReader),
+// read_messages and deliver_unsynced_file, IncomingMessage::seal_unsynced and held_in_memory.
 #pragma once
 
 #include <stddef.h>
