@@ -7,22 +7,25 @@
 
 namespace portico::pop {
 
+PopSession::Totals PopSession::totals() const {
+  Totals t;
+  for (const auto& m : messages_) {
+    if (m.deleted) continue;
+    ++t.count;
+    t.octets += m.size;
+  }
+  return t;
+}
+
 std::string PopSession::left() const {
-  const auto n = std::count_if(messages_.begin(), messages_.end(),
-                               [](const MaildropMessage& m) { return !m.deleted; });
+  const auto n = totals().count;
   return std::to_string(n) + (n == 1 ? " message left" : " messages left");
 }
 
 std::string PopSession::summary() const {
-  std::uint64_t count = 0;
-  std::uint64_t octets = 0;
-  for (const auto& m : messages_) {
-    if (m.deleted) continue;
-    ++count;
-    octets += m.size;
-  }
-  return std::to_string(count) + (count == 1 ? " message (" : " messages (") +
-         std::to_string(octets) + " octets)";
+  const Totals t = totals();
+  return std::to_string(t.count) + (t.count == 1 ? " message (" : " messages (") +
+         std::to_string(t.octets) + " octets)";
 }
 
 MaildropMessage* PopSession::message_arg(std::string_view arg, std::string_view syntax) {
@@ -44,14 +47,8 @@ MaildropMessage* PopSession::message_arg(std::string_view arg, std::string_view 
 }
 
 void PopSession::do_stat() {
-  std::uint64_t count = 0;
-  std::uint64_t octets = 0;
-  for (const auto& m : messages_) {
-    if (m.deleted) continue;
-    ++count;
-    octets += m.size;
-  }
-  ok(std::to_string(count) + " " + std::to_string(octets));
+  const Totals t = totals();
+  ok(std::to_string(t.count) + " " + std::to_string(t.octets));
 }
 
 void PopSession::do_list(const CommandLine& c, bool uidl) {

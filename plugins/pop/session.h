@@ -123,6 +123,11 @@ class PopSession final : public sdk::Session {
   // maildrop.cpp: the TRANSACTION and UPDATE states
   // The message a "msg" argument names, or nullptr after replying why not.
   MaildropMessage* message_arg(std::string_view arg, std::string_view syntax);
+  struct Totals {
+    std::uint64_t count = 0;
+    std::uint64_t octets = 0;
+  };
+  Totals totals() const;        // of the messages not marked deleted
   std::string summary() const;  // "N messages (M octets)", deleted ones left out
   std::string left() const;     // "N messages left"
   void do_stat();

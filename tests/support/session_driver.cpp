@@ -36,28 +36,6 @@ std::string TestHost::render_template(std::string_view text,
   return core::render_template(text, conn);
 }
 
-std::unique_ptr<sdk::Scheduled> TestHost::schedule(std::chrono::milliseconds,
-                                                   std::function<void()> fn) {
-  class Handle final : public sdk::Scheduled {
-   public:
-    explicit Handle(std::shared_ptr<bool> c) : cancelled_(std::move(c)) {}
-    ~Handle() override { *cancelled_ = true; }
-
-   private:
-    std::shared_ptr<bool> cancelled_;
-  };
-  auto cancelled = std::make_shared<bool>(false);
-  scheduled_.push_back({cancelled, std::move(fn)});
-  return std::make_unique<Handle>(cancelled);
-}
-
-void TestHost::run_scheduled() {
-  auto due = std::exchange(scheduled_, {});
-  for (auto& p : due) {
-    if (!*p.cancelled) p.fn();
-  }
-}
-
 SessionDriver::SessionDriver(sdk::OutboundSessionFactory open, sdk::Host& host,
                              DriverOptions options)
     : open_(std::move(open)), host_(host), options_(std::move(options)), input_(8192) {

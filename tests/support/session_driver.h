@@ -56,19 +56,15 @@ class TestHost final : public sdk::Host {
                sdk::OutboundFailure failed) override {
     if (failed) failed("no outbound connections in tests");
   }
-  // Calls are kept, not timed: run_scheduled() runs the ones still wanted.
-  std::unique_ptr<sdk::Scheduled> schedule(std::chrono::milliseconds delay,
-                                           std::function<void()> fn) override;
-  void run_scheduled();
+  // Timers never fire here: tests call what a timer would (e.g. RetrievalScheduler::tick).
+  std::unique_ptr<sdk::Scheduled> schedule(std::chrono::milliseconds,
+                                           std::function<void()>) override {
+    return std::make_unique<sdk::Scheduled>();
+  }
   sdk::Dns* dns() override { return nullptr; }
 
  private:
   TestServices& services_;
-  struct Pending {
-    std::shared_ptr<bool> cancelled;
-    std::function<void()> fn;
-  };
-  std::vector<Pending> scheduled_;
 };
 
 struct DriverOptions {

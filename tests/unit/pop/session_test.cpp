@@ -229,63 +229,62 @@ TEST(PopSession, ReadAheadAnswersAsReadingEachMessage) {
   EXPECT_EQ(d->take(), want);
 }
 
-// A GNU SASL client for SCRAM-SHA-256 speaking RFC 5034 through the session driver.
+// A GNU SASL client for SCRAM-SHA-256 speaking RFC 5034 through the session driver: starts
+// AUTH and answers the server's first challenge; returns the server's next reply.
+struct ScramClient {
+  Gsasl* ctx = nullptr;
+  Gsasl_session* client = nullptr;
+  ~ScramClient() {
+    if (client) gsasl_finish(client);
+    if (ctx) gsasl_done(ctx);
+  }
+  std::string start(SessionDriver& d, const char* password) {
+    EXPECT_EQ(gsasl_init(&ctx), GSASL_OK);
+    EXPECT_EQ(gsasl_client_start(ctx, "SCRAM-SHA-256", &client), GSASL_OK);
+    gsasl_property_set(client, GSASL_AUTHID, "alice@example.test");
+    gsasl_property_set(client, GSASL_PASSWORD, password);
+    char* out = nullptr;
+    EXPECT_EQ(gsasl_step64(client, "", &out), GSASL_NEEDS_MORE);
+    d.feed("AUTH SCRAM-SHA-256 " + std::string(out) + "\r\n");
+    gsasl_free(out);
+    std::string reply = d.take();
+    EXPECT_EQ(reply.rfind("+ ", 0), 0u) << reply;
+    EXPECT_EQ(step(reply), GSASL_NEEDS_MORE);
+    d.feed(last + "\r\n");
+    return d.take();
+  }
+  // One client step on a "+ challenge" reply; the answer is left in `last`.
+  int step(const std::string& reply) {
+    char* out = nullptr;
+    const int rc = gsasl_step64(client, reply.substr(2, reply.size() - 4).c_str(), &out);
+    last = out ? out : "";
+    gsasl_free(out);
+    return rc;
+  }
+  std::string last;
+};
+
 TEST(PopSession, ScramSha256Login) {
   PopWorld w;
   auto d = connect(w, false);  // SCRAM is offered without TLS: no password crosses the wire
   d->take();
-  Gsasl* ctx = nullptr;
-  ASSERT_EQ(gsasl_init(&ctx), GSASL_OK);
-  Gsasl_session* client = nullptr;
-  ASSERT_EQ(gsasl_client_start(ctx, "SCRAM-SHA-256", &client), GSASL_OK);
-  gsasl_property_set(client, GSASL_AUTHID, "alice@example.test");
-  gsasl_property_set(client, GSASL_PASSWORD, "secret");
-  char* out = nullptr;
-  ASSERT_EQ(gsasl_step64(client, "", &out), GSASL_NEEDS_MORE);
-  d->feed("AUTH SCRAM-SHA-256 " + std::string(out) + "\r\n");
-  gsasl_free(out);
-  std::string reply = d->take();
-  ASSERT_EQ(reply.rfind("+ ", 0), 0u) << reply;
-  ASSERT_EQ(gsasl_step64(client, reply.substr(2, reply.size() - 4).c_str(), &out),
-            GSASL_NEEDS_MORE);
-  d->feed(std::string(out) + "\r\n");
-  gsasl_free(out);
-  reply = d->take();
+  ScramClient scram;
+  const std::string reply = scram.start(*d, "secret");
   ASSERT_EQ(reply.rfind("+ ", 0), 0u) << reply;  // the server's signature
-  EXPECT_EQ(gsasl_step64(client, reply.substr(2, reply.size() - 4).c_str(), &out), GSASL_OK);
-  gsasl_free(out);
+  EXPECT_EQ(scram.step(reply), GSASL_OK);
   d->feed("\r\n");
   EXPECT_EQ(d->take(),
             "+OK Logged in, maildrop has 3 messages (" +
                 std::to_string(kMessages[0].size() + kMessages[1].size() + kMessages[2].size()) +
                 " octets)\r\n");
-  gsasl_finish(client);
-  gsasl_done(ctx);
 }
 
 TEST(PopSession, ScramWithAWrongPasswordFails) {
   PopWorld w;
   auto d = connect(w, false);
   d->take();
-  Gsasl* ctx = nullptr;
-  ASSERT_EQ(gsasl_init(&ctx), GSASL_OK);
-  Gsasl_session* client = nullptr;
-  ASSERT_EQ(gsasl_client_start(ctx, "SCRAM-SHA-256", &client), GSASL_OK);
-  gsasl_property_set(client, GSASL_AUTHID, "alice@example.test");
-  gsasl_property_set(client, GSASL_PASSWORD, "wrong");
-  char* out = nullptr;
-  ASSERT_EQ(gsasl_step64(client, "", &out), GSASL_NEEDS_MORE);
-  d->feed("AUTH SCRAM-SHA-256 " + std::string(out) + "\r\n");
-  gsasl_free(out);
-  std::string reply = d->take();
-  ASSERT_EQ(reply.rfind("+ ", 0), 0u) << reply;
-  ASSERT_EQ(gsasl_step64(client, reply.substr(2, reply.size() - 4).c_str(), &out),
-            GSASL_NEEDS_MORE);
-  d->feed(std::string(out) + "\r\n");
-  gsasl_free(out);
-  EXPECT_EQ(d->take(), "-ERR [AUTH] Invalid user name or password\r\n");
-  gsasl_finish(client);
-  gsasl_done(ctx);
+  ScramClient scram;
+  EXPECT_EQ(scram.start(*d, "wrong"), "-ERR [AUTH] Invalid user name or password\r\n");
 }
 
 }  // namespace
