@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include "core/banner/templater.h"
+#include "core/dns/resolver.h"
 #include "core/net/tls.h"
 
 namespace portico::core {
@@ -387,16 +388,15 @@ void Connection::do_handshake(bool then_start_session) {
     side = asio::ssl::stream_base::client;
     SSL* ssl = tls_->native_handle();
     const std::string& name = outbound_->tls_name;
+    std::string address;
+    const bool literal = ip_literal(name, &address);
     // RFC 6066 section 3: no IP literals in SNI.
-    if (!name.empty() && name.find(':') == std::string::npos &&
-        name.find_first_not_of("0123456789.") != std::string::npos) {
-      SSL_set_tlsext_host_name(ssl, name.c_str());
-    }
+    if (!name.empty() && !literal) SSL_set_tlsext_host_name(ssl, name.c_str());
     if (outbound_->verify_certificate) {
       SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
       SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-      if (name.find_first_not_of("0123456789.:") == std::string::npos) {
-        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str());
+      if (literal) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), address.c_str());
       } else {
         SSL_set1_host(ssl, name.c_str());
       }
