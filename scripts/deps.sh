@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Portico builds and tests with, if any is missing.
 # Run as root (or with sudo available). Idempotent: does nothing when all are present.
+# Packages are installed without their Recommends, so every package a feature needs is named
+# here, even where Debian only recommends it (swaks needs libnet-ssleay-perl for STARTTLS).
 set -euo pipefail
 
 PACKAGES=(
@@ -8,7 +10,7 @@ PACKAGES=(
   libboost1.81-dev libssl-dev openssl libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libgsasl-dev libcrypt-dev
   libgmime-3.0-dev libunbound-dev libldap-dev libexpat1-dev prometheus-cpp-dev
-  python3 swaks fetchmail
+  python3 swaks libnet-ssleay-perl fetchmail
 )
 
 missing=()
