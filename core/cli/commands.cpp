@@ -116,8 +116,8 @@ int plugins_list(const fs::path& config, const fs::path& plugin_dir) {
   for (const auto& p : l.plugins.scan().loaded) {
     auto it = l.plugins.schemas().find(p.name);
     const std::string summary = it == l.plugins.schemas().end() ? "" : it->second.schema.summary;
-    std::cout << fmt::format("  {:<12} {:<8} {}  ({})\n", p.name, p.version, summary,
-                             p.path.filename().string());
+    std::cout << fmt::format("  {:<12} {:<8} {}  ({}, SDK {}.{})\n", p.name, p.version, summary,
+                             p.path.filename().string(), PORTICO_ABI_MAJOR, p.abi_minor);
   }
   for (const auto& r : l.plugins.scan().refused) {
     std::cout << fmt::format("  refused: {}: {}\n", r.path.filename().string(), r.reason);

@@ -1,10 +1,11 @@
 // Portico core — one client connection: the session runner every protocol shares.
 //
-// The core side of principle 1: a Connection owns the socket (plain, implicit TLS, or upgraded
-// by STARTTLS), splits input into lines up to the protocol's maximum length or hands over raw
-// byte counts, runs the command and session timers, counts bad commands, throttles output, and
-// drives the plugin's sans-I/O Session through the SDK's SessionContext. Everything a connection
-// does runs on its own strand, so session callbacks never run concurrently.
+// The core owns every socket and plugins are sans-I/O engines (docs/sdk.md): a Connection owns
+// the socket (plain, implicit TLS, or upgraded by STARTTLS), splits input into lines up to the
+// protocol's maximum length or hands over raw byte counts, runs the command and session timers,
+// counts bad commands, throttles output, and drives the plugin's sans-I/O Session through the SDK's
+// SessionContext. Everything a connection does runs on its own strand, so session callbacks never
+// run concurrently.
 //
 // Invariants: an idle plain connection holds no input buffer (it waits for readability, then
 // reads into a per-thread buffer); a connection's place in the accounting is released exactly
@@ -43,6 +44,10 @@ class TlsContexts;
 struct ProtocolRuntime {
   std::string name;
   std::shared_ptr<sdk::Plugin> plugin;
+  // The SDK minor the plugin was built with: a Session virtual added in minor N is called only
+  // when abi_minor >= N, and behaviour toward sessions that changed with a minor stays as the
+  // plugin's minor had it (the growth rules in portico/abi.h).
+  std::uint16_t abi_minor = 0;
   sdk::ProtocolTraits traits;
   SharedSettings shared;
   sdk::Settings settings;
@@ -95,6 +100,8 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   void force_shutdown();
 
   std::uint64_t id() const { return info_.id; }
+  // Whether the plugin serving this connection was built against SDK minor `minor` or later.
+  bool plugin_has_minor(std::uint16_t minor) const { return runtime_->abi_minor >= minor; }
   // The connection's strand: every call into it from outside is posted here.
   boost::asio::any_io_executor executor() { return socket_.get_executor(); }
 

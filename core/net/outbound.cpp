@@ -115,6 +115,7 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
     runtime->shared.session_timeout = job_.request.timeout;
     runtime->shared.session_timeout_enabled = true;
     runtime->settings = std::move(job_.settings);
+    runtime->abi_minor = job_.abi_minor;
 
     sdk::ListenerSpec spec;
     spec.address = info.remote_address;

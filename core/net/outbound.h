@@ -26,6 +26,7 @@ struct OutboundJob {
   sdk::OutboundFailure failed;
   sdk::ConnectionInfo info;  // id, protocol ("<plugin>/out") and server_hostname filled in
   sdk::Settings settings;    // the plugin's settings, for SessionContext::settings()
+  std::uint16_t abi_minor = 0;  // the SDK minor of the plugin that asked (ProtocolRuntime)
 };
 
 // The client TLS context outbound connections share: the system's trusted CAs, TLS 1.2 at

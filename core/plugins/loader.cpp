@@ -96,6 +96,35 @@ std::string abi_text(unsigned major, unsigned minor) {
 
 const std::string core_abi = abi_text(PORTICO_ABI_MAJOR, PORTICO_ABI_MINOR);
 
+std::vector<std::string_view> split_fields(std::string_view text) {
+  std::vector<std::string_view> fields;
+  for (;;) {
+    const std::size_t semi = text.find(';');
+    fields.push_back(text.substr(0, semi));
+    if (semi == std::string_view::npos) return fields;
+    text.remove_prefix(semi + 1);
+  }
+}
+
+// The first minor whose signature is "compiler;stdlib;containers;ptrN". Before it the SDK wrote
+// "compiler;stdlib;ndebug|debug;ptrN", and its header could not see the standard library's
+// macros, so its stdlib field says "stdlib-unknown" (see the history in abi.h).
+constexpr std::uint16_t kSignatureV2Minor = 3;
+
+bool signature_compatible(const char* plugin_signature, std::uint16_t plugin_minor) {
+  if (plugin_signature == nullptr) return false;
+  const std::string_view core_signature = PORTICO_BUILD_SIGNATURE;
+  if (plugin_minor >= kSignatureV2Minor) return plugin_signature == core_signature;
+  // An older plugin: same compiler, standard library (or the old headers' "unknown"), pointer
+  // size. NDEBUG changes no layout; checked containers were not recorded then, and the core is
+  // not built with them, so nothing is lost by not asking.
+  const auto plugin = split_fields(plugin_signature);
+  const auto core = split_fields(core_signature);
+  if (plugin.size() != 4 || core.size() != 4) return false;
+  return plugin[0] == core[0] && (plugin[1] == core[1] || plugin[1] == "stdlib-unknown") &&
+         (plugin[2] == "debug" || plugin[2] == "ndebug") && plugin[3] == core[3];
+}
+
 // A library whose descriptor passed the checks, waiting for its dependencies.
 struct Candidate {
   std::filesystem::path path;
@@ -308,11 +337,10 @@ std::optional<std::string> check_descriptor(const portico_plugin_descriptor& d) 
     return "needs " + abi_text(d.abi_major, d.abi_minor) + ", this core speaks " + core_abi +
            " (the plugin needs a newer core)";
   }
-  const char* core_signature = PORTICO_BUILD_SIGNATURE;
-  if (d.build_signature == nullptr || std::strcmp(d.build_signature, core_signature) != 0) {
+  if (!signature_compatible(d.build_signature, d.abi_minor)) {
     return "not binary compatible: plugin built as '" +
            one_line(d.build_signature ? d.build_signature : "(none)") + "', core as '" +
-           core_signature + "'";
+           PORTICO_BUILD_SIGNATURE + "'";
   }
   if (d.name == nullptr) return std::string("descriptor has no name");
   if (!valid_name(d.name)) {

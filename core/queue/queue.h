@@ -1,14 +1,14 @@
 // Portico core — the outbound queue service: the one implementation of sdk::Queue, a durable
 // spool under <data_dir>/spool/ (layout in spool_files.h, envelope format in envelope.h).
 //
-// Guarantees (DESIGN.md principle 6): enqueue() returns only after the message file (a hard
-// link of the sealed incoming file) and the envelope (temp file, fsync, rename, folder fsync)
-// are durable; the envelope is written last, so a visible envelope always has its message.
-// After a crash at any point, open_queue() finds every entry whose id was returned, whole, and
-// removes the leftovers: incoming files of dead writers, envelope temp files, message files
-// without an envelope, and lock files of released claims. All of it is safe while another
-// process (the server, or the CLI) uses the same spool, since every change to an entry happens
-// under that entry's claim (a flock).
+// Guarantees (nothing acknowledged is lost, see docs/design-notes.md): enqueue() returns only
+// after the message file (a hard link of the sealed incoming file) and the envelope (temp file,
+// fsync, rename, folder fsync) are durable; the envelope is written last, so a visible envelope
+// always has its message. After a crash at any point, open_queue() finds every entry whose id was
+// returned, whole, and removes the leftovers: incoming files of dead writers, envelope temp files,
+// message files without an envelope, and lock files of released claims. All of it is safe while
+// another process (the server, or the CLI) uses the same spool, since every change to an entry
+// happens under that entry's claim (a flock).
 //
 // claim_due() scans the envelope folder (readdir, no stat) and re-reads only envelopes whose
 // inode changed since the last scan, so a poll costs one readdir when nothing changed.

@@ -214,11 +214,12 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
     rt->shared = pc.shared;
     rt->settings = pc.settings;
     rt->listeners = pc.shared.listeners;
+    const LoadedPlugin* info = plugins_.info(name);
+    rt->abi_minor = info != nullptr ? info->abi_minor : 0;
     try {
       rt->traits = plugin->traits();
       plugin->configure(pc.settings);
-      const LoadedPlugin* info = plugins_.info(name);
-      if (info != nullptr && info->abi_minor >= 1) {
+      if (rt->abi_minor >= 1) {
         for (auto& l : plugin->extra_listeners(pc.settings))
           rt->listeners.push_back(std::move(l));
       }
@@ -468,8 +469,10 @@ void Server::connect(const std::string& plugin, const sdk::OutboundRequest& requ
   {
     std::lock_guard lock(mutex_);
     job.info.server_hostname = config_ ? config_->server.hostname : std::string();
-    if (auto it = runtimes_.find(plugin); it != runtimes_.end())
+    if (auto it = runtimes_.find(plugin); it != runtimes_.end()) {
       job.settings = it->second->settings;
+      job.abi_minor = it->second->abi_minor;
+    }
     if (!client_tls_) {
       try {
         client_tls_ = make_client_tls_context();

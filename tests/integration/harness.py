@@ -40,7 +40,9 @@ def _default_build_dir():
 BUILD_DIR = os.environ.get("PORTICO_BUILD_DIR") or _default_build_dir()
 PORTICO_BIN = os.environ.get("PORTICO_BIN") or os.path.join(BUILD_DIR, "core", "portico")
 TEST_PLUGINS = os.environ.get("PORTICO_TEST_PLUGINS") or os.path.join(BUILD_DIR, "test-plugins")
-GOOD_PLUGINS = os.path.join(TEST_PLUGINS, "good")
+# The folder of the lineproto test plugin the tests run; PORTICO_LINEPROTO_DIR points them at
+# another build of it (abi-1.0/: built against the frozen SDK 1.0 headers).
+GOOD_PLUGINS = os.environ.get("PORTICO_LINEPROTO_DIR") or os.path.join(TEST_PLUGINS, "good")
 MIXED_PLUGINS = os.path.join(TEST_PLUGINS, "mixed")
 
 HOSTNAME = "mail.test"

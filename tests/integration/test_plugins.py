@@ -62,14 +62,24 @@ class MixedFolderTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         out = r.stdout
         self.assertIn(f"plugin folder: {harness.MIXED_PLUGINS}", out)
+        major, minor = abi_version()
         self.assertRegex(out, r"(?m)^\s+lineproto\s+1\.0\.0\s+line protocol used by Portico's "
-                              r"tests\s+\(lineproto\.so\)$")
-        self.assertRegex(out, r"(?m)^\s+needs-lineproto\s+1\.0\.0\s.*\(dep_on_good\.so\)$")
+                              rf"tests\s+\(lineproto\.so, SDK {major}\.{minor}\)$")
+        self.assertRegex(out, r"(?m)^\s+needs-lineproto\s+1\.0\.0\s.*\(dep_on_good\.so, SDK "
+                              rf"{major}\.{minor}\)$")
         for file, needles in refused_expectations().items():
             lines = [l for l in out.splitlines() if f"refused: {file}:" in l]
             self.assertEqual(len(lines), 1, f"{file} in:\n{out}")
             for needle in needles:
                 self.assertIn(needle, lines[0])
+
+    def test_plugin_built_against_sdk_1_0_loads(self):
+        folder = os.path.join(harness.TEST_PLUGINS, "abi-1.0")
+        r = harness.run_portico("plugins", "list", "--plugin-dir", folder)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        major, _ = abi_version()
+        self.assertRegex(r.stdout, rf"(?m)^\s+lineproto\s.*\(lineproto\.so, SDK {major}\.0\)$")
+        self.assertNotIn("refused", r.stdout)
 
     def test_plugins_list_good_folder(self):
         r = harness.run_portico("plugins", "list", "--plugin-dir", harness.GOOD_PLUGINS)

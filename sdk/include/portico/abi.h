@@ -1,26 +1,59 @@
-// Portico SDK — the plugin descriptor: the one symbol the core reads before it trusts a plugin.
+// Portico SDK — the plugin descriptor, the ABI version, and the rules by which the SDK grows.
 //
 // A plugin library exports exactly one `extern "C"` object, `portico_plugin`, of type
 // portico_plugin_descriptor, through PORTICO_PLUGIN(...) in plugin.h. The core checks, in this
 // order and before calling anything in the library: the symbol exists; struct_size covers v1;
 // abi_major equals the core's; abi_minor is not newer than the core's; build_signature matches
-// the core's (same compiler family and major version, same standard library ABI, same NDEBUG);
-// the dependencies are loaded. Only then does it call create().
+// the core's (same compiler family and major version, same standard library and library ABI,
+// same container layout, same pointer size); the dependencies are loaded. Only then does it
+// call create().
 //
-// Within one ABI major, fields are only ever added at the end (in place of spare slots), and the
-// SDK's interfaces only grow by virtual functions appended at the end of each class. The core
-// calls a Plugin virtual added in minor version N only for plugins built with abi_minor >= N.
+// How the SDK grows within one ABI major (a plugin built against any older minor of the major
+// keeps loading and serving; tests/plugins/sdk-1.0 holds the 1.0 headers and a plugin built
+// against them, which every core must keep serving):
+//
+// 1. Structs are frozen once a minor is published: no member is added, removed, reordered or
+//    retyped, and no default changes meaning. A plugin creates them, returns them by value,
+//    passes them in vectors and reads their members at fixed offsets, so any change of size or
+//    layout breaks it. New data comes in a new struct (e.g. FooV2, or a struct of just the new
+//    facts) passed through a new function.
+// 2. Classes (interfaces) grow only by virtual functions appended after the last one, under a
+//    "--- ABI 1.N ---" marker. Nothing is inserted, removed or reordered, and no signature
+//    changes (an overload added in the middle shifts the vtable too).
+// 3. The core calls a virtual of a plugin-implemented class (Plugin, Session) added in minor N
+//    only when that plugin's abi_minor >= N (see the core's LoadedPlugin::abi_minor, carried to
+//    every connection the plugin serves). Classes the core implements (Host, SessionContext,
+//    Store, Queue, Directory, Auth, Dns, SaslServer, SaslExchange, MessageReader) may grow
+//    freely at the end: an older plugin never calls what it does not know. Where the core's
+//    behaviour toward a session changes with a minor, it keeps the old behaviour for plugins
+//    built against an older one.
+// 4. Enumerations the core hands to plugins may gain enumerators at the end only; a plugin
+//    treats an unknown value as the most general failure of that enum (e.g. StoreError::io).
+//    std::variant and other std types whose layout depends on their parameters are frozen like
+//    structs.
+// 5. The descriptor grows only into its spare slots, each given meaning by a new minor.
+// 6. Each minor that adds anything bumps PORTICO_ABI_MINOR once, and the history below names
+//    every addition.
+//
 // History: 1.0 the first; 1.1 Host services (directory, auth, store, queue),
 // SessionContext::post_after and tls_description, Plugin::extra_listeners; 1.2 Host::connect
 // (outbound connections), Host::schedule (timers), Host::dns, Store::open_message (MessageReader),
-// read_messages and deliver_unsynced_file, IncomingMessage::seal_unsynced and held_in_memory.
+// read_messages and deliver_unsynced_file, IncomingMessage::seal_unsynced and held_in_memory;
+// 1.3 Host::sasl (SaslServer, SaslExchange: the SASL exchange of every protocol, run by the
+// core), the test kit (Portico::testkit: SessionDriver, TestHost, settings, golden transcripts),
+// and the build signature names the standard library ABI as it really is (the headers of 1.0 to
+// 1.2 include no C++ header first and wrote "stdlib-unknown") and the container layout
+// (_GLIBCXX_DEBUG) instead of NDEBUG, which changes no layout.
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
+#ifdef __cplusplus
+#include <version>  // defines the standard library's own macros (_GLIBCXX_USE_CXX11_ABI, ...)
+#endif
 
 #define PORTICO_ABI_MAJOR 1
-#define PORTICO_ABI_MINOR 2
+#define PORTICO_ABI_MINOR 3
 
 #define PORTICO_STRINGIFY_INNER(x) #x
 #define PORTICO_STRINGIFY(x) PORTICO_STRINGIFY_INNER(x)
@@ -41,16 +74,18 @@
 #define PORTICO_STDLIB_ID "stdlib-unknown"
 #endif
 
-#if defined(NDEBUG)
-#define PORTICO_NDEBUG_ID "ndebug"
+// Checked containers change the layout of std::vector, std::map, ... (NDEBUG changes none).
+#if defined(_GLIBCXX_DEBUG) || (defined(_LIBCPP_DEBUG) && _LIBCPP_DEBUG > 0)
+#define PORTICO_CONTAINERS_ID "debug-containers"
 #else
-#define PORTICO_NDEBUG_ID "debug"
+#define PORTICO_CONTAINERS_ID "containers"
 #endif
 
 // The facts of a build that must agree between the core and a plugin for C++ objects
-// (std::string, std::function, exceptions) to cross between them safely.
-#define PORTICO_BUILD_SIGNATURE                                   \
-  PORTICO_COMPILER_ID ";" PORTICO_STDLIB_ID ";" PORTICO_NDEBUG_ID \
+// (std::string, std::function, exceptions) to cross between them safely, for example
+// "gcc-12;libstdc++-cxx11abi1;containers;ptr8".
+#define PORTICO_BUILD_SIGNATURE                                       \
+  PORTICO_COMPILER_ID ";" PORTICO_STDLIB_ID ";" PORTICO_CONTAINERS_ID \
                       ";ptr" PORTICO_STRINGIFY(__SIZEOF_POINTER__)
 
 #define PORTICO_DESCRIPTOR_SYMBOL portico_plugin

@@ -19,8 +19,9 @@
 // scans) and runs only on the core's worker pool (SessionContext::post_work). An
 // IncomingMessage is used by one thread at a time.
 //
-// ABI: within one ABI major version classes here only grow by appending virtual functions at
-// the end and structs only by appending members.
+// ABI: the growth rules of portico/abi.h hold: the structs here are frozen (new data comes in new
+// structs through new functions), and the classes grow only by virtual functions appended at
+// the end.
 #pragma once
 
 #include <cstddef>

@@ -24,8 +24,9 @@
 // this same interface; the core picks one in its store factory (core/store/store.h,
 // open_store) from server settings, and plugins, which see only this header, do not change.
 //
-// ABI: within one ABI major version classes here only grow by appending virtual functions at
-// the end and structs only by appending members.
+// ABI: the growth rules of portico/abi.h hold: the structs here are frozen (new data comes in new
+// structs through new functions), and the classes grow only by virtual functions appended at
+// the end.
 #pragma once
 
 #include <cstdint>

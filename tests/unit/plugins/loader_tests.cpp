@@ -107,6 +107,42 @@ TEST(CheckDescriptor, AcceptsOrRefusesEachField) {
   }
 }
 
+// The signatures that the SDK 1.0-1.2 headers wrote: "compiler;stdlib-unknown;debug|ndebug;ptrN".
+// They are accepted from plugins of those minors when compiler and pointer size match, and
+// refused from plugins that claim a newer minor.
+TEST(CheckDescriptor, AcceptsTheSignaturesOfOlderMinors) {
+  const std::string core_signature = PORTICO_BUILD_SIGNATURE;
+  const std::string compiler = core_signature.substr(0, core_signature.find(';'));
+  const std::string stdlib = core_signature.substr(
+      compiler.size() + 1, core_signature.find(';', compiler.size() + 1) - compiler.size() - 1);
+  const std::string ptr = core_signature.substr(core_signature.rfind(';') + 1);
+  struct Case {
+    std::uint16_t minor;
+    std::string signature;
+    bool accepted;
+  };
+  const std::vector<Case> cases = {
+      {0, compiler + ";stdlib-unknown;debug;" + ptr, true},
+      {2, compiler + ";stdlib-unknown;ndebug;" + ptr, true},
+      {1, compiler + ";" + stdlib + ";ndebug;" + ptr, true},
+      {0, "gcc-1;stdlib-unknown;debug;" + ptr, false},
+      {0, compiler + ";libc++-1;debug;" + ptr, false},
+      {0, compiler + ";stdlib-unknown;debug;ptr2", false},
+      {0, compiler + ";stdlib-unknown;maybe;" + ptr, false},
+      {0, compiler + ";stdlib-unknown;debug", false},
+      {PORTICO_ABI_MINOR, compiler + ";stdlib-unknown;debug;" + ptr, false},
+      {PORTICO_ABI_MINOR, compiler + ";" + stdlib + ";debug-containers;" + ptr, false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.signature + " at minor " + std::to_string(c.minor));
+    portico_plugin_descriptor d = good_descriptor();
+    d.abi_minor = c.minor;
+    d.build_signature = c.signature.c_str();
+    auto reason = check_descriptor(d);
+    EXPECT_EQ(!reason.has_value(), c.accepted) << reason.value_or("accepted");
+  }
+}
+
 // A temporary folder removed at the end of the test.
 class TempDir {
  public:

@@ -1,0 +1,98 @@
+// Portico SDK — sessions: a protocol engine fed bytes by the core, answering through a context.
+//
+// The core owns the socket, TLS, timers and limits; a Session only parses and acts. The core
+// splits input into lines (LF-terminated; the line handed over keeps its "\r\n" or "\n" so a
+// protocol can refuse bare LF) up to a maximum length, or hands over an exact count of raw bytes
+// after read_bytes(). All callbacks of one session run one at a time, never concurrently, on the
+// session's executor. An exception escaping a callback closes that connection and is logged.
+//
+// Timers, as the seed's settings define them: the session timeout runs while the core waits for
+// a new command (nothing buffered, not in a command); the command timeout runs while the data of
+// a command stops arriving (a partial line, raw bytes owed, or the plugin said in_command). At
+// either, the core sends the protocol's reply from ProtocolTraits and closes.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "portico/host.h"
+#include "portico/settings.h"
+
+namespace portico::sdk {
+
+class SessionContext {
+ public:
+  virtual const ConnectionInfo& connection() const = 0;
+  // This protocol's settings as they were when the connection was accepted (reloads apply to
+  // new connections).
+  virtual const Settings& settings() const = 0;
+  // The `banner` setting with its #Variables# expanded for this connection.
+  virtual std::string banner() const = 0;
+
+  // Queues bytes to send. Output is flushed in order; see output_pending().
+  virtual void write(std::string_view bytes) = 0;
+  // Bytes queued and not yet sent. Above the core's throttle size the core stops delivering
+  // input until the peer has read, then calls Session::on_output_drained().
+  virtual std::size_t output_pending() const = 0;
+
+  // Lines longer than this (terminator included) are discarded whole and reported through
+  // Session::on_line_too_long(). Starts at ProtocolTraits::max_line_length.
+  virtual void set_max_line_length(std::size_t bytes) = 0;
+  // The next `count` bytes go to Session::on_bytes() (in one or more pieces), then line mode
+  // resumes. The command timeout applies meanwhile.
+  virtual void read_bytes(std::size_t count) = 0;
+  // Marks a multi-line command in progress (SMTP DATA, an IMAP APPEND): the command timeout
+  // applies instead of the session timeout.
+  virtual void set_in_command(bool in_command) = 0;
+  // Stops/restarts delivering input (buffered lines wait), for work that completes later.
+  virtual void pause_input() = 0;
+  virtual void resume_input() = 0;
+
+  // Counts one unrecognized or improper command. At max_bad_commands the core sends
+  // ProtocolTraits::too_many_bad_commands_reply and closes; returns true then.
+  virtual bool bad_command() = 0;
+
+  // True if this listener offers STARTTLS and TLS is not yet on.
+  virtual bool starttls_available() const = 0;
+  virtual bool is_tls() const = 0;
+  // After pending output is sent, starts the TLS handshake. Input buffered before it is
+  // discarded (RFC 3207 section 4.2). Calls Session::on_tls_started() when done, or closes the
+  // connection if the handshake fails. Returns false, doing nothing, when not available.
+  virtual bool start_tls() = 0;
+
+  // Sends what is pending, then closes. No callbacks but on_close() follow.
+  virtual void close() = 0;
+
+  // Runs work on the worker pool, then done on this session's executor (skipped if the session
+  // has closed by then).
+  virtual void post_work(std::function<void()> work, std::function<void()> done) = 0;
+
+  virtual void log(LogLevel level, std::string_view message) = 0;
+
+ protected:
+  ~SessionContext() = default;
+};
+
+class Session {
+ public:
+  virtual ~Session() = default;
+  // The connection is ready: send the greeting.
+  virtual void on_start() = 0;
+  // One line, with its terminator.
+  virtual void on_line(std::string_view line) = 0;
+  // A line exceeded the maximum length and was discarded.
+  virtual void on_line_too_long() = 0;
+  // Raw bytes requested with read_bytes(); `last` is true on the final piece.
+  virtual void on_bytes(std::string_view bytes, bool last) {
+    (void)bytes;
+    (void)last;
+  }
+  virtual void on_tls_started() {}
+  virtual void on_output_drained() {}
+  // The connection is closed (by either side, a timeout, or shutdown). No more writes.
+  virtual void on_close() {}
+};
+
+}  // namespace portico::sdk
