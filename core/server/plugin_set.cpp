@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/banner/templater.h"
+#include "core/directory/sasl_server.h"
 
 namespace portico::core {
 
@@ -11,7 +12,8 @@ namespace fs = std::filesystem;
 
 class PluginSet::Host final : public sdk::Host {
  public:
-  Host(std::string name, HostServices& services) : name_(std::move(name)), services_(services) {}
+  Host(std::string name, HostServices& services)
+      : name_(std::move(name)), services_(services), sasl_([this] { return services_.auth(); }) {}
   void log(sdk::LogLevel level, std::string_view message) override {
     static constexpr spdlog::level::level_enum levels[] = {
         spdlog::level::trace, spdlog::level::debug, spdlog::level::info, spdlog::level::warn,
@@ -38,10 +40,12 @@ class PluginSet::Host final : public sdk::Host {
     return services_.schedule(delay, std::move(fn));
   }
   sdk::Dns* dns() override { return services_.dns(); }
+  sdk::SaslServer* sasl() override { return &sasl_; }
 
  private:
   std::string name_;
   HostServices& services_;
+  SaslServerImpl sasl_;
 };
 
 void HostServices::connect(const std::string& plugin, const sdk::OutboundRequest&,

@@ -1,21 +1,12 @@
-// pop — the AUTHORIZATION state: USER/PASS (RFC 1939 section 7), AUTH (RFC 5034) through the
-// core's SASL service, response codes [AUTH] (RFC 3206), [IN-USE] and [SYS/TEMP] (RFC 2449),
-// opening the maildrop, and base64 (RFC 4648).
-#include <strings.h>
-
+// pop — the AUTHORIZATION state: USER/PASS (RFC 1939 section 7), AUTH (RFC 5034) over the core's
+// SASL exchange (portico/sasl.h, which does base64 and the challenge loop; this file frames it
+// as "+ " lines and +OK/-ERR), response codes [AUTH] (RFC 3206), [IN-USE] and [SYS/TEMP]
+// (RFC 2449), and opening the maildrop.
 #include "session.h"
 
 namespace portico::pop {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-bool plaintext_mechanism(std::string_view mech) {
-  return iequals(mech, "PLAIN") || iequals(mech, "LOGIN");
-}
 
 LoginResult::Outcome outcome_of(sdk::AuthStatus status) {
   switch (status) {
@@ -132,38 +123,42 @@ void PopSession::finish_login(const std::shared_ptr<LoginResult>& result) {
   }
 }
 
+sdk::SaslPolicy PopSession::sasl_policy() const {
+  sdk::SaslPolicy p;
+  p.service = "pop";
+  p.allow_plaintext_without_tls = settings_.allow_plaintext_auth;
+  return p;
+}
+
 void PopSession::do_auth(const CommandLine& c) {
-  sdk::Auth* auth = host_.auth();
+  sdk::SaslServer* sasl = host_.sasl();
   if (c.args.empty()) {
     // The mechanism list (an extension many clients probe with, as with RFC 1734 servers).
     std::string out = "+OK Supported mechanisms follow\r\n";
-    if (auth != nullptr) {
-      for (const auto& m : auth->mechanisms(ctx_.is_tls(), settings_.allow_plaintext_auth, false))
-        out += m + "\r\n";
-    }
+    for (const auto& m : sasl->mechanisms(ctx_, sasl_policy()))
+      out += m + "\r\n";
     out += ".\r\n";
     ctx_.write(out);
     return;
   }
-  const std::string_view mech = c.args[0];
-  bool offered = false;
-  if (auth != nullptr) {
-    for (const auto& m : auth->mechanisms(true, true, false))
-      offered = offered || iequals(m, mech);
+  std::optional<std::string_view> initial;
+  if (c.args.size() > 1) initial = c.args[1];
+  auto started = sasl->start(ctx_, c.args[0], initial, sasl_policy(),
+                             [this](const sdk::SaslEvent& e) { sasl_event(e); });
+  using S = sdk::SaslStart::Status;
+  switch (started.status) {
+    case S::started:
+      user_.clear();
+      sasl_ = std::move(started.exchange);
+      return;
+    case S::unknown_mechanism:
+    case S::unavailable:
+      return bad("Unrecognized authentication mechanism");
+    case S::encryption_required:
+      return bad(kPlaintextRefused);
+    case S::bad_encoding:
+      return bad("Cannot decode the initial response");
   }
-  if (!offered) return bad("Unrecognized authentication mechanism");
-  if (plaintext_mechanism(mech) && !plaintext_allowed()) return bad(kPlaintextRefused);
-  auto session = auth->start(mech, ctx_.connection().remote_address, "pop");
-  if (!session) return bad("Unrecognized authentication mechanism");
-  user_.clear();
-  std::string initial;
-  if (c.args.size() > 1 && c.args[1] != "=") {  // "=": an empty initial response (RFC 5034)
-    auto decoded = base64_decode(c.args[1]);
-    if (!decoded) return bad("Cannot decode the initial response");
-    initial = std::move(*decoded);
-  }
-  sasl_ = std::move(session);
-  sasl_step(std::move(initial));
 }
 
 void PopSession::end_sasl() {
@@ -171,81 +166,44 @@ void PopSession::end_sasl() {
   sasl_.reset();
   ctx_.set_max_line_length(kMaxCommandLine);
   ctx_.set_in_command(false);
-  if (sasl_final_) sasl_final_.reset();  // releases a lock taken for it
 }
 
-void PopSession::sasl_response(std::string_view line) {
-  if (sasl_final_) {
-    // The client's (empty) answer to the server's final SCRAM message (RFC 5034 section 4).
-    auto result = std::move(sasl_final_);
-    end_sasl();
-    if (!line.empty()) return err("Authentication cancelled");
-    result->delay = std::chrono::milliseconds{0};
-    ctx_.pause_input();  // finish_login resumes it
-    return finish_login(result);
+void PopSession::sasl_event(const sdk::SaslEvent& e) {
+  using K = sdk::SaslEvent::Kind;
+  if (e.kind == K::challenge) {
+    mode_ = Mode::sasl;
+    ctx_.set_in_command(true);
+    ctx_.set_max_line_length(kMaxAuthLine);
+    return ctx_.write("+ " + e.data + "\r\n");
   }
-  if (line == "*") {
-    end_sasl();
-    return err("Authentication cancelled");
+  end_sasl();
+  switch (e.kind) {
+    case K::success: {
+      // Authenticated: the maildrop is locked and listed on the worker pool (RFC 1939 section 8).
+      auto result = std::make_shared<LoginResult>();
+      result->outcome = LoginResult::Outcome::ok;
+      result->account = e.user;
+      ctx_.pause_input();  // finish_login resumes it
+      ctx_.post_work([store = host_.store(), result] { open_maildrop(store, *result); },
+                     [this, result] { finish_login(result); });
+      return;
+    }
+    case K::failure: {
+      auto result = std::make_shared<LoginResult>();
+      result->outcome = outcome_of(e.reason);
+      if (result->outcome == LoginResult::Outcome::ok)
+        result->outcome = LoginResult::Outcome::bad_credentials;
+      ctx_.pause_input();
+      return finish_login(result);
+    }
+    case K::cancelled:
+      return err("Authentication cancelled");
+    case K::bad_encoding:
+      return bad("Cannot decode the response");
+    case K::malformed:
+    case K::challenge:
+      return bad("Malformed authentication response");
   }
-  auto decoded = base64_decode(line);
-  if (!decoded) {
-    end_sasl();
-    return bad("Cannot decode the response");
-  }
-  sasl_step(std::move(*decoded));
-}
-
-void PopSession::sasl_step(std::string client_bytes) {
-  auto step = std::make_shared<sdk::SaslStep>();
-  auto result = std::make_shared<LoginResult>();
-  auto sasl = sasl_;
-  sdk::Store* store = host_.store();
-  ctx_.pause_input();
-  ctx_.post_work(
-      [sasl, step, result, store, bytes = std::move(client_bytes)] {
-        *step = sasl->step(bytes);
-        if (step->status == sdk::SaslStep::Status::success) {
-          result->outcome = LoginResult::Outcome::ok;
-          result->account = step->user;
-          open_maildrop(store, *result);
-        } else if (step->status == sdk::SaslStep::Status::failure) {
-          result->outcome = outcome_of(step->reason);
-          if (result->outcome == LoginResult::Outcome::ok) {
-            result->outcome = LoginResult::Outcome::bad_credentials;
-          }
-        }
-        result->delay = step->delay;
-      },
-      [this, step, result] {
-        using S = sdk::SaslStep::Status;
-        switch (step->status) {
-          case S::challenge:
-            ctx_.resume_input();
-            mode_ = Mode::sasl;
-            ctx_.set_in_command(true);
-            ctx_.set_max_line_length(kMaxAuthLine);
-            return ctx_.write("+ " + base64_encode(step->data) + "\r\n");
-          case S::success:
-            if (!step->data.empty() && result->outcome == LoginResult::Outcome::ok) {
-              // Additional data with success: sent as one more challenge (RFC 5034 section 4).
-              ctx_.resume_input();
-              sasl_final_ = result;
-              mode_ = Mode::sasl;
-              ctx_.set_in_command(true);
-              return ctx_.write("+ " + base64_encode(step->data) + "\r\n");
-            }
-            end_sasl();
-            return finish_login(result);
-          case S::failure:
-            end_sasl();
-            return finish_login(result);
-          case S::error:
-            end_sasl();
-            ctx_.resume_input();
-            return bad("Malformed authentication response");
-        }
-      });
 }
 
 }  // namespace portico::pop

@@ -49,7 +49,6 @@ void PopSession::on_close() {
   outgoing_.reset();
   read_ahead_.clear();
   sasl_.reset();
-  sasl_final_.reset();
   lock_.reset();
 }
 
@@ -64,7 +63,10 @@ void PopSession::on_line(std::string_view line) {
     // above kOutputHighWater): send the rest first, so that replies stay in order.
     pump_message(true);
   }
-  if (mode_ == Mode::sasl) return sasl_response(chomp(line));
+  if (mode_ == Mode::sasl) {
+    if (sasl_) sasl_->respond(chomp(line));
+    return;
+  }
   command(chomp(line));
 }
 

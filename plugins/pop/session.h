@@ -43,8 +43,8 @@
 #include "command.h"
 #include "message.h"
 #include "portico/auth.h"
-#include "portico/base64.h"
 #include "portico/plugin.h"
+#include "portico/sasl.h"
 #include "portico/store.h"
 #include "settings.h"
 
@@ -113,9 +113,9 @@ class PopSession final : public sdk::Session {
   void do_user(const CommandLine& c);
   void do_pass(const CommandLine& c);
   void do_auth(const CommandLine& c);
-  void sasl_response(std::string_view line);
-  void sasl_step(std::string client_bytes);
+  void sasl_event(const sdk::SaslEvent& event);
   void end_sasl();
+  sdk::SaslPolicy sasl_policy() const;
   void finish_login(const std::shared_ptr<LoginResult>& result);
   // Runs on the worker pool: locks the maildrop of `account` and reads its message list.
   static void open_maildrop(sdk::Store* store, LoginResult& result);
@@ -161,8 +161,7 @@ class PopSession final : public sdk::Session {
   std::string account_;  // the authenticated account, in TRANSACTION
   std::unique_ptr<sdk::StoreHandle> lock_;
   std::vector<MaildropMessage> messages_;
-  std::shared_ptr<sdk::SaslSession> sasl_;
-  std::shared_ptr<LoginResult> sasl_final_;  // success pending the client's empty reply
+  std::unique_ptr<sdk::SaslExchange> sasl_;  // an AUTH exchange in progress
   struct Outgoing {
     Outgoing() {}  // (not defaulted: clang needs it before the enclosing class is complete)
     std::shared_ptr<const std::string> octets;
@@ -191,9 +190,5 @@ class PopSession final : public sdk::Session {
   std::optional<PendingRetr> after_prefetch_;  // a RETR/TOP waiting for that batch
   bool closed_ = false;
 };
-
-// base64 for AUTH exchanges, from the SDK.
-using sdk::base64_decode;
-using sdk::base64_encode;
 
 }  // namespace portico::pop

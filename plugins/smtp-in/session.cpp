@@ -43,11 +43,7 @@ void SmtpSession::on_line_too_long() {
     data_->line_too_long();
     return;
   }
-  if (mode_ == Mode::auth) {
-    mode_ = Mode::command;
-    sasl_.reset();
-    ctx_.set_max_line_length(kMaxCommandLine);
-  }
+  if (mode_ == Mode::auth) end_auth();
   bad(500, "5.5.2", "Line too long");
 }
 
@@ -60,7 +56,7 @@ void SmtpSession::on_line(std::string_view line) {
       }
       return;
     case Mode::auth:
-      auth_response(chomp(line));
+      if (sasl_) sasl_->respond(chomp(line));
       return;
     case Mode::bdat:
       return;  // not reached: the core hands BDAT chunks to on_bytes

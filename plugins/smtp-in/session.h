@@ -19,11 +19,10 @@
 #include "address.h"
 #include "command.h"
 #include "data.h"
-#include "portico/auth.h"
-#include "portico/base64.h"
 #include "portico/directory.h"
 #include "portico/plugin.h"
 #include "portico/queue.h"
+#include "portico/sasl.h"
 #include "portico/store.h"
 #include "settings.h"
 
@@ -81,8 +80,9 @@ class SmtpSession final : public sdk::Session {
   void do_expn(const CommandLine& c);
   void do_starttls(const CommandLine& c);
   void do_auth(const CommandLine& c);
-  void auth_response(std::string_view line);
-  void auth_step(std::string client_bytes);
+  void auth_event(const sdk::SaslEvent& event);
+  void end_auth();
+  sdk::SaslPolicy sasl_policy() const;
   void reset_transaction();
   // Creates the incoming file and writes the Received: field; the reason on failure.
   std::string begin_message();
@@ -114,13 +114,8 @@ class SmtpSession final : public sdk::Session {
   std::optional<Refusal> bdat_refusal_;  // the answer owed once a refused chunk is read
   bool bdat_last_ = false;
   std::uint64_t bdat_size_ = 0;
-  std::shared_ptr<sdk::SaslSession> sasl_;
-  std::string auth_final_user_;  // success pending the client's empty reply to server-final data
+  std::unique_ptr<sdk::SaslExchange> sasl_;  // an AUTH exchange in progress
   bool closed_ = false;
 };
-
-// base64 for AUTH exchanges, from the SDK.
-using sdk::base64_decode;
-using sdk::base64_encode;
 
 }  // namespace portico::smtp

@@ -9,6 +9,7 @@
 
 #include "command.h"
 #include "message.h"
+#include "portico/base64.h"
 #include "session.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -21,8 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto arg : c.args) {
     if (arg.empty() || arg.find(' ') != std::string_view::npos) __builtin_trap();
     (void)parse_number(arg);
-    if (auto decoded = base64_decode(arg)) {
-      if (base64_decode(base64_encode(*decoded)) != decoded) __builtin_trap();
+    if (auto decoded = portico::sdk::base64_decode(arg)) {
+      if (portico::sdk::base64_decode(portico::sdk::base64_encode(*decoded)) != decoded)
+        __builtin_trap();
     }
   }
 

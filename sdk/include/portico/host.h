@@ -18,6 +18,7 @@ class Auth;              // portico/auth.h
 class Directory;         // portico/directory.h
 class Dns;               // portico/dns.h
 class Queue;             // portico/queue.h
+class SaslServer;        // portico/sasl.h
 class Session;           // portico/session.h
 class SessionContext;    // portico/session.h
 class Store;             // portico/store.h
@@ -87,6 +88,12 @@ class Host {
                                               std::function<void()> fn) = 0;
   // The core's caching DNS resolver; nullptr when this process runs without one.
   virtual Dns* dns() = 0;
+
+  // --- ABI 1.3 ---
+  // The SASL server exchange (portico/sasl.h): mechanisms, base64, the challenge loop and its
+  // work on the worker pool, for every protocol's AUTH. Never nullptr; without an
+  // authentication service it offers nothing.
+  virtual SaslServer* sasl() = 0;
 
  protected:
   ~Host() = default;

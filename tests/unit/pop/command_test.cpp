@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "command.h"
+#include "portico/base64.h"
 #include "message.h"
 #include "session.h"
 
@@ -130,14 +131,15 @@ TEST(PopMessage, TopScannerCutsPiecesLikeTopLength) {
   }
 }
 
-TEST(PopBase64, RoundTrip) {
+// The SDK's base64 (RFC 4648), which the SASL exchange decodes AUTH responses with: strict.
+TEST(SdkBase64, RoundTripAndStrictDecoding) {
   for (const std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
-    EXPECT_EQ(base64_decode(base64_encode(s)), s);
+    EXPECT_EQ(sdk::base64_decode(sdk::base64_encode(s)), s);
   }
-  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
-  EXPECT_FALSE(base64_decode("Zm9").has_value());
-  EXPECT_FALSE(base64_decode("Zm=v").has_value());
-  EXPECT_FALSE(base64_decode("Z!9v").has_value());
+  EXPECT_EQ(sdk::base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_FALSE(sdk::base64_decode("Zm9").has_value());
+  EXPECT_FALSE(sdk::base64_decode("Zm=v").has_value());
+  EXPECT_FALSE(sdk::base64_decode("Z!9v").has_value());
 }
 
 }  // namespace
