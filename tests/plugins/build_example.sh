@@ -4,8 +4,9 @@
 # Builds the SDK's example plugin (examples/plugin-echo) out of tree, the way a third party
 # would: installs only the SDK from <main-build-dir> into a temporary prefix, configures the
 # example against it with find_package(PorticoSDK), using the main build's compiler, build type
-# and sanitizer setting (so the build signatures match), builds it, and leaves echo.so in
-# <out-dir> (created if needed). Exits non-zero, with the failing step's output, on any error.
+# and sanitizer setting (so the build signatures match), builds it, runs its own tests (written
+# with the installed SDK's test kit, Portico::testkit), and leaves echo.so in <out-dir>
+# (created if needed). Exits non-zero, with the failing step's output, on any error.
 # The temporary prefix and build folder are removed afterwards.
 set -eu
 
@@ -52,6 +53,10 @@ echo "== configuring $source_dir (${build_type:-no build type}, sanitizers ${san
 
 echo "== building"
 "$cmake" --build "$work/build"
+
+echo "== the example's own tests, with the installed test kit"
+[ -x "$work/build/echo_tests" ] || { echo "echo_tests was not built (GoogleTest missing?)" >&2; exit 1; }
+ctest --test-dir "$work/build" --output-on-failure
 
 mkdir -p "$out_dir"
 cp "$work/build/echo.so" "$out_dir/echo.so"

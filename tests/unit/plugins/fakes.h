@@ -1,6 +1,6 @@
 // Test doubles for plugin tests: a Host and a SessionContext that record what a plugin does.
 //
-// FakeHost runs posted work inline and expands only #HostName#. FakeSessionContext collects
+// FakeHost is the SDK test kit's TestHost. FakeSessionContext collects
 // every write into `output`, counts bad commands against a limit like the core does, and runs
 // post_work's work and completion inline, so a session test is a plain sequence of calls.
 #pragma once
@@ -15,39 +15,12 @@
 #include "portico/host.h"
 #include "portico/session.h"
 #include "portico/settings.h"
+#include "portico/testkit/host.h"
 
 namespace portico::test {
 
-class FakeHost final : public sdk::Host {
- public:
-  void log(sdk::LogLevel, std::string_view message) override { logged.emplace_back(message); }
-  std::string hostname() const override { return "mail.example.test"; }
-  std::string data_dir() const override { return "/nonexistent/portico-data"; }
-  std::string render_template(std::string_view text, const sdk::ConnectionInfo&) const override {
-    std::string out(text);
-    const std::string var = "#HostName#";
-    for (auto at = out.find(var); at != std::string::npos; at = out.find(var, at)) {
-      out.replace(at, var.size(), hostname());
-    }
-    return out;
-  }
-  void post_work(std::function<void()> work) override { work(); }
-  sdk::Directory* directory() override { return nullptr; }
-  sdk::Auth* auth() override { return nullptr; }
-  sdk::Store* store() override { return nullptr; }
-  sdk::Queue* queue() override { return nullptr; }
-  void connect(const sdk::OutboundRequest&, sdk::OutboundSessionFactory,
-               sdk::OutboundFailure failed) override {
-    if (failed) failed("no outbound connections in tests");
-  }
-  std::unique_ptr<sdk::Scheduled> schedule(std::chrono::milliseconds,
-                                           std::function<void()>) override {
-    return std::make_unique<sdk::Scheduled>();
-  }
-  sdk::Dns* dns() override { return nullptr; }
-
-  std::vector<std::string> logged;
-};
+// The SDK test kit's host: no services, work inline, the core's templater.
+using FakeHost = portico::testkit::TestHost;
 
 class FakeSessionContext final : public sdk::SessionContext {
  public:

@@ -75,22 +75,7 @@ std::string run(const fs::path& in, bool bytewise) {
     if (i > 0) output += "=== reconnect\r\n";
     auto driver = std::make_unique<SessionDriver>(*world.plugin, world.host, settings, options);
     driver->start();
-    std::string text = connections[i];
-    std::vector<std::string> segments;
-    for (std::size_t at; (at = text.find("~~~\r\n")) != std::string::npos;) {
-      segments.push_back(text.substr(0, at));
-      text.erase(0, at + 5);
-    }
-    segments.push_back(text);
-    for (const auto& segment : segments) {
-      if (bytewise) {
-        for (char c : segment)
-          driver->feed(std::string_view(&c, 1));
-      } else {
-        driver->feed(segment);
-      }
-    }
-    output += driver->take();
+    output += feed_transcript(*driver, connections[i], bytewise);
     driver.reset();  // the connection ends (on_close when not closed yet)
   }
   for (std::size_t i = 0; i < world.alice_ids.size(); ++i)

@@ -42,24 +42,7 @@ std::string run(const fs::path& in, bool bytewise) {
   const std::string yaml = fs::exists(settings_file) ? slurp(settings_file) : std::string();
   SessionDriver driver(*plugin, host, validated_settings(*plugin, "smtp-in", yaml));
   driver.start();
-  // A line "~~~" splits the input where the client waits for the server (after STARTTLS,
-  // whose pipelined followers would otherwise be discarded, as RFC 3207 requires).
-  std::string input = slurp(in);
-  std::vector<std::string> segments;
-  for (std::size_t at; (at = input.find("~~~\r\n")) != std::string::npos;) {
-    segments.push_back(input.substr(0, at));
-    input.erase(0, at + 5);
-  }
-  segments.push_back(input);
-  for (const auto& segment : segments) {
-    if (bytewise) {
-      for (char c : segment)
-        driver.feed(std::string_view(&c, 1));
-    } else {
-      driver.feed(segment);
-    }
-  }
-  return normalize(driver.take());
+  return normalize(feed_transcript(driver, slurp(in), bytewise));
 }
 
 TEST(SmtpGolden, Transcripts) {

@@ -1,0 +1,116 @@
+// Portico SDK test kit — drives a plugin's Session the way the core does, without sockets.
+//
+// SessionDriver is the SessionContext of one connection. Input given to feed() is framed by the
+// core's own framing code (lines kept with their terminator up to the maximum length, counted
+// byte runs after read_bytes(), "too long" once for an overlong line), so a session sees exactly
+// what it would see on a real connection, however the bytes are split. Work posted with
+// post_work() and post_after() is queued and run in order by the driver's loop (the work, then
+// its completion), never inside the call that posted it, as on the real executor; delays are
+// not waited for. STARTTLS is simulated: start_tls() discards buffered input (RFC 3207 section
+// 4.2) and on_tls_started() follows. The bad-command limit is the max_bad_commands setting with
+// the plugin's too_many_bad_commands_reply, as in the core. Everything the session writes is
+// kept for take(). Not thread-safe: one test thread drives it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "portico/plugin.h"
+
+namespace portico::core {
+class InputFramer;  // the core's framer, compiled into the test kit
+}
+
+namespace portico::testkit {
+
+struct DriverOptions {
+  std::string listener = "127.0.0.1:25";  // the local "address:port" the client connected to
+  std::string remote_address = "192.0.2.1";
+  std::uint16_t remote_port = 40000;
+  bool starttls = true;       // the listener offers STARTTLS
+  bool implicit_tls = false;  // the connection starts in TLS
+};
+
+class SessionDriver final : public sdk::SessionContext {
+ public:
+  // A server session of `plugin`. `settings` must hold every key of the plugin's schema, shared
+  // ones included (see settings.h).
+  SessionDriver(sdk::Plugin& plugin, sdk::Host& host, sdk::Settings settings,
+                DriverOptions options = {});
+  // A client session (an outbound connection): `open` makes the session, as Host::connect's
+  // factory would; there is no plugin and no bad-command limit.
+  SessionDriver(sdk::OutboundSessionFactory open, sdk::Host& host, DriverOptions options = {});
+  ~SessionDriver();
+  SessionDriver(const SessionDriver&) = delete;
+  SessionDriver& operator=(const SessionDriver&) = delete;
+
+  // Opens the session and runs on_start() (and what it posts).
+  void start();
+  // Client bytes, framed and delivered, then every queued work item run, until nothing is left
+  // to do or input is paused with no work pending.
+  void feed(std::string_view bytes);
+  // The client closes the connection: on_close() runs.
+  void disconnect();
+  // Everything written since the last call.
+  std::string take();
+  bool closed() const { return closed_; }
+  bool tls() const { return tls_; }
+  bool paused() const { return paused_; }
+  bool in_command() const { return in_command_; }
+  std::int64_t bad_commands() const { return bad_commands_; }
+  std::size_t max_line_length() const;
+
+  // sdk::SessionContext
+  const sdk::ConnectionInfo& connection() const override { return info_; }
+  const sdk::Settings& settings() const override { return settings_; }
+  std::string banner() const override;
+  void write(std::string_view bytes) override;
+  std::size_t output_pending() const override { return 0; }
+  void set_max_line_length(std::size_t bytes) override;
+  void read_bytes(std::size_t count) override;
+  void set_in_command(bool in_command) override { in_command_ = in_command; }
+  void pause_input() override { paused_ = true; }
+  void resume_input() override { paused_ = false; }
+  bool bad_command() override;
+  bool starttls_available() const override { return options_.starttls && !tls_; }
+  bool is_tls() const override { return tls_; }
+  bool start_tls() override;
+  void close() override { closing_ = true; }
+  void post_work(std::function<void()> work, std::function<void()> done) override;
+  void log(sdk::LogLevel level, std::string_view message) override;
+  void post_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  std::string tls_description() const override { return tls_ ? "TLSv1.3 TEST" : ""; }
+
+ private:
+  struct Task {
+    std::function<void()> work;
+    std::function<void()> done;
+  };
+  void pump();
+
+  sdk::Plugin* plugin_ = nullptr;
+  sdk::OutboundSessionFactory open_;
+  sdk::Host& host_;
+  sdk::Settings settings_;
+  DriverOptions options_;
+  sdk::ConnectionInfo info_;
+  std::unique_ptr<sdk::Session> session_;
+  std::unique_ptr<core::InputFramer> input_;
+  std::deque<Task> tasks_;
+  std::string output_;
+  std::string too_many_bad_commands_reply_;
+  std::int64_t bad_commands_ = 0;
+  bool paused_ = false;
+  bool in_command_ = false;
+  bool tls_ = false;
+  bool tls_requested_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+  bool pumping_ = false;
+};
+
+}  // namespace portico::testkit
