@@ -418,6 +418,9 @@ void SmtpSession::finish_message(Verdict verdict) {
       reset_transaction();
       return reply(550, "5.6.0",
                    "Message refused: bare CR or LF in the data (RFC 5321 section 2.3.8)");
+    case Verdict::nul:
+      reset_transaction();
+      return reply(550, "5.6.0", "Message refused: NUL octet in the data (RFC 5322 section 3.5)");
     case Verdict::line_too_long:
       reset_transaction();
       return reply(550, "5.6.0", "Message refused: a line is longer than 1000 octets");
