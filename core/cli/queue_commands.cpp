@@ -1,7 +1,10 @@
 // Portico core — queue commands (see queue_commands.h).
 //
-//   portico queue list [--config FILE]           id, age, sender, recipients, next attempt,
-//                                                state and last error of every entry
+//   portico queue list [--config FILE]           like mailq: of every entry its id, size,
+//                                                arrival time, state, next attempt and sender,
+//                                                the last error, then one indented line per
+//                                                recipient: pending, delivered or failed, with
+//                                                the last reply of one not delivered
 //   portico queue show ID [--config FILE]        the envelope as stored, and the message headers
 //   portico queue delete ID... [--config FILE]   removes entries (not those being delivered)
 //   portico queue inject --from A --to B [--to C...] FILE [--config FILE]
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "core/cli/commands.h"
+#include "core/queue/envelope.h"
 #include "core/queue/queue.h"
 
 namespace portico::core::cli {
@@ -38,15 +42,6 @@ struct QueueOptions {
 std::int64_t unix_now() {
   using namespace std::chrono;
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
-}
-
-// "42s", "5m", "3h", "2d".
-std::string age_text(std::int64_t seconds) {
-  if (seconds < 0) seconds = 0;
-  if (seconds < 120) return std::to_string(seconds) + "s";
-  if (seconds < 2 * 3600) return std::to_string(seconds / 60) + "m";
-  if (seconds < 2 * 86400) return std::to_string(seconds / 3600) + "h";
-  return std::to_string(seconds / 86400) + "d";
 }
 
 std::string time_text(std::int64_t t) {
@@ -125,19 +120,34 @@ int do_list(const QueueOptions& o) {
     return 1;
   }
   std::int64_t now = unix_now();
-  std::printf("%-24s %5s %-32s %5s %-20s %-7s %s\n", "ID", "AGE", "SENDER", "RCPTS", "NEXT ATTEMPT",
-              "STATE", "LAST ERROR");
+  std::printf("%-24s %8s %-20s %-7s %-20s %s\n", "ID", "SIZE", "ARRIVED", "STATE", "NEXT ATTEMPT",
+              "SENDER");
   for (const auto& e : entries.value) {
     const auto& env = e.envelope;
-    std::string sender = env.sender.empty() ? "<>" : one_line(env.sender, 32);
-    std::string next = env.held                  ? "-"
+    const bool damaged = !e.damage.empty();
+    std::string sender = damaged ? "?" : env.sender.empty() ? "<>" : one_line(env.sender, 100);
+    std::string next = damaged || env.held       ? "-"
                        : env.next_attempt <= now ? "now"
                                                  : time_text(env.next_attempt);
-    std::string error = e.damage.empty() ? env.last_error : e.damage;
-    std::printf("%-24s %5s %-32s %5zu %-20s %-7s %s\n", e.id.c_str(),
-                env.received ? age_text(now - env.received).c_str() : "?", sender.c_str(),
-                env.recipients.size(), next.c_str(), state_text(e).c_str(),
-                one_line(error, 60).c_str());
+    std::printf("%-24s %8llu %-20s %-7s %-20s %s\n", e.id.c_str(),
+                static_cast<unsigned long long>(e.size),
+                !damaged && env.received ? time_text(env.received).c_str() : "?",
+                state_text(e).c_str(), next.c_str(), sender.c_str());
+    if (damaged) {
+      std::printf("  damaged: %s\n", one_line(e.damage, 100).c_str());
+    } else if (!env.last_error.empty()) {
+      std::printf("  last error: %s\n", one_line(env.last_error, 100).c_str());
+    }
+    for (const auto& r : env.recipients) {
+      std::string line = "    " + std::string(queue::state_name(r.state));
+      line.resize(4 + 10, ' ');
+      line += one_line(r.address, 100);
+      if (r.state != sdk::RecipientState::delivered && !r.reply.empty()) {
+        line += " (" + one_line(r.reply, 100) + ")";
+      }
+      std::printf("%s\n", line.c_str());
+    }
+    std::printf("\n");
   }
   std::printf("%zu %s\n", entries.value.size(), entries.value.size() == 1 ? "entry" : "entries");
   return 0;

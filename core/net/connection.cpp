@@ -107,6 +107,9 @@ void Connection::start_session() {
     finish();
     return;
   }
+  // A client that talked before the greeting: what it sent is handed over after on_start(),
+  // while the greeting is still unsent (see connection.h).
+  if (!outbound_ && !tls_on_ && !read_now()) return;
   if (!invoke("on_start", [&] { session_->on_start(); })) return;
   pump();
 }
@@ -252,7 +255,9 @@ void Connection::pump() {
 }
 
 void Connection::process_input() {
-  while (!finished_ && !closing_ && !paused_ && !tls_requested_ && !handshaking_ && session_) {
+  // Not while a write is in flight: see connection.h.
+  while (!finished_ && !closing_ && !paused_ && !writing_ && !tls_requested_ && !handshaking_ &&
+         session_) {
     if (output_pending() >= kThrottleHigh) {
       throttled_ = true;
       break;
@@ -289,6 +294,8 @@ void Connection::maybe_read() {
       throttled_ || peer_closed_ || !session_ || output_pending() >= kThrottleHigh) {
     return;
   }
+  // Input waits while a write is in flight (see process_input): hold at most one read of it.
+  if (writing_ && input_.buffered() > 0) return;
   reading_ = true;
   if (tls_on_) {
     if (tls_buffer_.size() != kReadChunk) tls_buffer_.resize(kReadChunk);
@@ -309,22 +316,23 @@ void Connection::on_readable(const error_code& ec) {
     finish();
     return;
   }
-  error_code rec;
-  const std::size_t n = socket_.read_some(asio::buffer(t_read_buffer, sizeof t_read_buffer), rec);
-  if (rec == asio::error::would_block || rec == asio::error::try_again) {
-    pump();
-    return;
-  }
-  if (rec) {
-    if (rec != asio::error::eof) {
+  if (read_now()) pump();
+}
+
+bool Connection::read_now() {
+  error_code ec;
+  const std::size_t n = socket_.read_some(asio::buffer(t_read_buffer, sizeof t_read_buffer), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return true;
+  if (ec) {
+    if (ec != asio::error::eof) {
       finish();
-      return;
+      return false;
     }
     peer_closed_ = true;
-  } else {
-    input_.append(std::string_view(t_read_buffer, n));
+    return true;
   }
-  pump();
+  input_.append(std::string_view(t_read_buffer, n));
+  return true;
 }
 
 void Connection::on_read(const error_code& ec, std::size_t n) {

@@ -12,6 +12,14 @@
 // once, however it ends; an exception out of a plugin callback closes only that connection;
 // input received before a TLS handshake is discarded (RFC 3207 section 4.2).
 //
+// Input is handed to the session only while none of its earlier output is in flight: output
+// is written after every line already received has been handed over, and a line received
+// meanwhile waits for the write to finish. So when the session is handed a line while
+// output_pending() > 0, the client sent that line before that output had left the server,
+// which is how SMTP tells a client that does not wait for replies (RFC 2920). For the same
+// reason an inbound plain connection takes in whatever the client sent before the session
+// starts, so that the session is handed it while its greeting is still unsent.
+//
 // The same runner drives outbound connections (see outbound.h): then the TLS side is the
 // client's (SNI, certificate and name verification), the session comes from the plugin's
 // factory, and a failure before the session opens is reported to the plugin instead.
@@ -136,6 +144,9 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   bool idle() const;
   void maybe_read();
   void on_readable(const boost::system::error_code& ec);
+  // Takes in what a plain socket holds now, without waiting; false when that ended the
+  // connection.
+  bool read_now();
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void maybe_write();
   void on_write(const boost::system::error_code& ec, std::size_t n);

@@ -64,6 +64,29 @@ CommandLine split_command(std::string_view line) {
   return c;
 }
 
+std::string_view verb_name(Verb verb) {
+  for (const auto& [name, v] : kVerbs) {
+    if (v == verb) return name;
+  }
+  return "UNKNOWN";
+}
+
+bool ends_group(Verb verb) {
+  switch (verb) {
+    case Verb::helo:
+    case Verb::ehlo:
+    case Verb::data:
+    case Verb::vrfy:
+    case Verb::expn:
+    case Verb::noop:
+    case Verb::quit:
+    case Verb::starttls:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::optional<std::vector<Param>> parse_params(std::string_view text) {
   std::vector<Param> out;
   std::size_t i = 0;

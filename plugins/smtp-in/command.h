@@ -38,6 +38,14 @@ struct CommandLine {
 
 CommandLine split_command(std::string_view line);
 
+// The verb as Postfix logs it ("HELO", "UNKNOWN" for an unrecognized one).
+std::string_view verb_name(Verb verb);
+
+// RFC 2920 section 3.1: the command can only be the last of a group the client sends without
+// waiting, because its reply changes what the client may send next (EHLO, DATA, VRFY, EXPN,
+// NOOP, QUIT; and HELO and STARTTLS, which RFC 5321 and RFC 3207 section 4.2 treat the same).
+bool ends_group(Verb verb);
+
 struct Param {
   std::string keyword;  // upper case
   std::optional<std::string> value;

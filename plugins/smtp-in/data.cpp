@@ -24,6 +24,7 @@ void MessageMeter::header_line_done() {
 bool MessageMeter::feed(std::string_view bytes) {
   size_ += bytes.size();
   if (max_size_ != 0 && size_ > max_size_) refuse(Verdict::too_big);
+  if (bytes.find('\0') != std::string_view::npos) refuse(Verdict::nul);
   for (std::size_t i = 0; in_headers_ && i < bytes.size(); ++i) {
     const char c = bytes[i];
     if (line_start_) {

@@ -3,11 +3,13 @@
 // DataReader takes DATA's lines as the core frames them (terminator included): it removes dot
 // stuffing (section 4.5.2), ends at a line that is exactly ".\r\n", and never lets a bare LF or
 // bare CR pass: such a message is refused whole, and ".\n" never ends the data, so no second
-// message can be smuggled inside the first. MessageMeter counts what is kept: its size (for the
-// max message size, enforced while reading, never after buffering the whole message) and the
-// Received: header fields of the header section (for the max hop count, section 6.3).
-// Content past a limit is no longer passed on, but the data is read to its end so that the
-// session stays in step with the client.
+// message can be smuggled inside the first. MessageMeter sees the content of DATA and BDAT
+// alike: it refuses a message holding a NUL octet (RFC 5322 section 3.5 and RFC 2045 section 2.8
+// allow none; programs that handle the message later may cut it short there), and it counts
+// what is kept: its size (for the max message size, enforced while reading, never after
+// buffering the whole message) and the Received: header fields of the header section (for the
+// max hop count, section 6.3). Content past a limit or a refusal is no longer passed on, but the
+// data is read to its end so that the session stays in step with the client.
 #pragma once
 
 #include <cstdint>
@@ -18,14 +20,15 @@
 namespace portico::smtp {
 
 // What is wrong with a message, if anything; the first problem found wins.
-enum class Verdict { ok, too_big, too_many_hops, bare_lf, bare_cr, line_too_long };
+enum class Verdict { ok, too_big, too_many_hops, bare_lf, bare_cr, nul, line_too_long };
 
 class MessageMeter {
  public:
   // max_size 0: unlimited. max_hops < 0: unlimited.
   MessageMeter(std::uint64_t max_size, std::int64_t max_hops)
       : max_size_(max_size), max_hops_(max_hops) {}
-  // Counts message bytes (already unstuffed). Returns false once a limit is passed.
+  // Counts message bytes (already unstuffed). Returns false once a limit is passed or a NUL
+  // octet is seen.
   bool feed(std::string_view bytes);
   std::uint64_t size() const { return size_; }
   std::int64_t hops() const { return hops_; }

@@ -1,9 +1,31 @@
 // smtp-in — session setup, command dispatch, and the simple commands (see session.h).
 #include "session.h"
 
+#include <cstdio>
 #include <string>
 
 namespace portico::smtp {
+
+namespace {
+
+// Up to `limit` octets of client input for the log, control and non-ASCII octets as \xNN.
+std::string printable(std::string_view text, std::size_t limit) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < limit; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02X", c);
+      out += hex;
+    }
+  }
+  if (text.size() > limit) out += "...";
+  return out;
+}
+
+}  // namespace
 
 SmtpSession::SmtpSession(sdk::SessionContext& ctx, sdk::Host& host, SmtpSettings settings)
     : ctx_(ctx), host_(host), settings_(std::move(settings)) {
@@ -47,7 +69,23 @@ void SmtpSession::on_line_too_long() {
   bad(500, "5.5.2", "Line too long");
 }
 
+bool SmtpSession::refused_out_of_step(std::string_view line) {
+  if (!settings_.forbid_unauth_pipelining || wait_after_.empty() || ctx_.output_pending() == 0) {
+    return false;
+  }
+  // Postfix's reply and log line, which operators and their log watchers already know.
+  ctx_.log(sdk::LogLevel::info, "improper command pipelining after " + std::string(wait_after_) +
+                                    " from [" + ctx_.connection().remote_address +
+                                    "]: " + printable(chomp(line), 100));
+  reset_transaction();
+  mode_ = Mode::command;
+  reply(554, "5.5.0", "Error: SMTP protocol synchronization");
+  ctx_.close();
+  return true;
+}
+
 void SmtpSession::on_line(std::string_view line) {
+  if (mode_ != Mode::auth && refused_out_of_step(line)) return;
   switch (mode_) {
     case Mode::data:
       if (data_->line(line)) {
@@ -68,6 +106,12 @@ void SmtpSession::on_line(std::string_view line) {
 
 void SmtpSession::command(std::string_view line) {
   const CommandLine c = split_command(line);
+  dispatch(c);
+  // What the client may send before it reads this command's reply (RFC 2920 section 3.1).
+  wait_after_ = ends_group(c.verb) || !esmtp_ ? verb_name(c.verb) : std::string_view();
+}
+
+void SmtpSession::dispatch(const CommandLine& c) {
   switch (c.verb) {
     case Verb::helo:
       return do_helo(c, false);

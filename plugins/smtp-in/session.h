@@ -8,6 +8,14 @@
 // on the worker pool with input paused, so pipelined commands are answered in order. A message
 // is acknowledged with 250 only after it is durable: sealed on disk, then delivered to the
 // store for local recipients and queued for remote ones.
+//
+// Synchronization (RFC 5321 sections 3.1 and 4.3.1, RFC 2920 section 3.1): with
+// forbid_unauth_pipelining, a client that sends before it could have read the reply it must
+// wait for is answered 554 5.5.0 and disconnected, as Postfix does. It must wait for the
+// greeting, for every reply when PIPELINING is not in force (no EHLO, or HELO), and for the
+// reply to a command that ends a group (EHLO, DATA, VRFY, EXPN, NOOP, QUIT). The core hands
+// over a line only while none of its earlier output is in flight, so output still pending when
+// a line arrives was not yet sent when the client sent that line (see core/net/connection.h).
 #pragma once
 
 #include <cstdint>
@@ -69,8 +77,12 @@ class SmtpSession final : public sdk::Session {
   enum class Mode { command, data, bdat, auth };
 
   void reply(int code, std::string_view enhanced, std::string_view text);
+  // True when `line` arrived before the client could have read the reply it had to wait for;
+  // then the client has been refused and the connection is closing.
+  bool refused_out_of_step(std::string_view line);
   void bad(int code, std::string_view enhanced, std::string_view text);  // reply + bad_command
   void command(std::string_view line);
+  void dispatch(const CommandLine& c);
   void do_helo(const CommandLine& c, bool extended);
   void do_mail(const CommandLine& c);
   void do_rcpt(const CommandLine& c);
@@ -116,6 +128,9 @@ class SmtpSession final : public sdk::Session {
   std::uint64_t bdat_size_ = 0;
   std::unique_ptr<sdk::SaslExchange> sasl_;  // an AUTH exchange in progress
   bool closed_ = false;
+  // The step whose reply the client must read before it sends more: "CONNECT" (the greeting),
+  // a verb, or empty while the next command may be pipelined.
+  std::string_view wait_after_ = "CONNECT";
 };
 
 }  // namespace portico::smtp

@@ -87,6 +87,7 @@ SmtpSettings SmtpSettings::from(const sdk::Settings& s) {
   o.disable_auth_login = s.get_bool("disable_auth_login");
   o.omit_received_for_authenticated = s.get_bool("omit_received_for_authenticated");
   o.allow_plaintext_auth = s.get_bool("allow_plaintext_auth_without_tls");
+  o.forbid_unauth_pipelining = s.get_bool("forbid_unauth_pipelining");
   o.postmaster = s.get_string("postmaster");
   return o;
 }
@@ -205,6 +206,14 @@ sdk::Schema schema() {
       sdk::make_setting("allow_plaintext_auth_without_tls", SettingType::boolean, "false",
                         "Offer PLAIN and LOGIN before TLS. Off, the password never crosses "
                         "the network in the clear."));
+  s.settings.push_back(sdk::make_setting(
+      "forbid_unauth_pipelining", SettingType::boolean, "true",
+      "Answer 554 5.5.0 and disconnect a client that does not wait for the server where SMTP "
+      "says it must: one that talks before the greeting; without PIPELINING (before EHLO, or "
+      "after HELO), one that sends a command before the reply to the one before; with it, one "
+      "that sends more before the reply to EHLO, DATA, VRFY, EXPN, NOOP or QUIT (RFC 2920 "
+      "section 3.1). Like Postfix's smtpd_forbid_unauth_pipelining: mail servers and mail "
+      "programs wait, spam software often does not. Off, such clients are served."));
   s.settings.push_back(sdk::make_setting(
       "postmaster", SettingType::string, "",
       "Where mail for postmaster goes when the directory has no account, alias or list of "

@@ -3,7 +3,8 @@
 // Every setting has the seed's meaning and default (session timeout 15 minutes with its enabled
 // switch, command timeout 120 s, max bad commands 8, max connections 1000, max hop count 20,
 // max message size 0 = unlimited, max bad recipients 20, VRFY and EXPN off), plus where mail
-// for postmaster goes (RFC 5321 section 4.5.1); see schema() for the help text
+// for postmaster goes (RFC 5321 section 4.5.1) and whether clients that do not wait for replies
+// are refused (on, as in Postfix 3.9); see schema() for the help text
 // `portico plugins describe smtp-in` prints.
 #pragma once
 
@@ -44,6 +45,9 @@ struct SmtpSettings {
   bool disable_auth_login = false;
   bool omit_received_for_authenticated = false;
   bool allow_plaintext_auth = false;
+  // Refuse a client that sends before the greeting or before a reply it must wait for (RFC
+  // 2920 section 3.1; Postfix's smtpd_forbid_unauth_pipelining).
+  bool forbid_unauth_pipelining = true;
   // Who receives mail for postmaster when no account, alias or list of that name exists
   // (RFC 5321 section 4.5.1); empty: postmaster@ the server's host name.
   std::string postmaster;

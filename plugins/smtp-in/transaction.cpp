@@ -404,6 +404,7 @@ void SmtpSession::on_bytes(std::string_view bytes, bool last) {
 void SmtpSession::finish_message(Verdict verdict) {
   mode_ = Mode::command;
   ctx_.set_in_command(false);
+  wait_after_ = {};  // a command may follow the end of the data without waiting (as in Postfix)
   switch (verdict) {
     case Verdict::ok:
       break;
@@ -418,6 +419,9 @@ void SmtpSession::finish_message(Verdict verdict) {
       reset_transaction();
       return reply(550, "5.6.0",
                    "Message refused: bare CR or LF in the data (RFC 5321 section 2.3.8)");
+    case Verdict::nul:
+      reset_transaction();
+      return reply(550, "5.6.0", "Message refused: NUL octet in the data (RFC 5322 section 3.5)");
     case Verdict::line_too_long:
       reset_transaction();
       return reply(550, "5.6.0", "Message refused: a line is longer than 1000 octets");

@@ -1,8 +1,10 @@
 """`portico queue list|show|delete` on entries made by the hidden `portico queue inject`: the
-listing, the envelope and headers of one entry, deletion, and the exit codes (0 success, 1 an
-unknown id, 2 an invalid configuration or a malformed id)."""
+listing (mailq's shape: each entry, then its recipients with their states and last replies),
+the envelope and headers of one entry, deletion, and the exit codes (0 success, 1 an unknown
+id, 2 an invalid configuration or a malformed id)."""
 
 import os
+import re
 import sys
 import tempfile
 import unittest
@@ -52,22 +54,43 @@ class QueueCliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         return r.stdout.strip()
 
+    def listing(self):
+        """`queue list` as {id: (entry line fields, [recipient lines, stripped])}, and its last
+        line."""
+        r = self.queue("list")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[0].split(), ["ID", "SIZE", "ARRIVED", "STATE", "NEXT", "ATTEMPT",
+                                            "SENDER"], r.stdout)
+        entries = {}
+        current = None
+        for line in lines[1:-1]:
+            if not line:
+                current = None
+            elif not line.startswith(" "):
+                current = line.split()
+                entries[current[0]] = (current, [])
+            else:
+                self.assertIsNotNone(current, r.stdout)
+                entries[current[0]][1].append(line.strip())
+        return entries, lines[-1]
+
     def test_list_show_delete(self):
         first = self.inject("alice@example.org", "bob@example.net", "carol@example.com")
         second = self.inject("", "postmaster@example.net")
         self.assertRegex(first, r"^[0-9A-Za-z]+$")
 
-        r = self.queue("list")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        lines = r.stdout.splitlines()
-        self.assertTrue(lines[0].startswith("ID"), r.stdout)
-        rows = {line.split()[0]: line for line in lines[1:-1]}
-        self.assertEqual(set(rows), {first, second})
-        self.assertIn("alice@example.org", rows[first])
-        self.assertEqual(rows[first].split()[3], "2")  # recipients
-        self.assertIn("<>", rows[second])  # the null sender
-        self.assertIn("now", rows[first])
-        self.assertEqual(lines[-1], "2 entries")
+        entries, last = self.listing()
+        self.assertEqual(set(entries), {first, second})
+        fields, recipients = entries[first]
+        self.assertEqual(fields[1], str(len(MESSAGE.encode())))  # size in octets
+        self.assertRegex(fields[2], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")  # arrival
+        self.assertEqual(fields[3:], ["queued", "now", "alice@example.org"])
+        self.assertEqual(recipients, ["pending   bob@example.net", "pending   carol@example.com"])
+        fields, recipients = entries[second]
+        self.assertEqual(fields[-1], "<>")  # the null sender
+        self.assertEqual(recipients, ["pending   postmaster@example.net"])
+        self.assertEqual(last, "2 entries")
 
         r = self.queue("show", first)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -89,6 +112,35 @@ class QueueCliTest(unittest.TestCase):
         self.assertIn("not found", r.stderr)
         r = self.queue("list")
         self.assertTrue(r.stdout.rstrip().endswith("0 entries"), r.stdout)
+
+    def test_list_shows_each_recipients_state_and_last_reply(self):
+        entry = self.inject("alice@example.org", "bob@example.net", "carol@example.com",
+                            "dave@example.com")
+        # What a delivery attempt records, written as an operator could (envelope.h's format).
+        path = os.path.join(self.tmp.name, "data", "spool", "envelopes", entry)
+        with open(path) as f:
+            text = f.read()
+        blocks = text.split("recipient: ")
+        self.assertEqual(len(blocks), 4, text)
+        outcomes = [("delivered", "250 2.0.0 Ok"), ("failed", "550 5.1.1 <carol@example.com>:"
+                                                               " unknown user"),
+                    ("pending", "451 4.3.0 try again later")]
+        for i, (state, reply) in enumerate(outcomes, start=1):
+            blocks[i] = re.sub(r"state: \w+\nreply:[^\n]*\n",
+                               f"state: {state}\nreply: {reply}\n", blocks[i])
+        text = "recipient: ".join(blocks)
+        text = re.sub(r"last-error:[^\n]*\n", "last-error: 451 4.3.0 try again later\n", text)
+        with open(path, "w") as f:
+            f.write(text)
+
+        entries, _ = self.listing()
+        _, recipients = entries[entry]
+        self.assertEqual(recipients, [
+            "last error: 451 4.3.0 try again later",
+            "delivered bob@example.net",
+            "failed    carol@example.com (550 5.1.1 <carol@example.com>: unknown user)",
+            "pending   dave@example.com (451 4.3.0 try again later)",
+        ])
 
     def test_inject_from_stdin(self):
         r = self.queue("inject", "--from", "a@example.org", "--to", "b@example.net", "-",

@@ -1,5 +1,5 @@
-// Tests of DATA content: dot-unstuffing, end of data, bare CR/LF (no smuggling), size and hop
-// limits; also the meter fed one byte at a time (BDAT chunks of any size).
+// Tests of DATA content: dot-unstuffing, end of data, bare CR/LF (no smuggling), NUL octets, size
+// and hop limits; also the meter fed one byte at a time (BDAT chunks of any size).
 #include "data.h"
 
 #include <gtest/gtest.h>
@@ -70,6 +70,24 @@ TEST(Data, CrDotCrIsNotTheEnd) {
   EXPECT_EQ(r.verdict, Verdict::bare_cr);
 }
 
+TEST(Data, NulOctetRefusesTheMessage) {
+  using namespace std::string_literals;
+  for (const std::string& text :
+       {"Subject: x\r\n\r\na\0b\r\nmore\r\n.\r\n"s, "\0\r\n.\r\n"s, "Subject: x\0\r\n\r\n.\r\n"s}) {
+    const Outcome r = feed(text);
+    EXPECT_TRUE(r.ended);
+    EXPECT_EQ(r.verdict, Verdict::nul);
+    EXPECT_EQ(r.kept.find('\0'), std::string::npos);  // nothing kept from the line on
+    EXPECT_EQ(r.kept.find("more"), std::string::npos);
+  }
+}
+
+TEST(Data, FirstProblemWins) {
+  using namespace std::string_literals;
+  EXPECT_EQ(feed("a\n\0\r\n.\r\n"s).verdict, Verdict::bare_lf);
+  EXPECT_EQ(feed("\0\r\na\n.\r\n"s).verdict, Verdict::nul);
+}
+
 TEST(Data, SizeLimitExactAndOneOver) {
   const std::string msg = "Subject: s\r\n\r\n0123456789\r\n";  // 26 octets
   EXPECT_EQ(feed(msg + ".\r\n", msg.size()).verdict, Verdict::ok);
@@ -100,6 +118,22 @@ TEST(Meter, SameVerdictWhateverTheChunking) {
     EXPECT_EQ(m.verdict(), Verdict::too_many_hops) << chunk;
     EXPECT_EQ(m.size(), msg.size());
   }
+}
+
+TEST(Meter, NulOctetRefusedWhateverTheChunking) {
+  using namespace std::string_literals;
+  const std::string msg = "Subject: s\r\n\r\nbinary \0 octet\r\n"s;
+  for (std::size_t chunk = 1; chunk <= msg.size(); ++chunk) {
+    MessageMeter m(0, 20);
+    bool accepted_all = true;
+    for (std::size_t i = 0; i < msg.size(); i += chunk)
+      accepted_all = m.feed(std::string_view(msg).substr(i, chunk)) && accepted_all;
+    EXPECT_FALSE(accepted_all) << chunk;
+    EXPECT_EQ(m.verdict(), Verdict::nul) << chunk;
+  }
+  MessageMeter clean(0, 20);
+  EXPECT_TRUE(clean.feed("Subject: s\r\n\r\n0 is not NUL\r\n"));
+  EXPECT_EQ(clean.verdict(), Verdict::ok);
 }
 
 TEST(Meter, FoldedHeaderLinesAreNotCountedTwice) {
