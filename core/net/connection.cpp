@@ -255,9 +255,7 @@ void Connection::pump() {
 }
 
 void Connection::process_input() {
-  // Not while a write is in flight: see connection.h.
-  while (!finished_ && !closing_ && !paused_ && !writing_ && !tls_requested_ && !handshaking_ &&
-         session_) {
+  while (!finished_ && !closing_ && !paused_ && !tls_requested_ && !handshaking_ && session_) {
     if (output_pending() >= kThrottleHigh) {
       throttled_ = true;
       break;
@@ -294,8 +292,6 @@ void Connection::maybe_read() {
       throttled_ || peer_closed_ || !session_ || output_pending() >= kThrottleHigh) {
     return;
   }
-  // Input waits while a write is in flight (see process_input): hold at most one read of it.
-  if (writing_ && input_.buffered() > 0) return;
   reading_ = true;
   if (tls_on_) {
     if (tls_buffer_.size() != kReadChunk) tls_buffer_.resize(kReadChunk);

@@ -12,13 +12,10 @@
 // once, however it ends; an exception out of a plugin callback closes only that connection;
 // input received before a TLS handshake is discarded (RFC 3207 section 4.2).
 //
-// Input is handed to the session only while none of its earlier output is in flight: output
-// is written after every line already received has been handed over, and a line received
-// meanwhile waits for the write to finish. So when the session is handed a line while
-// output_pending() > 0, the client sent that line before that output had left the server,
-// which is how SMTP tells a client that does not wait for replies (RFC 2920). For the same
-// reason an inbound plain connection takes in whatever the client sent before the session
-// starts, so that the session is handed it while its greeting is still unsent.
+// input_pending() is what the core has read and not yet handed over, so a session can tell a
+// client that did not wait for a reply (SMTP's command synchronization, RFC 2920): an inbound
+// plain connection takes in whatever the client sent before the session starts, so that a
+// client talking before the greeting shows in on_start().
 //
 // The same runner drives outbound connections (see outbound.h): then the TLS side is the
 // client's (SNI, certificate and name verification), the session comes from the plugin's
@@ -122,6 +119,7 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   std::string banner() const override;
   void write(std::string_view bytes) override;
   std::size_t output_pending() const override { return out_.size() + inflight_.size(); }
+  std::size_t input_pending() const override { return input_.buffered(); }
   void set_max_line_length(std::size_t bytes) override { input_.set_max_line(bytes); }
   void read_bytes(std::size_t count) override;
   void set_in_command(bool in_command) override { in_command_ = in_command; }

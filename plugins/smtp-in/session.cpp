@@ -36,6 +36,7 @@ SmtpSession::SmtpSession(sdk::SessionContext& ctx, sdk::Host& host, SmtpSettings
 
 void SmtpSession::on_start() {
   ctx_.set_max_line_length(kMaxCommandLine);
+  check_client_waited("CONNECT");  // it talked before the greeting (RFC 5321 section 4.3.1)
   reply(220, "", ctx_.banner());
 }
 
@@ -69,12 +70,14 @@ void SmtpSession::on_line_too_long() {
   bad(500, "5.5.2", "Line too long");
 }
 
+void SmtpSession::check_client_waited(std::string_view step) {
+  if (out_of_step_.empty() && ctx_.input_pending() > 0) out_of_step_ = step;
+}
+
 bool SmtpSession::refused_out_of_step(std::string_view line) {
-  if (!settings_.forbid_unauth_pipelining || wait_after_.empty() || ctx_.output_pending() == 0) {
-    return false;
-  }
+  if (!settings_.forbid_unauth_pipelining || out_of_step_.empty()) return false;
   // Postfix's reply and log line, which operators and their log watchers already know.
-  ctx_.log(sdk::LogLevel::info, "improper command pipelining after " + std::string(wait_after_) +
+  ctx_.log(sdk::LogLevel::info, "improper command pipelining after " + std::string(out_of_step_) +
                                     " from [" + ctx_.connection().remote_address +
                                     "]: " + printable(chomp(line), 100));
   reset_transaction();
@@ -107,8 +110,9 @@ void SmtpSession::on_line(std::string_view line) {
 void SmtpSession::command(std::string_view line) {
   const CommandLine c = split_command(line);
   dispatch(c);
-  // What the client may send before it reads this command's reply (RFC 2920 section 3.1).
-  wait_after_ = ends_group(c.verb) || !esmtp_ ? verb_name(c.verb) : std::string_view();
+  // Without PIPELINING every reply is waited for; with it, those that end a group (RFC 2920
+  // section 3.1). What the client sent meanwhile is already here.
+  if (ends_group(c.verb) || !esmtp_) check_client_waited(verb_name(c.verb));
 }
 
 void SmtpSession::dispatch(const CommandLine& c) {

@@ -79,6 +79,9 @@ class SmtpSession final : public sdk::Session {
   void reply(int code, std::string_view enhanced, std::string_view text);
   // True when `line` arrived before the client could have read the reply it had to wait for;
   // then the client has been refused and the connection is closing.
+  // Notes `step` as one the client did not wait for, if it sent more before its reply.
+  void check_client_waited(std::string_view step);
+  // With forbid_unauth_pipelining, answers 554 and closes once a client was out of step.
   bool refused_out_of_step(std::string_view line);
   void bad(int code, std::string_view enhanced, std::string_view text);  // reply + bad_command
   void command(std::string_view line);
@@ -128,9 +131,9 @@ class SmtpSession final : public sdk::Session {
   std::uint64_t bdat_size_ = 0;
   std::unique_ptr<sdk::SaslExchange> sasl_;  // an AUTH exchange in progress
   bool closed_ = false;
-  // The step whose reply the client must read before it sends more: "CONNECT" (the greeting),
-  // a verb, or empty while the next command may be pipelined.
-  std::string_view wait_after_ = "CONNECT";
+  // The first step whose reply the client sent more before reading: "CONNECT" (the greeting)
+  // or a verb; empty while it has waited whenever it had to.
+  std::string_view out_of_step_;
 };
 
 }  // namespace portico::smtp

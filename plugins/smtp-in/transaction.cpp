@@ -404,7 +404,6 @@ void SmtpSession::on_bytes(std::string_view bytes, bool last) {
 void SmtpSession::finish_message(Verdict verdict) {
   mode_ = Mode::command;
   ctx_.set_in_command(false);
-  wait_after_ = {};  // a command may follow the end of the data without waiting (as in Postfix)
   switch (verdict) {
     case Verdict::ok:
       break;

@@ -40,7 +40,7 @@
 // (outbound connections), Host::schedule (timers), Host::dns, Store::open_message (MessageReader),
 // read_messages and deliver_unsynced_file, IncomingMessage::seal_unsynced and held_in_memory;
 // 1.3 Host::sasl (SaslServer, SaslExchange: the SASL exchange of every protocol, run by the
-// core), the test kit (Portico::testkit: SessionDriver, TestHost, settings, golden transcripts),
+// core), SessionContext::input_pending, the test kit (Portico::testkit: SessionDriver, TestHost, settings, golden transcripts),
 // and the build signature names the standard library ABI as it really is (the headers of 1.0 to
 // 1.2 include no C++ header first and wrote "stdlib-unknown") and the container layout
 // (_GLIBCXX_DEBUG) instead of NDEBUG, which changes no layout.

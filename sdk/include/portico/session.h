@@ -81,6 +81,13 @@ class SessionContext {
   // "TLSv1.3 TLS_AES_256_GCM_SHA384" while TLS is on, else "" (for trace headers).
   virtual std::string tls_description() const = 0;
 
+  // --- ABI 1.3 ---
+  // Octets the client has sent that the session has not been handed yet (read by the core and
+  // buffered behind the line or bytes being handled now; in on_start(), what arrived before
+  // it). Non-zero while a command that requires the client to wait for its reply is handled:
+  // the client did not wait (RFC 5321 section 4.3.1, RFC 2920 section 3.1).
+  virtual std::size_t input_pending() const = 0;
+
  protected:
   ~SessionContext() = default;
 };

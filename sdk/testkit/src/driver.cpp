@@ -124,7 +124,11 @@ void SessionDriver::log(sdk::LogLevel level, std::string_view message) {
 void SessionDriver::feed(std::string_view bytes) {
   if (closed_) return;
   input_->append(bytes);
-  pump();
+  if (session_) pump();
+}
+
+std::size_t SessionDriver::input_pending() const {
+  return options_.client_waits ? 0 : input_->buffered();
 }
 
 void SessionDriver::disconnect() {

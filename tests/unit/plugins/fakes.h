@@ -41,6 +41,7 @@ class FakeSessionContext final : public sdk::SessionContext {
   std::string banner() const override { return host_.render_template(banner_, info_); }
   void write(std::string_view bytes) override { output.append(bytes); }
   std::size_t output_pending() const override { return 0; }
+  std::size_t input_pending() const override { return 0; }
   void set_max_line_length(std::size_t bytes) override { max_line_length = bytes; }
   void read_bytes(std::size_t count) override { bytes_requested = count; }
   void set_in_command(bool on) override { in_command = on; }

@@ -93,6 +93,7 @@ class SlowPeer final : public sdk::SessionContext {
     most_pending_ = std::max(most_pending_, pending_.size());
   }
   std::size_t output_pending() const override { return pending_.size(); }
+  std::size_t input_pending() const override { return 0; }
   void set_max_line_length(std::size_t) override {}
   void read_bytes(std::size_t) override {}
   void set_in_command(bool) override {}

@@ -3,125 +3,20 @@
 // answered 554 5.5.0 and disconnected; one that waits is served, and so is any client with the
 // setting off.
 //
-// The golden-transcript driver cannot show this: it never sends output, so output_pending() is
-// always 0 there. WireDriver here keeps the one rule of the core that matters (see
-// core/net/connection.h): what the session writes while one read of client bytes is handed over
-// is still unsent then, and has been sent before the next read. send() is one such read, and
-// early() is what arrived before the session started. Fed one byte at a time, no client is out
-// of step: each byte arrives after every reply written before it.
+// The test kit's driver with client_waits off reports what is buffered behind the line being
+// handled as SessionContext::input_pending(), as the core does: each read below is one arrival
+// of client bytes, and `early` arrived before the session started. Fed one byte at a time, no
+// client is out of step: nothing is ever buffered behind a line.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "core/banner/templater.h"
-#include "core/net/framer.h"
 #include "session_driver.h"
 #include "smtp_plugin.h"
 
 namespace portico::testing {
 namespace {
-
-class WireDriver final : public sdk::SessionContext {
- public:
-  WireDriver(sdk::Plugin& plugin, sdk::Settings settings)
-      : plugin_(plugin), settings_(std::move(settings)), input_(plugin.traits().max_line_length) {
-    info_.id = 1;
-    info_.protocol = "smtp-in";
-    info_.remote_address = "192.0.2.1";
-    info_.remote_port = 40000;
-    info_.local_address = "127.0.0.1";
-    info_.local_port = 25;
-    info_.listener = "127.0.0.1:25";
-    info_.server_hostname = "mail.example.test";
-  }
-  ~WireDriver() {
-    if (session_ && !closed_) session_->on_close();
-  }
-
-  // Bytes the client sent before the session started (before the greeting could be read).
-  void early(std::string_view bytes) { input_.append(bytes); }
-  void start() {
-    session_ = plugin_.open_session(*this);
-    session_->on_start();
-    pump();
-  }
-  // One read: everything written before it has been sent.
-  void send(std::string_view bytes) {
-    if (closed_) return;
-    unsent_ = 0;
-    input_.append(bytes);
-    pump();
-  }
-  const std::string& output() const { return output_; }
-  const std::vector<std::string>& logged() const { return logged_; }
-  bool closed() const { return closed_; }
-
-  const sdk::ConnectionInfo& connection() const override { return info_; }
-  const sdk::Settings& settings() const override { return settings_; }
-  std::string banner() const override {
-    return core::render_template(settings_.get_string("banner"), info_);
-  }
-  void write(std::string_view bytes) override {
-    if (closed_ || closing_) return;
-    output_.append(bytes);
-    unsent_ += bytes.size();
-  }
-  std::size_t output_pending() const override { return unsent_; }
-  void set_max_line_length(std::size_t bytes) override { input_.set_max_line(bytes); }
-  void read_bytes(std::size_t count) override { input_.read_bytes(count); }
-  void set_in_command(bool) override {}
-  void pause_input() override { paused_ = true; }
-  void resume_input() override { paused_ = false; }
-  bool bad_command() override { return closing_; }
-  bool starttls_available() const override { return false; }
-  bool is_tls() const override { return false; }
-  bool start_tls() override { return false; }
-  void close() override { closing_ = true; }
-  void post_work(std::function<void()> work, std::function<void()> done) override {
-    if (work) work();
-    if (done && !closed_) done();
-  }
-  void log(sdk::LogLevel, std::string_view message) override { logged_.emplace_back(message); }
-  void post_after(std::chrono::milliseconds, std::function<void()> fn) override {
-    if (fn && !closed_) fn();
-  }
-  std::string tls_description() const override { return {}; }
-
- private:
-  void pump() {
-    if (pumping_) return;  // a completion run inline from inside a callback
-    pumping_ = true;
-    while (!closed_) {
-      if (closing_) {
-        closed_ = true;
-        session_->on_close();
-        break;
-      }
-      if (paused_) break;
-      const auto item = input_.next();
-      if (item.kind == core::InputFramer::Kind::none) break;
-      if (item.kind == core::InputFramer::Kind::line) session_->on_line(item.data);
-      if (item.kind == core::InputFramer::Kind::bytes) session_->on_bytes(item.data, item.last);
-      if (item.kind == core::InputFramer::Kind::too_long) session_->on_line_too_long();
-    }
-    input_.compact();
-    pumping_ = false;
-  }
-
-  sdk::Plugin& plugin_;
-  sdk::Settings settings_;
-  sdk::ConnectionInfo info_;
-  std::unique_ptr<sdk::Session> session_;
-  core::InputFramer input_;
-  std::string output_;
-  std::size_t unsent_ = 0;
-  std::vector<std::string> logged_;
-  bool paused_ = false;
-  bool closing_ = false;
-  bool closed_ = false;
-  bool pumping_ = false;
-};
 
 constexpr const char* kRefusal = "554 5.5.0 Error: SMTP protocol synchronization\r\n";
 const std::string kMail = "MAIL FROM:<s@remote.example>\r\n";
@@ -211,19 +106,23 @@ Outcome run(const Case& c, bool bytewise) {
   std::shared_ptr<sdk::Plugin> plugin = load_smtp_in(host);
   Outcome r;
   {
-    WireDriver wire(*plugin, validated_settings(*plugin, "smtp-in", c.yaml));
-    wire.early(c.early);
+    DriverOptions options;
+    options.client_waits = false;
+    SessionDriver wire(*plugin, host, validated_settings(*plugin, "smtp-in", c.yaml), options);
+    wire.feed(c.early);
     wire.start();
     for (const auto& read : c.reads) {
       if (!bytewise) {
-        wire.send(read);
+        wire.feed(read);
         continue;
       }
       for (char ch : read)
-        wire.send(std::string_view(&ch, 1));
+        wire.feed(std::string_view(&ch, 1));
     }
-    r.output = wire.output();
-    r.logged = wire.logged();
+    r.output = wire.take();
+    for (const auto& line : host.log_lines()) {
+      if (line.rfind("info: ", 0) == 0) r.logged.push_back(line.substr(6));
+    }
     r.closed = wire.closed();
   }
   r.delivered = inbox(services);

@@ -66,13 +66,19 @@ TEST(StoreCrash, SigkillDuringDeliveryStormLosesNothingAcknowledged) {
       }
     }
     ::close(fds[1]);
+    // The storm is under way once the first delivery is acknowledged (however slow the machine
+    // is to get there); the kill comes at a random point after it.
+    std::string acks;
+    char c;
+    while (acks.find('\n') == std::string::npos && ::read(fds[0], &c, 1) == 1)
+      acks += c;
     std::this_thread::sleep_for(
-        std::chrono::milliseconds(std::uniform_int_distribution<int>(200, 500)(rng)));
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 400)(rng)));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
     EXPECT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
-    std::string acks = drain(fds[0]);
+    acks += drain(fds[0]);
     ::close(fds[0]);
     std::size_t pos = 0, count = 0;
     while ((pos = acks.find('\n')) != std::string::npos) {

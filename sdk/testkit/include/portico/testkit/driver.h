@@ -33,6 +33,11 @@ struct DriverOptions {
   std::uint16_t remote_port = 40000;
   bool starttls = true;       // the listener offers STARTTLS
   bool implicit_tls = false;  // the connection starts in TLS
+  // The client reads every reply before it sends more, however the test feeds its bytes:
+  // input_pending() is 0 (a golden transcript fed whole stands for a patient client). Off:
+  // input_pending() is what is buffered behind the line being handled, and bytes fed before
+  // start() arrived before the greeting, as on a real connection.
+  bool client_waits = true;
 };
 
 class SessionDriver final : public sdk::SessionContext {
@@ -51,7 +56,8 @@ class SessionDriver final : public sdk::SessionContext {
   // Opens the session and runs on_start() (and what it posts).
   void start();
   // Client bytes, framed and delivered, then every queued work item run, until nothing is left
-  // to do or input is paused with no work pending.
+  // to do or input is paused with no work pending. Before start(): bytes the client sent
+  // before the session started.
   void feed(std::string_view bytes);
   // The client closes the connection: on_close() runs.
   void disconnect();
@@ -70,6 +76,7 @@ class SessionDriver final : public sdk::SessionContext {
   std::string banner() const override;
   void write(std::string_view bytes) override;
   std::size_t output_pending() const override { return 0; }
+  std::size_t input_pending() const override;
   void set_max_line_length(std::size_t bytes) override;
   void read_bytes(std::size_t count) override;
   void set_in_command(bool in_command) override { in_command_ = in_command; }
