@@ -42,6 +42,8 @@ struct ServerConfig {
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(30)};
   std::int64_t io_threads = 0;      // 0: one per core
   std::int64_t worker_threads = 0;  // 0: one per core
+  // server.dns_servers: name servers to ask ("address" or "address@port"); empty: resolv.conf
+  std::vector<std::string> dns_servers;
 };
 
 // The keys every protocol shares, typed, for the core's own use.

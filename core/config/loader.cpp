@@ -141,6 +141,7 @@ ServerConfig build_server(const SectionResult& section, Diagnostics& diag) {
   server.shutdown_grace = s.get_duration("shutdown_grace");
   server.io_threads = s.get_int("io_threads");
   server.worker_threads = s.get_int("worker_threads");
+  server.dns_servers = s.get_list("dns_servers");
   return server;
 }
 

@@ -96,6 +96,11 @@ sdk::Schema make_server_schema() {
               "On stop, how long open sessions may finish their current command before they "
               "are closed.")
           .range("0s", "1h"),
+      setting("dns_servers", SettingType::string_list, "",
+              "Name servers the server's resolver asks (for MX, A and AAAA look-ups), each an IP "
+              "address with an optional port after '@' (\"192.0.2.53\", \"127.0.0.1@5353\"). "
+              "Empty means those of /etc/resolv.conf (or, with none, the root servers); "
+              "/etc/hosts is read first either way. A change takes effect at the next start."),
       setting("io_threads", SettingType::integer, "0",
               "Threads that run network input and output. 0 means one per processor core. A change "
               "takes effect at the next start.")

@@ -63,21 +63,44 @@ bool ip_literal(std::string_view text, std::string* out) {
   return true;
 }
 
-DnsResolver::DnsResolver() {
-  ctx_ = ub_ctx_create();
-  if (!ctx_) {
-    setup_error_ = "cannot create the resolver context";
-    return;
+namespace {
+
+DnsResolver::Context make_context(const std::vector<std::string>& servers, bool cache) {
+  DnsResolver::Context c;
+  c.ctx = ub_ctx_create();
+  if (!c.ctx) {
+    c.setup_error = "cannot create the resolver context";
+    return c;
   }
-  // Missing files are not fatal: no resolv.conf means resolving from the root servers.
-  if (int r = ub_ctx_resolvconf(ctx_, nullptr); r != 0 && r != UB_READFILE) {
-    setup_error_ = std::string("resolv.conf: ") + ub_strerror(r);
+  if (!cache) {
+    // Every answer expires at once: each question goes to the name servers again.
+    for (const char* opt : {"cache-max-ttl:", "cache-max-negative-ttl:"}) {
+      if (int r = ub_ctx_set_option(c.ctx, opt, "0"); r != 0)
+        c.setup_error = std::string(opt) + " " + ub_strerror(r);
+    }
   }
-  (void)ub_ctx_hosts(ctx_, nullptr);
+  if (!servers.empty()) {
+    for (const auto& s : servers) {
+      if (int r = ub_ctx_set_fwd(c.ctx, s.c_str()); r != 0)
+        c.setup_error = "name server " + s + ": " + ub_strerror(r);
+    }
+  } else if (int r = ub_ctx_resolvconf(c.ctx, nullptr); r != 0 && r != UB_READFILE) {
+    // Missing files are not fatal: no resolv.conf means resolving from the root servers.
+    c.setup_error = std::string("resolv.conf: ") + ub_strerror(r);
+  }
+  (void)ub_ctx_hosts(c.ctx, nullptr);
+  return c;
 }
 
+}  // namespace
+
+DnsResolver::DnsResolver(const std::vector<std::string>& servers)
+    : cached_(make_context(servers, true)), uncached_(make_context(servers, false)) {}
+
 DnsResolver::~DnsResolver() {
-  if (ctx_) ub_ctx_delete(ctx_);
+  for (Context* c : {&cached_, &uncached_}) {
+    if (c->ctx) ub_ctx_delete(c->ctx);
+  }
 }
 
 namespace {
@@ -123,7 +146,9 @@ Answer resolve(ub_ctx* ctx, const std::string& setup_error, std::string_view nam
 
 }  // namespace
 
-sdk::DnsAddresses DnsResolver::addresses(std::string_view name) {
+namespace {
+
+sdk::DnsAddresses lookup_addresses(const DnsResolver::Context& c, std::string_view name) {
   sdk::DnsAddresses out;
   std::string literal;
   if (ip_literal(name, &literal)) {
@@ -133,7 +158,7 @@ sdk::DnsAddresses DnsResolver::addresses(std::string_view name) {
   }
   bool any_exists = false;
   for (int type : {kTypeAaaa, kTypeA}) {
-    Answer a = resolve(ctx_, setup_error_, name, type);
+    Answer a = resolve(c.ctx, c.setup_error, name, type);
     if (a.status == sdk::DnsStatus::temporary_failure) {
       out.status = a.status;
       out.error = a.error;
@@ -159,9 +184,9 @@ sdk::DnsAddresses DnsResolver::addresses(std::string_view name) {
   return out;
 }
 
-sdk::DnsMx DnsResolver::mx(std::string_view domain) {
+sdk::DnsMx lookup_mx(const DnsResolver::Context& c, std::string_view domain) {
   sdk::DnsMx out;
-  Answer a = resolve(ctx_, setup_error_, domain, kTypeMx);
+  Answer a = resolve(c.ctx, c.setup_error, domain, kTypeMx);
   out.status = a.status;
   out.error = a.error;
   out.secure = a.secure;
@@ -179,6 +204,24 @@ sdk::DnsMx DnsResolver::mx(std::string_view domain) {
                    [](const auto& x, const auto& y) { return x.preference < y.preference; });
   if (out.status == sdk::DnsStatus::ok && out.records.empty()) out.status = sdk::DnsStatus::no_data;
   return out;
+}
+
+}  // namespace
+
+sdk::DnsAddresses DnsResolver::addresses(std::string_view name) {
+  return lookup_addresses(cached_, name);
+}
+
+sdk::DnsMx DnsResolver::mx(std::string_view domain) {
+  return lookup_mx(cached_, domain);
+}
+
+sdk::DnsAddresses DnsResolver::addresses_uncached(std::string_view name) {
+  return lookup_addresses(uncached_, name);
+}
+
+sdk::DnsMx DnsResolver::mx_uncached(std::string_view domain) {
+  return lookup_mx(uncached_, domain);
 }
 
 }  // namespace portico::core

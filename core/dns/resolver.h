@@ -1,15 +1,17 @@
 // Portico core — the DNS resolver every plugin shares (sdk::Dns), on libunbound.
 //
 // One libunbound context for the process: its cache honours each record's TTL (RFC 1035
-// section 3.2.1; RFC 2308 for negative answers), it forwards to the name servers of
-// /etc/resolv.conf (or resolves from the root when there are none) and answers from /etc/hosts
-// first. Blocking calls from many worker threads share the context and its cache. IP literals
+// section 3.2.1; RFC 2308 for negative answers), it forwards to the configured name servers
+// (server.dns_servers) or those of /etc/resolv.conf (or resolves from the root when there are
+// none) and answers from /etc/hosts first. A second context, whose cache keeps nothing (every
+// TTL capped at 0), answers the *_uncached questions. Blocking calls from many worker threads share the context and its cache. IP literals
 // are answered without a lookup. RFC 5321 section 5.1: MX answers are sorted by preference.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "portico/dns.h"
 
@@ -19,18 +21,29 @@ namespace portico::core {
 
 class DnsResolver final : public sdk::Dns {
  public:
-  // Never throws: a context that cannot be set up answers temporary_failure with the reason.
-  DnsResolver();
+  // `servers`: "address" or "address@port" each; empty: resolv.conf. Never throws: a context
+  // that cannot be set up answers temporary_failure with the reason.
+  explicit DnsResolver(const std::vector<std::string>& servers = {});
   ~DnsResolver();
   DnsResolver(const DnsResolver&) = delete;
   DnsResolver& operator=(const DnsResolver&) = delete;
 
   sdk::DnsAddresses addresses(std::string_view name) override;
   sdk::DnsMx mx(std::string_view domain) override;
+  sdk::DnsAddresses addresses_uncached(std::string_view name) override;
+  sdk::DnsMx mx_uncached(std::string_view domain) override;
+
+  // Why the resolver could not be set up as configured; "" when it was.
+  const std::string& setup_error() const { return cached_.setup_error; }
+
+  struct Context {
+    ub_ctx* ctx = nullptr;
+    std::string setup_error;
+  };
 
  private:
-  ub_ctx* ctx_ = nullptr;
-  std::string setup_error_;
+  Context cached_;
+  Context uncached_;
 };
 
 // True for an IPv4 or IPv6 address literal (optionally in [brackets]); `out` gets it bare.

@@ -176,7 +176,13 @@ bool Connection::start_tls() {
 }
 
 void Connection::post_work(std::function<void()> work, std::function<void()> done) {
-  hub_.post_work(
+  post_work_on(sdk::WorkPool::general, std::move(work), std::move(done));
+}
+
+void Connection::post_work_on(sdk::WorkPool pool, std::function<void()> work,
+                              std::function<void()> done) {
+  hub_.post_work_on(
+      pool,
       [self = shared_from_this(), work = std::move(work), done = std::move(done)]() mutable {
         std::string error;
         try {
@@ -220,6 +226,13 @@ std::string Connection::tls_description() const {
   if (!tls_on_ || !tls_) return {};
   SSL* ssl = const_cast<asio::ssl::stream<tcp::socket&>&>(*tls_).native_handle();
   return std::string(SSL_get_version(ssl)) + " " + SSL_get_cipher_name(ssl);
+}
+
+bool Connection::tls_verified() const {
+  if (!tls_on_ || !tls_ || !outbound_) return false;  // inbound: no client certificates asked
+  SSL* ssl = const_cast<asio::ssl::stream<tcp::socket&>&>(*tls_).native_handle();
+  X509* peer = SSL_get0_peer_certificate(ssl);
+  return peer != nullptr && SSL_get_verify_result(ssl) == X509_V_OK;
 }
 
 // The one place where the connection decides what to do next.
@@ -396,16 +409,15 @@ void Connection::do_handshake(bool then_start_session) {
     const bool literal = ip_literal(name, &address);
     // RFC 6066 section 3: no IP literals in SNI.
     if (!name.empty() && !literal) SSL_set_tlsext_host_name(ssl, name.c_str());
-    if (outbound_->verify_certificate) {
-      SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
-      SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-      if (literal) {
-        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), address.c_str());
-      } else {
-        SSL_set1_host(ssl, name.c_str());
-      }
-    } else {
-      SSL_set_verify(ssl, SSL_VERIFY_NONE, nullptr);
+    // The chain and the name are always checked (tls_verified() tells the outcome); a failure
+    // ends the handshake only when the request requires verification.
+    SSL_set_verify(ssl, outbound_->verify_certificate ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
+                   nullptr);
+    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (literal) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), address.c_str());
+    } else if (!name.empty()) {
+      SSL_set1_host(ssl, name.c_str());
     }
   }
   handshaking_ = true;

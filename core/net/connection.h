@@ -74,6 +74,7 @@ class ConnectionHub {
  public:
   virtual ConnectionAccounting& accounting() = 0;
   virtual void post_work(std::function<void()> work) = 0;
+  virtual void post_work_on(sdk::WorkPool pool, std::function<void()> work) = 0;
   virtual void unregister_connection(std::uint64_t id) = 0;
   virtual bool stopping() const = 0;
 
@@ -131,6 +132,9 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   bool start_tls() override;
   void close() override { closing_ = true; }
   void post_work(std::function<void()> work, std::function<void()> done) override;
+  void post_work_on(sdk::WorkPool pool, std::function<void()> work,
+                    std::function<void()> done) override;
+  bool tls_verified() const override;
   void log(sdk::LogLevel level, std::string_view message) override;
   void post_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
   std::string tls_description() const override;

@@ -140,6 +140,13 @@ class Parser {
       }
       return true;
     }
+    if (key.rfind("note.", 0) == 0) {
+      const std::string_view name = key.substr(5);
+      if (!valid_note_name(name)) return bad("bad note name \"" + std::string(name) + "\"");
+      if (!result_.notes.emplace(name, std::move(*value)).second)
+        return bad("\"" + std::string(key) + "\" given twice");
+      return true;
+    }
     if (key == "recipient") return recipient(std::move(*value));
     if (key == "notify" || key == "orcpt" || key == "state" || key == "reply") {
       return recipient_field(key, std::move(*value));
@@ -329,7 +336,17 @@ const char* state_name(sdk::RecipientState state) {
   return "pending";
 }
 
-std::string format_envelope(const sdk::Envelope& e) {
+bool valid_note_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string format_envelope(const sdk::Envelope& e, const Notes& notes) {
   std::string out;
   put_number(out, kVersionKey, kEnvelopeVersion);
   put(out, "sender", e.sender);
@@ -345,6 +362,9 @@ std::string format_envelope(const sdk::Envelope& e) {
   put_number(out, "next-attempt", e.next_attempt);
   put(out, "last-error", e.last_error);
   put(out, "held", yes_no(e.held));
+  for (const auto& [name, value] : notes) {
+    if (!value.empty()) put(out, "note." + name, value);
+  }
   for (const auto& r : e.recipients) {
     put(out, "recipient", r.address);
     put(out, "notify", format_notify(r.notify));

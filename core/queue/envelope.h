@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,10 +38,16 @@ inline constexpr std::size_t kMaxEnvelopeSize = 8 * 1024 * 1024;
 // Most recipients in one entry (RFC 5321 requires at least 100 per message).
 inline constexpr std::size_t kMaxRecipients = 50000;
 
-std::string format_envelope(const sdk::Envelope& envelope);
+// The deliverer's notes of an entry (sdk::Queue::set_note), by name: "note.NAME: value" lines.
+using Notes = std::map<std::string, std::string, std::less<>>;
+// A note's name: 1 to 64 of letters, digits, '-' and '_'.
+bool valid_note_name(std::string_view name);
+
+std::string format_envelope(const sdk::Envelope& envelope, const Notes& notes = {});
 
 struct EnvelopeParse {
   std::optional<sdk::Envelope> envelope;          // set on success
+  Notes notes;                                    // with the envelope
   sdk::QueueError error = sdk::QueueError::none;  // damaged or too_new on failure
   std::string message;                            // "line N: ..." on failure
 };

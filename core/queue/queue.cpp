@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <set>
+#include <type_traits>
 #include <utility>
 
 #include "core/queue/envelope.h"
@@ -122,12 +123,13 @@ void QueueService::clean() {
   if (messages_changed) queue::fsync_dir(layout_.messages);
 }
 
-sdk::Envelope QueueService::read_envelope(const std::string& id) const {
+sdk::Envelope QueueService::read_envelope(const std::string& id, queue::Notes* notes) const {
   std::string text = queue::read_file(layout_.envelopes / id, queue::kMaxEnvelopeSize);
   auto parsed = queue::parse_envelope(text);
   if (!parsed.envelope) {
     throw QueueFailure(parsed.error, "envelope of " + id + ": " + parsed.message);
   }
+  if (notes) *notes = std::move(parsed.notes);
   return std::move(*parsed.envelope);
 }
 
@@ -146,8 +148,9 @@ sdk::QueueEntry QueueService::make_entry(const std::string& id, sdk::Envelope en
   return entry;
 }
 
-void QueueService::write_envelope(const std::string& id, const sdk::Envelope& envelope) {
-  std::string text = queue::format_envelope(envelope);
+void QueueService::write_envelope(const std::string& id, const sdk::Envelope& envelope,
+                                  const queue::Notes& notes) {
+  std::string text = queue::format_envelope(envelope, notes);
   if (text.size() > queue::kMaxEnvelopeSize) {
     throw QueueFailure(sdk::QueueError::invalid, "envelope larger than the queue accepts");
   }
@@ -196,9 +199,14 @@ void QueueService::modify(const std::string& id, bool keep, Change change) {
     }
   };
   try {
-    sdk::Envelope envelope = read_envelope(id);
-    change(envelope);
-    write_envelope(id, envelope);
+    queue::Notes notes;
+    sdk::Envelope envelope = read_envelope(id, &notes);
+    if constexpr (std::is_invocable_v<Change, sdk::Envelope&, queue::Notes&>) {
+      change(envelope, notes);
+    } else {
+      change(envelope);
+    }
+    write_envelope(id, envelope, notes);
   } catch (...) {
     give_back();
     throw;
@@ -241,7 +249,7 @@ sdk::QueueResult<std::string> QueueService::enqueue(const sdk::Envelope& envelop
     queue::link_or_copy(message.path(), target);
     try {
       queue::fsync_dir(layout_.messages);
-      write_envelope(id, stored);
+      write_envelope(id, stored, {});
     } catch (...) {
       ::unlink(target.c_str());
       claim.release(true);
@@ -333,6 +341,33 @@ sdk::QueueStatus QueueService::update_recipients(const std::string& id,
       }
     });
     return sdk::QueueStatus{};
+  });
+}
+
+sdk::QueueStatus QueueService::set_note(const std::string& id, const std::string& name,
+                                        const std::string& value) {
+  return guarded<sdk::QueueStatus>([&] {
+    if (!queue::valid_note_name(name))
+      throw QueueFailure(sdk::QueueError::invalid, "bad note name \"" + name + "\"");
+    modify(id, true, [&](sdk::Envelope&, queue::Notes& notes) {
+      if (value.empty()) {
+        notes.erase(name);
+      } else {
+        notes[name] = value;
+      }
+    });
+    return sdk::QueueStatus{};
+  });
+}
+
+sdk::QueueResult<std::string> QueueService::note(const std::string& id, const std::string& name) {
+  return guarded<sdk::QueueResult<std::string>>([&] {
+    check_id(id);
+    queue::Notes notes;
+    read_envelope(id, &notes);
+    sdk::QueueResult<std::string> r;
+    if (auto it = notes.find(name); it != notes.end()) r.value = it->second;
+    return r;
   });
 }
 

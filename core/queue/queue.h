@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "core/queue/envelope.h"
 #include "core/queue/spool_files.h"
 #include "portico/queue.h"
 
@@ -58,6 +59,9 @@ class QueueService final : public sdk::Queue {
   sdk::QueueResult<std::vector<sdk::QueueEntry>> list() override;
   sdk::QueueResult<sdk::QueueEntry> get(const std::string& id) override;
   sdk::QueueStatus remove(const std::string& id) override;
+  sdk::QueueStatus set_note(const std::string& id, const std::string& name,
+                            const std::string& value) override;
+  sdk::QueueResult<std::string> note(const std::string& id, const std::string& name) override;
 
   // The envelope file of an entry as stored (for `portico queue show`).
   sdk::QueueResult<std::string> envelope_text(const std::string& id);
@@ -79,12 +83,13 @@ class QueueService final : public sdk::Queue {
   };
 
   void clean();
-  sdk::Envelope read_envelope(const std::string& id) const;
+  sdk::Envelope read_envelope(const std::string& id, queue::Notes* notes = nullptr) const;
   sdk::QueueEntry make_entry(const std::string& id, sdk::Envelope envelope) const;
-  void write_envelope(const std::string& id, const sdk::Envelope& envelope);
+  void write_envelope(const std::string& id, const sdk::Envelope& envelope,
+                      const queue::Notes& notes);
   void remove_entry(const std::string& id);
-  // Runs `change` on the entry's envelope under its claim (ours, or taken for the call) and
-  // writes the result; afterwards our claim is kept when `keep`, a claim taken for the call is
+  // Runs `change` on the entry's envelope (and its notes, when `change` takes them too) under
+  // its claim (ours, or taken for the call) and writes the result; afterwards our claim is kept when `keep`, a claim taken for the call is
   // always released.
   template <class Change>
   void modify(const std::string& id, bool keep, Change change);

@@ -41,6 +41,10 @@ class PluginSet::Host final : public sdk::Host {
   }
   sdk::Dns* dns() override { return services_.dns(); }
   sdk::SaslServer* sasl() override { return &sasl_; }
+  void post_work_on(sdk::WorkPool pool, std::function<void()> work) override {
+    services_.post_work_on(pool, std::move(work));
+  }
+  sdk::Reports* reports() override { return services_.reports(); }
 
  private:
   std::string name_;

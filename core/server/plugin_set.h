@@ -23,6 +23,12 @@ class HostServices {
   virtual std::string hostname() const = 0;
   virtual std::string data_dir() const = 0;
   virtual void post_work(std::function<void()> work) = 0;
+  // Work on one of the bounded pools; this default (a process without pools) uses post_work.
+  virtual void post_work_on(sdk::WorkPool pool, std::function<void()> work) {
+    (void)pool;
+    post_work(std::move(work));
+  }
+  virtual sdk::Reports* reports() { return nullptr; }
   // The shared services; nullptr where a process runs without them.
   virtual sdk::Directory* directory() { return nullptr; }
   virtual sdk::Auth* auth() { return nullptr; }

@@ -55,7 +55,7 @@ Server::Server(fs::path config_file)
       started_(std::chrono::steady_clock::now()) {}
 
 Server::~Server() {
-  if (workers_) workers_->join();
+  join_pools();
   control_.reset();
   metrics_.reset();
 }
@@ -76,6 +76,19 @@ void Server::post_work(std::function<void()> work) {
     return;
   }
   asio::post(*workers_, std::move(work));
+}
+
+void Server::post_work_on(sdk::WorkPool pool, std::function<void()> work) {
+  const auto i = static_cast<std::size_t>(pool);
+  if (i == 0 || i >= pools_.size() || !pools_[i]) return post_work(std::move(work));
+  asio::post(*pools_[i], std::move(work));
+}
+
+void Server::join_pools() {
+  if (workers_) workers_->join();
+  for (auto& p : pools_) {
+    if (p) p->join();
+  }
 }
 
 void Server::unregister_connection(std::uint64_t id) {
@@ -101,12 +114,24 @@ int Server::run() {
           ? config->server.worker_threads
           : std::max<std::int64_t>(8, 4 * std::thread::hardware_concurrency());
   workers_ = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(workers));
+  // The other pools, each bounded so that one kind of work cannot take every thread: hashing
+  // is CPU-bound (one thread per core); DNS, delivery and filtering mostly wait on the network.
+  const std::size_t cores = std::max(2u, std::thread::hardware_concurrency());
+  pools_[static_cast<std::size_t>(sdk::WorkPool::auth)] = std::make_unique<asio::thread_pool>(cores);
+  pools_[static_cast<std::size_t>(sdk::WorkPool::dns)] = std::make_unique<asio::thread_pool>(8);
+  pools_[static_cast<std::size_t>(sdk::WorkPool::delivery)] =
+      std::make_unique<asio::thread_pool>(8);
+  pools_[static_cast<std::size_t>(sdk::WorkPool::filter)] = std::make_unique<asio::thread_pool>(8);
   try {
     std::filesystem::create_directories(config->server.data_dir);
     directory_ = open_directory(config->server.data_dir);
     store_ = open_store(config->server.data_dir);
     queue_ = open_queue(config->server.data_dir);
-    dns_ = std::make_unique<DnsResolver>();
+    reports_ = std::make_unique<ReportService>([this] { return hostname(); }, *directory_,
+                                               *store_, *queue_);
+    dns_ = std::make_unique<DnsResolver>(config->server.dns_servers);
+    if (!dns_->setup_error().empty())
+      spdlog::error("DNS resolver: {} (look-ups will fail)", dns_->setup_error());
   } catch (const std::exception& e) {
     spdlog::error("cannot open the data directory {}: {}", config->server.data_dir.string(),
                   e.what());
@@ -160,7 +185,7 @@ int Server::run() {
   io_.run();
   for (auto& t : threads)
     t.join();
-  workers_->join();
+  join_pools();
 
   for (const auto& p : plugins_.scan().loaded) {
     try {

@@ -9,6 +9,7 @@
 // the rest.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -31,6 +32,7 @@
 #include "core/net/connection.h"
 #include "core/net/listener.h"
 #include "core/queue/queue.h"
+#include "core/reports/reports.h"
 #include "core/server/plugin_set.h"
 #include "core/store/store.h"
 
@@ -56,6 +58,7 @@ class Server final : public ConnectionHub, public ListenerOwner, public HostServ
   // ConnectionHub
   ConnectionAccounting& accounting() override { return accounting_; }
   void post_work(std::function<void()> work) override;
+  void post_work_on(sdk::WorkPool pool, std::function<void()> work) override;
   void unregister_connection(std::uint64_t id) override;
   bool stopping() const override { return stopping_; }
   // ListenerOwner
@@ -68,6 +71,7 @@ class Server final : public ConnectionHub, public ListenerOwner, public HostServ
   sdk::Store* store() override { return store_.get(); }
   sdk::Queue* queue() override { return queue_.get(); }
   sdk::Dns* dns() override { return dns_.get(); }
+  sdk::Reports* reports() override { return reports_.get(); }
   void connect(const std::string& plugin, const sdk::OutboundRequest& request,
                sdk::OutboundSessionFactory open, sdk::OutboundFailure failed) override;
   std::unique_ptr<sdk::Scheduled> schedule(std::chrono::milliseconds delay,
@@ -90,9 +94,13 @@ class Server final : public ConnectionHub, public ListenerOwner, public HostServ
   std::unique_ptr<DirectoryService> directory_;
   std::unique_ptr<MailStore> store_;
   std::unique_ptr<QueueService> queue_;
+  std::unique_ptr<ReportService> reports_;
   std::unique_ptr<DnsResolver> dns_;
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::thread_pool> workers_;  // sized by server.worker_threads
+  // The other bounded pools, by sdk::WorkPool (index 0, general, is workers_).
+  std::array<std::unique_ptr<boost::asio::thread_pool>, 5> pools_;
+  void join_pools();
   boost::asio::signal_set signals_;
   boost::asio::steady_timer shutdown_timer_;
   std::chrono::steady_clock::time_point started_;

@@ -30,6 +30,7 @@
 #include "portico/directory.h"
 #include "portico/plugin.h"
 #include "portico/queue.h"
+#include "portico/reports.h"
 #include "portico/sasl.h"
 #include "portico/store.h"
 #include "settings.h"

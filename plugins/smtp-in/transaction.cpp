@@ -4,6 +4,8 @@
 
 #include <time.h>
 
+#include <ctime>
+
 #include <algorithm>
 #include <cstdio>
 #include <set>
@@ -11,6 +13,43 @@
 namespace portico::smtp {
 
 namespace {
+
+// A recipient that failed after the message was accepted for others.
+struct Failure {
+  std::string address;          // the local account, or the remote address
+  const TxnRecipient* origin;   // the SMTP recipient it came from (local ones)
+  std::string status;           // RFC 3463
+  std::string reason;
+  std::uint32_t notify = 0;     // remote ones: their own NOTIFY and ORCPT
+  std::string orcpt;
+};
+
+// Sends the sender a report on `failures` (RFC 3464), from the worker pool. A failure to make
+// it is not the client's problem any more: the message was accepted for the others.
+void report_failures(sdk::IncomingMessage& incoming, const sdk::Envelope& base,
+                     const std::vector<Failure>& failures, sdk::Reports* reports) {
+  if (reports == nullptr || base.sender.empty()) return;
+  if (!incoming.sealed() && !incoming.seal_unsynced().ok()) return;  // held in memory so far
+  sdk::Envelope env;
+  env.sender = base.sender;
+  env.ret = base.ret;
+  env.envid = base.envid;
+  env.smtputf8 = base.smtputf8;
+  env.eight_bit_mime = base.eight_bit_mime;
+  env.received = std::time(nullptr);
+  std::vector<sdk::ReportRecipient> report;
+  for (const auto& f : failures) {
+    sdk::QueueRecipient r;
+    r.address = f.address;
+    r.notify = f.origin ? f.origin->notify : f.notify;
+    r.orcpt = f.origin ? f.origin->orcpt : f.orcpt;
+    if (r.orcpt.empty() && f.origin && f.origin->mailbox.address() != f.address)
+      r.orcpt = "rfc822;" + f.origin->mailbox.address();  // an alias or list member
+    report.push_back({env.recipients.size(), sdk::ReportAction::failed, f.status, f.reason, ""});
+    env.recipients.push_back(std::move(r));
+  }
+  (void)reports->report(env, incoming.path(), report, 0);
+}
 
 bool iequal(std::string_view a, std::string_view b) {
   return a.size() == b.size() && ascii_lower(a) == ascii_lower(b);
@@ -429,18 +468,23 @@ void SmtpSession::finish_message(Verdict verdict) {
   struct Job {
     std::shared_ptr<sdk::IncomingMessage> incoming;
     std::vector<sdk::DeliveryTarget> local;
+    std::vector<const TxnRecipient*> local_origin;  // the SMTP recipient of each local target
+    std::vector<TxnRecipient> recipients;           // owns what local_origin points to
     sdk::Envelope remote;
     std::string error;
     std::string id;
+    std::size_t bounced = 0;  // recipients that failed after the message was accepted
   };
   auto job = std::make_shared<Job>();
   job->incoming = incoming_;
+  job->recipients = std::move(txn_.recipients);
   sdk::Directory* dir = host_.directory();
   std::set<std::string> seen;
-  for (const TxnRecipient& r : txn_.recipients) {
+  for (const TxnRecipient& r : job->recipients) {
     for (const auto& account : r.local_accounts) {
-      if (seen.insert(account).second)
-        job->local.push_back(sdk::DeliveryTarget{account, "INBOX", 0});
+      if (!seen.insert(account).second) continue;
+      job->local.push_back(sdk::DeliveryTarget{account, "INBOX", 0});
+      job->local_origin.push_back(&r);
     }
     for (const auto& ext : r.external) {
       sdk::QueueRecipient q;
@@ -465,9 +509,10 @@ void SmtpSession::finish_message(Verdict verdict) {
   txn_ = Transaction{};
   sdk::Store* store = host_.store();
   sdk::Queue* queue = host_.queue();
+  sdk::Reports* reports = host_.reports();
   ctx_.pause_input();
   ctx_.post_work(
-      [job, dir, store, queue] {
+      [job, dir, store, queue, reports] {
         // Local recipients only: the store makes the message durable (a small one in the
         // commit it shares with concurrent deliveries), so the spool file needs no fsync, and
         // a message still held in memory needs no file at all.
@@ -482,6 +527,11 @@ void SmtpSession::finish_message(Verdict verdict) {
           job->error = "cannot make the message durable: " + sealed.message;
           return;
         }
+        // What failed after the message reached someone: reported to the sender (RFC 3464)
+        // rather than answered 451 for all, which would make the client send it again to the
+        // recipients already served.
+        std::vector<Failure> failures;
+        std::size_t served = 0;
         if (!job->local.empty()) {
           if (store == nullptr) {
             job->error = "no mail store";
@@ -495,31 +545,54 @@ void SmtpSession::finish_message(Verdict verdict) {
           auto done = held         ? store->deliver(job->local, *held, 0)
                       : local_only ? store->deliver_unsynced_file(job->local, path, 0)
                                    : store->deliver_file(job->local, path, 0);
-          if (!done.ok()) {
-            job->error = "local delivery failed: " + done.message;
-            return;
-          }
-          for (const auto& d : done.value) {
-            if (d.error != sdk::StoreError::none) {
-              job->error = "local delivery failed: " + d.message;
-              return;
+          for (std::size_t i = 0; i < job->local.size(); ++i) {
+            const bool ok = done.ok() && i < done.value.size() &&
+                            done.value[i].error == sdk::StoreError::none;
+            if (ok) {
+              ++served;
+              continue;
             }
+            const bool full = done.ok() && i < done.value.size() &&
+                              done.value[i].error == sdk::StoreError::over_quota;
+            failures.push_back({job->local[i].account, job->local_origin[i],
+                                full ? "5.2.2" : "5.3.0",
+                                full ? "mailbox full"
+                                     : "local delivery failed: " +
+                                           (done.ok() ? done.value[i].message : done.message)});
           }
         }
         if (!job->remote.recipients.empty()) {
           auto q = queue->enqueue(job->remote, *job->incoming);
-          if (!q.ok()) {
-            job->error = "cannot queue the message: " + q.message;
-            return;
+          if (q.ok()) {
+            job->id = q.value;
+            served += job->remote.recipients.size();
+          } else {
+            for (const auto& r : job->remote.recipients) {
+              failures.push_back(
+                  {r.address, nullptr, "5.3.0", "cannot queue the message: " + q.message});
+              failures.back().notify = r.notify;
+              failures.back().orcpt = r.orcpt;
+            }
           }
-          job->id = q.value;
         }
+        if (served == 0) {
+          // Nobody has it: the client may safely send it again.
+          job->error = failures.empty() ? "nothing delivered" : failures.front().reason;
+          return;
+        }
+        if (!failures.empty()) report_failures(*job->incoming, job->remote, failures, reports);
+        job->bounced = failures.size();
       },
       [this, job] {
         ctx_.resume_input();
         if (!job->error.empty()) {
           ctx_.log(sdk::LogLevel::error, job->error);
           return reply(451, "4.3.0", "Local error in processing, try again later");
+        }
+        if (job->bounced > 0) {
+          ctx_.log(sdk::LogLevel::warn, std::to_string(job->bounced) +
+                                            " recipient(s) failed after the message was accepted;"
+                                            " the sender is sent a delivery report");
         }
         reply(250, "2.0.0", job->id.empty() ? "Ok: delivered" : "Ok: queued as " + job->id);
       });

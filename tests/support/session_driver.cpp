@@ -17,9 +17,12 @@ TestServices::TestServices() {
   directory_ = core::open_directory(dir_);
   store_ = core::open_store(dir_);
   queue_ = core::open_queue(dir_);
+  reports_ = std::make_unique<core::ReportService>([] { return std::string("mail.example.test"); },
+                                                   *directory_, *store_, *queue_);
 }
 
 TestServices::~TestServices() {
+  reports_.reset();
   queue_.reset();
   store_.reset();
   directory_.reset();

@@ -15,6 +15,7 @@
 
 #include "core/directory/directory.h"
 #include "core/queue/queue.h"
+#include "core/reports/reports.h"
 #include "core/store/store.h"
 #include "portico/plugin.h"
 #include "portico/testkit/driver.h"
@@ -35,12 +36,14 @@ class TestServices {
   core::DirectoryService& directory() { return *directory_; }
   core::MailStore& store() { return *store_; }
   core::QueueService& queue() { return *queue_; }
+  core::ReportService& reports() { return *reports_; }
 
  private:
   std::filesystem::path dir_;
   std::unique_ptr<core::DirectoryService> directory_;
   std::unique_ptr<core::MailStore> store_;
   std::unique_ptr<core::QueueService> queue_;
+  std::unique_ptr<core::ReportService> reports_;
 };
 
 // The test kit's host (work inline, timers run only by run_scheduled(), no outbound
@@ -53,6 +56,7 @@ class TestHost final : public testkit::TestHost {
   sdk::Auth* auth() override { return &services_.directory(); }
   sdk::Store* store() override { return &services_.store(); }
   sdk::Queue* queue() override { return &services_.queue(); }
+  sdk::Reports* reports() override { return &services_.reports(); }
 
  private:
   TestServices& services_;

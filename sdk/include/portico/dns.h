@@ -44,6 +44,12 @@ class Dns {
   // MX records of `domain`.
   virtual DnsMx mx(std::string_view domain) = 0;
 
+  // --- ABI 1.3 ---
+  // The same questions asked of the name servers every time, bypassing the cache (for an
+  // operator who turned DNS caching off).
+  virtual DnsAddresses addresses_uncached(std::string_view name) = 0;
+  virtual DnsMx mx_uncached(std::string_view domain) = 0;
+
  protected:
   ~Dns() = default;
 };

@@ -18,6 +18,7 @@ class Auth;              // portico/auth.h
 class Directory;         // portico/directory.h
 class Dns;               // portico/dns.h
 class Queue;             // portico/queue.h
+class Reports;           // portico/reports.h
 class SaslServer;        // portico/sasl.h
 class Session;           // portico/session.h
 class SessionContext;    // portico/session.h
@@ -37,6 +38,17 @@ using OutboundSessionFactory = std::function<std::unique_ptr<Session>(SessionCon
 using OutboundFailure = std::function<void(const std::string& reason)>;
 
 enum class LogLevel { trace, debug, info, warn, error };
+
+// The bounded pools that blocking work runs on (SDK 1.3), each with threads of its own, so that
+// a flood of one kind never delays another: the fsyncs that SMTP acknowledgements wait for are
+// never queued behind password hashing, DNS look-ups or outbound deliveries.
+enum class WorkPool {
+  general,   // what post_work() runs: the store, the queue, the directory (durability)
+  auth,      // password hashing and SASL steps (CPU-bound)
+  dns,       // DNS look-ups (wait on the network)
+  delivery,  // outbound delivery: reading spooled messages, routing, writing reports
+  filter,    // content filtering (spam checks)
+};
 
 // Who is on the other end of a connection, and where it arrived.
 struct ConnectionInfo {
@@ -94,6 +106,11 @@ class Host {
   // work on the worker pool, for every protocol's AUTH. Never nullptr; without an
   // authentication service it offers nothing.
   virtual SaslServer* sasl() = 0;
+  // post_work() on a chosen pool.
+  virtual void post_work_on(WorkPool pool, std::function<void()> work) = 0;
+  // Delivery status notifications (portico/reports.h); nullptr when this process runs without
+  // a queue.
+  virtual Reports* reports() = 0;
 
  protected:
   ~Host() = default;

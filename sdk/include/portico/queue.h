@@ -187,6 +187,15 @@ class Queue {
   // Removes an entry durably; busy when another worker holds it.
   virtual QueueStatus remove(const std::string& id) = 0;
 
+  // --- ABI 1.3 ---
+  // Notes the deliverer keeps with an entry, durably, by name (letters, digits, '-', '_'): for
+  // example that the delay report was sent, or the TLS outcome of the last attempt. A value is
+  // one line of text; an empty one removes the note. The entry must be claimed by the caller.
+  virtual QueueStatus set_note(const std::string& id, const std::string& name,
+                               const std::string& value) = 0;
+  // A note's value; "" when the entry has none of that name.
+  virtual QueueResult<std::string> note(const std::string& id, const std::string& name) = 0;
+
  protected:
   ~Queue() = default;
 };

@@ -87,6 +87,13 @@ class SessionContext {
   // it). Non-zero while a command that requires the client to wait for its reply is handled:
   // the client did not wait (RFC 5321 section 4.3.1, RFC 2920 section 3.1).
   virtual std::size_t input_pending() const = 0;
+  // SessionContext::post_work() on a chosen pool (see WorkPool in host.h).
+  virtual void post_work_on(WorkPool pool, std::function<void()> work,
+                            std::function<void()> done) = 0;
+  // True while TLS is on and the peer's certificate verified: its chain against the system's
+  // trusted CAs and, on an outbound connection, its name against OutboundRequest::tls_name (or
+  // host), whether or not the request required it.
+  virtual bool tls_verified() const = 0;
 
  protected:
   ~SessionContext() = default;

@@ -113,6 +113,11 @@ void SessionDriver::post_work(std::function<void()> work, std::function<void()> 
   tasks_.push_back({std::move(work), std::move(done)});
 }
 
+void SessionDriver::post_work_on(sdk::WorkPool, std::function<void()> work,
+                                 std::function<void()> done) {
+  tasks_.push_back({std::move(work), std::move(done)});
+}
+
 void SessionDriver::post_after(std::chrono::milliseconds, std::function<void()> fn) {
   tasks_.push_back({nullptr, std::move(fn)});
 }

@@ -47,6 +47,10 @@ void TestHost::post_work(std::function<void()> work) {
   if (work) work();
 }
 
+void TestHost::post_work_on(sdk::WorkPool, std::function<void()> work) {
+  if (work) work();
+}
+
 void TestHost::connect(const sdk::OutboundRequest&, sdk::OutboundSessionFactory,
                        sdk::OutboundFailure failed) {
   if (failed) failed("no outbound connections in tests");

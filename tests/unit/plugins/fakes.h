@@ -65,6 +65,11 @@ class FakeSessionContext final : public sdk::SessionContext {
     if (!closed) fn();
   }
   std::string tls_description() const override { return tls ? "TLSv1.3 TEST" : ""; }
+  void post_work_on(sdk::WorkPool, std::function<void()> work,
+                    std::function<void()> done) override {
+    post_work(std::move(work), std::move(done));
+  }
+  bool tls_verified() const override { return tls; }
 
   // Returns and clears what was written so far.
   std::string take() { return std::exchange(output, {}); }

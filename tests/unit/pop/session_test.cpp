@@ -111,6 +111,11 @@ class SlowPeer final : public sdk::SessionContext {
   void log(sdk::LogLevel, std::string_view) override {}
   void post_after(std::chrono::milliseconds, std::function<void()> fn) override { fn(); }
   std::string tls_description() const override { return "TLSv1.3 TEST"; }
+  void post_work_on(sdk::WorkPool, std::function<void()> work,
+                    std::function<void()> done) override {
+    post_work(std::move(work), std::move(done));
+  }
+  bool tls_verified() const override { return true; }
 
   std::string drain() { return std::exchange(pending_, {}); }
   std::size_t largest_write_ = 0;

@@ -38,6 +38,7 @@ struct DriverOptions {
   // input_pending() is what is buffered behind the line being handled, and bytes fed before
   // start() arrived before the greeting, as on a real connection.
   bool client_waits = true;
+  bool tls_verified = true;  // once TLS is on, the peer's certificate verified
 };
 
 class SessionDriver final : public sdk::SessionContext {
@@ -91,6 +92,9 @@ class SessionDriver final : public sdk::SessionContext {
   void log(sdk::LogLevel level, std::string_view message) override;
   void post_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
   std::string tls_description() const override { return tls_ ? "TLSv1.3 TEST" : ""; }
+  void post_work_on(sdk::WorkPool pool, std::function<void()> work,
+                    std::function<void()> done) override;
+  bool tls_verified() const override { return tls_ && options_.tls_verified; }
 
  private:
   struct Task {

@@ -3,8 +3,8 @@
 // TestHost gives a plugin what the core would, minus the network and the data: the server's
 // banner templater (the core's own), work run at once on the calling thread, timers that fire
 // only when the test says (run_scheduled), and the core's SASL exchange over whatever Auth the
-// test supplies (none by default). Directory, store, queue and DNS are absent (nullptr) unless a
-// derived class supplies them; outbound connections always fail. Log lines are kept for the
+// test supplies (none by default). Directory, store, queue, reports and DNS are absent (nullptr)
+// unless a derived class supplies them; outbound connections always fail. Log lines are kept for the
 // test to read. Not thread-safe: one test thread drives it.
 #pragma once
 
@@ -47,6 +47,8 @@ class TestHost : public sdk::Host {
                                            std::function<void()> fn) override;
   sdk::Dns* dns() override { return nullptr; }
   sdk::SaslServer* sasl() override;
+  void post_work_on(sdk::WorkPool pool, std::function<void()> work) override;
+  sdk::Reports* reports() override { return nullptr; }
 
   // The test's side.
   // Every line logged so far, as "level: message".

@@ -1,0 +1,84 @@
+// smtp-out — what one delivery attempt is and how it ends: the contract between the scheduler
+// (which claims queue entries, routes recipients to destinations and retries) and the SMTP
+// client session (which speaks RFC 5321 to one server over one connection).
+//
+// A destination is one host (an MX, a route or the relay host); a connection to it carries one
+// or more Jobs in turn (several messages to the same destination share a connection, RSET
+// between them). Every recipient of a Job ends with exactly one RecipientOutcome.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "portico/queue.h"
+
+namespace portico::smtpout {
+
+// How a recipient's attempt ended.
+enum class Outcome {
+  delivered,  // 2xx to RCPT and to the end of the data (or to its BDAT LAST)
+  temporary,  // 4xx, a timeout, a dropped connection, a TLS failure: retry later
+  permanent,  // 5xx, or a limit of the remote (SIZE, no SMTPUTF8, no 8BITMIME): fail now
+};
+
+struct RecipientOutcome {
+  std::size_t index = 0;  // in the Job's envelope.recipients
+  Outcome outcome = Outcome::temporary;
+  std::string reply;   // the server's reply as one line ("550 5.1.1 <x@y>: no such user"), or
+                       // our reason when no reply decided it ("timed out waiting for the
+                       // greeting", "message too large for the server's SIZE 1000")
+  std::string status;  // RFC 3463 code: the reply's own when it has one, else one we chose
+                       // (4.4.2 lost connection, 4.4.7 timeout, 5.3.4 too big, 5.6.7 SMTPUTF8
+                       // needed, 5.6.3 8-bit needed, 4.7.5 TLS failed...)
+};
+
+// One message for some of its recipients, all at this destination.
+struct Job {
+  std::string id;  // the queue entry
+  sdk::Envelope envelope;
+  std::vector<std::size_t> recipients;  // indexes into envelope.recipients to deliver here
+  std::string message_path;             // RFC 5322 octets (read on the delivery pool)
+  std::uint64_t size = 0;
+  bool needs_smtputf8 = false;  // an address (sender or one of these recipients) is not ASCII
+                                // (or the envelope asked SMTPUTF8): RFC 6531 section 3.4
+  bool eight_bit = false;       // BODY=8BITMIME was given (or the body has 8-bit octets)
+};
+
+// How the connection went, for the log and the queue entry's notes.
+struct ConnectionReport {
+  std::string remote_host;  // the name connected to (MX host, route host)
+  std::string greeting;     // first line of the server's greeting
+  std::string tls;          // "TLSv1.3 TLS_AES_256_GCM_SHA384" when STARTTLS succeeded; "" when not
+  bool tls_verified = false;
+  bool tls_failed = false;  // STARTTLS was offered and tried, and the handshake failed
+  std::string error;        // why the connection ended early, if it did
+};
+
+// What the client session asks of the scheduler, and tells it. Called on the session's
+// executor; next_job may return nullopt (then the session says QUIT and closes).
+struct ClientHooks {
+  // The next Job for this connection, after the first (connection reuse); nullopt: none.
+  std::function<std::optional<Job>()> next_job;
+  // Every recipient of `job` has its outcome.
+  std::function<void(const Job& job, std::vector<RecipientOutcome> outcomes)> job_done;
+  // The connection is over (after QUIT, a failure, or the peer closing); called once, last.
+  std::function<void(const ConnectionReport& report)> closed;
+};
+
+// What a client session is told about its connection.
+struct ClientOptions {
+  std::string helo_name;              // the name in EHLO/HELO (the server's host name)
+  bool starttls = true;               // use STARTTLS when the server offers it
+  bool require_tls = false;           // without TLS, fail the jobs temporarily (never send)
+  std::string auth_user;              // AUTH to the relay host (PLAIN, or LOGIN) when not empty;
+  std::string auth_password;          // only after TLS unless allow_auth_without_tls
+  bool allow_auth_without_tls = false;
+  // Replies are timed by the core (OutboundRequest::timeout, the command_timeout setting).
+};
+
+}  // namespace portico::smtpout
