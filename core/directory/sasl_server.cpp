@@ -66,7 +66,8 @@ void emit(const std::shared_ptr<ExchangeState>& state, sdk::SaslEvent event,
 void step(const std::shared_ptr<ExchangeState>& state, std::string client_octets) {
   auto result = std::make_shared<sdk::SaslStep>();
   state->context.pause_input();
-  state->context.post_work(
+  state->context.post_work_on(
+      sdk::WorkPool::auth,  // password hashing and PBKDF2: never in the way of fsyncs
       [state, result, octets = std::move(client_octets)] { *result = state->sasl->step(octets); },
       [state, result] {
         if (!state->alive) return;

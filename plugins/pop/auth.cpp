@@ -49,7 +49,8 @@ void PopSession::do_pass(const CommandLine& c) {
   auto result = std::make_shared<LoginResult>();
   sdk::Store* store = host_.store();
   ctx_.pause_input();
-  ctx_.post_work(
+  ctx_.post_work_on(
+      sdk::WorkPool::auth,  // the password hash: never in the way of the store's fsyncs
       [directory, store, result, user = std::exchange(user_, {}), password = std::string(c.rest),
        remote = ctx_.connection().remote_address] {
         const sdk::AuthResult a = directory->authenticate(user, password, remote);
