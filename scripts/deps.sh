@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libgsasl-dev libcrypt-dev
   libgmime-3.0-dev libunbound-dev libldap-dev libexpat1-dev prometheus-cpp-dev
   python3 swaks libnet-ssleay-perl fetchmail
+  postfix unbound python3-aiosmtpd
 )
 
 missing=()
@@ -27,5 +28,16 @@ if [ "$(id -u)" -ne 0 ]; then
   SUDO=sudo
 fi
 echo "installing: ${missing[*]}"
+# Servers used by the tests (postfix for smtp-sink and smtp-source, unbound as a DNS server on a
+# loopback port) run as private instances the tests start; their own system services are not
+# set up ("No configuration") nor started (a temporary policy-rc.d, when the machine has none).
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  policy=/usr/sbin/policy-rc.d
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod +x "$policy"
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

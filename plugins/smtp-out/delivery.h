@@ -72,11 +72,11 @@ struct ClientHooks {
 
 // What a client session is told about its connection.
 struct ClientOptions {
-  std::string helo_name;              // the name in EHLO/HELO (the server's host name)
-  bool starttls = true;               // use STARTTLS when the server offers it
-  bool require_tls = false;           // without TLS, fail the jobs temporarily (never send)
-  std::string auth_user;              // AUTH to the relay host (PLAIN, or LOGIN) when not empty;
-  std::string auth_password;          // only after TLS unless allow_auth_without_tls
+  std::string helo_name;      // the name in EHLO/HELO (the server's host name)
+  bool starttls = true;       // use STARTTLS when the server offers it
+  bool require_tls = false;   // without TLS, fail the jobs temporarily (never send)
+  std::string auth_user;      // AUTH to the relay host (PLAIN, or LOGIN) when not empty;
+  std::string auth_password;  // only after TLS unless allow_auth_without_tls
   bool allow_auth_without_tls = false;
   // Replies are timed by the core (OutboundRequest::timeout, the command_timeout setting).
 };

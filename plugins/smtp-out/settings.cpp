@@ -100,6 +100,7 @@ OutSettings OutSettings::from(const sdk::Settings& s) {
   o.delay_notice_after = s.get_duration("delay_notice_after");
   o.max_connections_per_destination = s.get_int("max_connections_per_destination");
   o.queue_scan_interval = s.get_duration("queue_scan_interval");
+  o.mx_port = static_cast<std::uint16_t>(s.get_int("mx_port"));
   return o;
 }
 
@@ -115,8 +116,8 @@ const Route* OutSettings::route_for(const std::string& domain) const {
     if (r.domain == d) return &r;
     if (r.domain.rfind("*.", 0) == 0) {
       const std::string_view suffix = std::string_view(r.domain).substr(1);  // ".example.net"
-      if (d.size() > suffix.size() && d.compare(d.size() - suffix.size(), suffix.size(),
-                                                suffix) == 0) {
+      if (d.size() > suffix.size() &&
+          d.compare(d.size() - suffix.size(), suffix.size(), suffix) == 0) {
         if (!best || r.domain.size() > best->domain.size()) best = &r;
       }
     }
@@ -148,8 +149,8 @@ std::vector<std::string> check(const sdk::Settings& s) {
     problems.push_back("relay_auth_user needs relay_host");
   for (const auto& ip : s.get_list("outbound_ip")) {
     auto hp = parse_host_port("[" + ip + "]", 0);
-    if (ip.empty() || !hp || hp->host.find_first_not_of("0123456789abcdefABCDEF.:") !=
-                                 std::string::npos) {
+    if (ip.empty() || !hp ||
+        hp->host.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos) {
       problems.push_back("outbound_ip: \"" + ip + "\" is not an IPv4 or IPv6 address");
     }
   }
@@ -158,8 +159,9 @@ std::vector<std::string> check(const sdk::Settings& s) {
 
 sdk::Schema schema() {
   sdk::Schema s;
-  s.summary = "SMTP client (RFC 5321) delivering the queue to other servers, with bounces "
-              "(RFC 3464)";
+  s.summary =
+      "SMTP client (RFC 5321) delivering the queue to other servers, with bounces "
+      "(RFC 3464)";
   // No listeners: smtp-out only connects out. The shared command_timeout is the seed's 60 s.
   s.shared.banner = "";
   s.shared.command_timeout = "60s";
@@ -185,8 +187,9 @@ sdk::Schema schema() {
   add(spam);
   add(sdk::make_setting(
       "max_delivery_threads", SettingType::integer, "50",
-      "The most messages being delivered to other servers at the same time. A message that "
-      "cannot be sent now waits for its next attempt; the others go on meanwhile.",
+      "The most deliveries to other servers at the same time (each a connection carrying one "
+      "message after another). A message that cannot be sent now waits for its next attempt; "
+      "the others go on meanwhile.",
       "1", "10000"));
   add(sdk::make_setting(
       "enable_dns_caching", SettingType::boolean, "true",
@@ -230,7 +233,7 @@ sdk::Schema schema() {
       "message_lifetime", SettingType::duration, "5d",
       "How long a message is retried before its undelivered recipients fail and the sender "
       "gets a report.",
-      "1m", "60d"));
+      "1s", "60d"));
   auto delay = sdk::make_setting(
       "delay_notice_after", SettingType::duration, "4h",
       "After this long undelivered, the sender is told once that the message is delayed (when "
@@ -244,8 +247,13 @@ sdk::Schema schema() {
       "host), so that one slow or busy destination holds few of the delivery slots.",
       "1", "1000"));
   add(sdk::make_setting(
-      "queue_scan_interval", SettingType::duration, "1s",
-      "How often the queue is looked at for messages due for delivery.", "100ms", "1h"));
+      "mx_port", SettingType::integer, "25",
+      "The port of the servers found by MX (and of address literals). 25 on the Internet; "
+      "another only on a private network whose servers all listen there.",
+      "1", "65535"));
+  add(sdk::make_setting("queue_scan_interval", SettingType::duration, "1s",
+                        "How often the queue is looked at for messages due for delivery.", "100ms",
+                        "1h"));
   return s;
 }
 

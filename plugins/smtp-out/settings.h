@@ -58,6 +58,7 @@ struct OutSettings {
   std::chrono::milliseconds delay_notice_after{std::chrono::hours(4)};  // 0: never
   std::int64_t max_connections_per_destination = 10;
   std::chrono::milliseconds queue_scan_interval{std::chrono::seconds(1)};
+  std::uint16_t mx_port = 25;
 
   static OutSettings from(const sdk::Settings& s);
   // The wait after the `attempts`-th failed attempt (1-based): the schedule's entry, then its
