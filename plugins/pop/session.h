@@ -19,10 +19,11 @@
 // - Read-ahead: a RETR or TOP of the message after the one last read also reads the next few
 //   messages of the maildrop in the same trip to the worker pool; the following RETRs are
 //   answered from them without waiting. A message read ahead is the stored message (bodies are
-//   immutable), so the answer is the same. Once half of the read-ahead is used, the next batch
-//   is read in the background (a RETR that needs it before it arrives waits for it with input
-//   paused). A session holds at most kReadAheadOctets octets and kReadAheadMessages messages read
-//   ahead, the batch on its way from the store included, whatever the sizes of its messages.
+//   immutable), so the answer is the same. Once less than a quarter of kReadAheadOctets is left,
+//   the next batch (at most kReadAheadMessages) is read in the background (a RETR that needs it
+//   before it arrives waits for it with input paused). A session holds at most kReadAheadOctets
+//   octets read ahead, the batch on its way from the store included, whatever the sizes of its
+//   messages.
 // - A message larger than kStreamAbove is never held whole: it is read from the store in pieces
 //   of kStreamPiece octets, the next one only once the previous has gone out (TOP stops reading
 //   where its reply ends). So a session holds at most one message of up to kStreamAbove octets
@@ -60,7 +61,7 @@ constexpr std::size_t kMessagePiece = 64 * 1024;  // message octets stuffed per 
 constexpr std::size_t kOutputHighWater = 256 * 1024;
 // Read-ahead held per session (messages not yet asked for, the batch being read included).
 constexpr std::size_t kReadAheadOctets = 128 * 1024;
-constexpr std::size_t kReadAheadMessages = 32;
+constexpr std::size_t kReadAheadMessages = 32;  // read in one trip to the store
 // Messages above this size are streamed from the store in pieces of kStreamPiece octets.
 constexpr std::uint64_t kStreamAbove = kReadAheadOctets;
 constexpr std::size_t kStreamPiece = 64 * 1024;
