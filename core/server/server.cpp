@@ -1,11 +1,14 @@
 // Portico core — the server (see server.h).
 #include "core/server/server.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "core/log/log.h"
@@ -27,10 +30,29 @@ namespace {
 constexpr auto kDrainPoll = std::chrono::milliseconds(50);
 // After the grace period, how long closing connections get to send their last reply.
 constexpr auto kFinalLinger = std::chrono::seconds(6);
+// The least time between two returns of free heap memory to the system (malloc_trim).
+constexpr auto kTrimInterval = std::chrono::seconds(1);
 
 std::size_t thread_count(std::int64_t configured) {
   if (configured > 0) return static_cast<std::size_t>(configured);
   return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// glibc gives each thread that allocates an arena of its own, up to 8 per core, and memory freed
+// into an arena serves only the threads of that arena: a message read on a worker and sent from
+// an I/O thread leaves free pages in every one of the dozen arenas of the I/O and worker
+// threads. Measured with bench/pop (10 sessions, 1-60 KB messages, 2 cores): peak RSS above
+// idle 10.7 MiB with glibc's default, 7.3 MiB with 2 arenas, 7.2 MiB with 1, at the same rate.
+// One arena per core; MALLOC_ARENA_MAX or glibc.malloc.arena_max in GLIBC_TUNABLES win.
+void limit_malloc_arenas() {
+#ifdef M_ARENA_MAX
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (std::getenv("MALLOC_ARENA_MAX") != nullptr ||
+      (tunables != nullptr && std::strstr(tunables, "arena_max") != nullptr)) {
+    return;
+  }
+  mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+#endif
 }
 
 std::string listener_key(const std::string& protocol, const sdk::ListenerSpec& l) {
@@ -91,12 +113,29 @@ void Server::join_pools() {
   }
 }
 
+// When the last connection ends, the free memory the malloc arenas keep from the busy time goes
+// back to the system, on a worker: after bench/pop's 10 sessions, 3 MiB of the 6 MiB that
+// RssAnon had grown by (what stays is mostly the open accounts' SQLite caches).
 void Server::unregister_connection(std::uint64_t id) {
-  std::lock_guard lock(mutex_);
-  connections_.erase(id);
+  bool trim = false;
+  {
+    std::lock_guard lock(mutex_);
+    connections_.erase(id);
+    const auto now = std::chrono::steady_clock::now();
+    if (connections_.empty() && now - last_trim_ >= kTrimInterval) {
+      last_trim_ = now;
+      trim = true;
+    }
+  }
+#ifdef M_ARENA_MAX
+  if (trim && !stopping_) post_work([] { malloc_trim(0); });
+#else
+  (void)trim;
+#endif
 }
 
 int Server::run() {
+  limit_malloc_arenas();  // before the I/O and worker threads exist
   configure_logging("info", "text");
   ConfigResult result = load_config(config_file_, plugins_.provider());
   for (const auto& w : result.warnings)

@@ -112,6 +112,7 @@ class Server final : public ConnectionHub, public ListenerOwner, public HostServ
   std::shared_ptr<boost::asio::ssl::context> client_tls_;       // outbound; made on first use
   std::map<std::string, std::shared_ptr<Listener>> listeners_;  // by listener_key()
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
+  std::chrono::steady_clock::time_point last_trim_{};  // see unregister_connection()
 
   std::mutex reload_mutex_;
   std::atomic<std::uint64_t> next_id_{1};

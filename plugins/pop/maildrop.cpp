@@ -92,13 +92,14 @@ void PopSession::do_retr(const CommandLine& c, bool top) {
   retr_index(static_cast<std::size_t>(m - messages_.data()), lines);
 }
 
-void PopSession::collect_after(std::size_t from, std::vector<std::uint32_t>& uids,
+void PopSession::collect_after(std::size_t from, std::uint64_t octets, std::size_t count,
+                               std::vector<std::uint32_t>& uids,
                                std::vector<std::size_t>& indexes) const {
-  std::uint64_t octets = 0;
-  for (std::size_t i = from; i < messages_.size() && uids.size() < kReadAheadMessages; ++i) {
+  for (std::size_t i = from; i < messages_.size() && count > 0; ++i) {
     if (messages_[i].deleted) continue;
-    octets += messages_[i].size;
-    if (octets > kReadAheadOctets) break;
+    if (messages_[i].size > octets || messages_[i].size > kStreamAbove) break;
+    octets -= messages_[i].size;
+    --count;
     uids.push_back(messages_[i].uid);
     indexes.push_back(i);
   }
@@ -119,9 +120,12 @@ void PopSession::retr_index(std::size_t index, std::optional<std::uint32_t> line
   // Read this message, and when it follows the last one read, the next ones too.
   std::vector<std::uint32_t> uids{messages_[index].uid};
   std::vector<std::size_t> indexes{index};
-  if (last_read_ != SIZE_MAX && index == last_read_ + 1) collect_after(index + 1, uids, indexes);
-  last_read_ = index;
   read_ahead_.clear();
+  read_ahead_octets_ = 0;
+  if (last_read_ != SIZE_MAX && index == last_read_ + 1) {
+    collect_after(index + 1, kReadAheadOctets, kReadAheadMessages, uids, indexes);
+  }
+  last_read_ = index;
   sdk::Store* store = host_.store();
   auto results = std::make_shared<std::vector<sdk::StoreResult<std::string>>>();
   ctx_.pause_input();
@@ -148,18 +152,26 @@ void PopSession::retr_index(std::size_t index, std::optional<std::uint32_t> line
 void PopSession::keep_read_ahead(std::vector<sdk::StoreResult<std::string>>& results,
                                  const std::vector<std::size_t>& indexes, std::size_t from) {
   for (std::size_t i = from; i < results.size() && results[i].ok(); ++i) {
+    read_ahead_octets_ += results[i].value.size();
     read_ahead_.push_back(
         {indexes[i], std::make_shared<const std::string>(std::move(results[i].value))});
   }
 }
 
 // While the client works through the read-ahead, the next batch is read in the background, so
-// a pipelining client never waits for the store.
+// a pipelining client never waits for the store. The batch fills what the read-ahead has used,
+// so what is held, that batch included, stays within kReadAheadOctets. It waits until three
+// quarters are used, for fewer and larger batches: with bench/pop's mixed sizes, a refill at half
+// the bound made twice as many trips to the store as 32-message batches (about 60 µs of CPU
+// each), and 10 % more CPU per message.
 void PopSession::prefetch() {
-  if (prefetching_ || read_ahead_.empty() || read_ahead_.size() > kReadAheadMessages / 2) return;
+  if (prefetching_ || read_ahead_.empty()) return;
+  if (read_ahead_octets_ > kReadAheadOctets / 4) return;  // more than a quarter is left
   std::vector<std::uint32_t> uids;
   std::vector<std::size_t> indexes;
-  collect_after(read_ahead_.back().index + 1, uids, indexes);
+  const std::uint64_t room =
+      read_ahead_octets_ < kReadAheadOctets ? kReadAheadOctets - read_ahead_octets_ : 0;
+  collect_after(read_ahead_.back().index + 1, room, kReadAheadMessages, uids, indexes);
   if (uids.empty()) return;
   prefetching_ = true;
   sdk::Store* store = host_.store();
@@ -183,10 +195,13 @@ void PopSession::prefetch() {
 }
 
 std::shared_ptr<const std::string> PopSession::take_read_ahead(std::size_t index) {
-  while (!read_ahead_.empty() && read_ahead_.front().index < index)
+  while (!read_ahead_.empty() && read_ahead_.front().index < index) {
+    read_ahead_octets_ -= read_ahead_.front().octets->size();
     read_ahead_.pop_front();
+  }
   if (read_ahead_.empty() || read_ahead_.front().index != index) return nullptr;
   auto octets = std::move(read_ahead_.front().octets);
+  read_ahead_octets_ -= octets->size();
   read_ahead_.pop_front();
   last_read_ = index;
   return octets;
@@ -214,6 +229,7 @@ void PopSession::send_message(std::shared_ptr<const std::string> octets, std::si
 void PopSession::stream_retr(std::size_t index, std::optional<std::uint32_t> lines) {
   last_read_ = index;
   read_ahead_.clear();
+  read_ahead_octets_ = 0;
   sdk::Store* store = host_.store();
   using Opened = sdk::StoreResult<std::unique_ptr<sdk::MessageReader>>;
   auto opened = std::make_shared<Opened>();

@@ -48,6 +48,7 @@ void PopSession::on_close() {
   // dropped with the session and the lock is released.
   outgoing_.reset();
   read_ahead_.clear();
+  read_ahead_octets_ = 0;
   sasl_.reset();
   lock_.reset();
 }

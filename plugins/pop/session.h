@@ -15,16 +15,19 @@
 // - DELE only marks; messages are removed at QUIT, in the UPDATE state, and only those this
 //   session marked. A connection that ends any other way removes nothing.
 // - RETR and TOP send the message in pieces of kMessagePiece octets, byte-stuffed, and stop
-//   while more than kOutputHighWater octets wait to be sent, going on in on_output_drained().
+//   while kOutputHighWater octets or more wait to be sent, going on in on_output_drained().
 // - Read-ahead: a RETR or TOP of the message after the one last read also reads the next few
-//   messages of the maildrop (at most kReadAheadMessages and kReadAheadOctets) in the same trip
-//   to the worker pool; the following RETRs are answered from them without waiting. A message
-//   read ahead is the stored message (bodies are immutable), so the answer is the same. Once
-//   half of the read-ahead is used, the next batch is read in the background (a RETR that
-//   needs it before it arrives waits for it with input paused).
+//   messages of the maildrop in the same trip to the worker pool; the following RETRs are
+//   answered from them without waiting. A message read ahead is the stored message (bodies are
+//   immutable), so the answer is the same. Once less than a quarter of kReadAheadOctets is left,
+//   the next batch (at most kReadAheadMessages) is read in the background (a RETR that needs it
+//   before it arrives waits for it with input paused). A session holds at most kReadAheadOctets
+//   octets read ahead, the batch on its way from the store included, whatever the sizes of its
+//   messages.
 // - A message larger than kStreamAbove is never held whole: it is read from the store in pieces
 //   of kStreamPiece octets, the next one only once the previous has gone out (TOP stops reading
-//   where its reply ends).
+//   where its reply ends). So a session holds at most one message of up to kStreamAbove octets
+//   being sent, the read-ahead, and the output waiting to be sent.
 // - Passwords (USER/PASS, PLAIN, LOGIN) are refused before TLS unless the operator allows it.
 //
 // Line limits: RFC 2449 section 4 bounds a command line at 255 octets; lines up to
@@ -53,16 +56,15 @@ namespace portico::pop {
 constexpr std::size_t kMaxCommandLine = 512;      // CRLF included (RFC 2449: 255)
 constexpr std::size_t kMaxAuthLine = 12 * 1024;   // one base64 SASL response
 constexpr std::size_t kMessagePiece = 64 * 1024;  // message octets stuffed per write
-// Stop writing a message above this much pending output. It is above the core's throttle
-// size, so the core stops reading and calls on_output_drained() once the peer has caught up.
-constexpr std::size_t kOutputHighWater = 1024 * 1024;
-// Read-ahead bounds: messages, and octets (the message asked for is always read, whatever its
-// size; those after it only while they fit).
-constexpr std::size_t kReadAheadMessages = 32;
-constexpr std::size_t kReadAheadOctets = 256 * 1024;
+// Stop writing a message at this much pending output: the core's throttle size, so the core
+// also stops reading then and calls on_output_drained() once the peer has caught up.
+constexpr std::size_t kOutputHighWater = 256 * 1024;
+// Read-ahead held per session (messages not yet asked for, the batch being read included).
+constexpr std::size_t kReadAheadOctets = 128 * 1024;
+constexpr std::size_t kReadAheadMessages = 32;  // read in one trip to the store
 // Messages above this size are streamed from the store in pieces of kStreamPiece octets.
-constexpr std::uint64_t kStreamAbove = 1024 * 1024;
-constexpr std::size_t kStreamPiece = 256 * 1024;
+constexpr std::uint64_t kStreamAbove = kReadAheadOctets;
+constexpr std::size_t kStreamPiece = 64 * 1024;
 
 struct MaildropMessage {
   std::uint32_t uid = 0;
@@ -141,8 +143,10 @@ class PopSession final : public sdk::Session {
                    std::optional<std::uint32_t> lines);
   void send_message(std::shared_ptr<const std::string> octets, std::size_t length);
   void retr_index(std::size_t index, std::optional<std::uint32_t> lines);
-  void collect_after(std::size_t from, std::vector<std::uint32_t>& uids,
-                     std::vector<std::size_t>& indexes) const;
+  // The messages from `from` on, not deleted, up to the first that does not fit `octets` and
+  // `count`; none when the next one is streamed.
+  void collect_after(std::size_t from, std::uint64_t octets, std::size_t count,
+                     std::vector<std::uint32_t>& uids, std::vector<std::size_t>& indexes) const;
   void keep_read_ahead(std::vector<sdk::StoreResult<std::string>>& results,
                        const std::vector<std::size_t>& indexes, std::size_t from);
   void prefetch();
@@ -180,9 +184,10 @@ class PopSession final : public sdk::Session {
     std::size_t index = 0;  // in messages_
     std::shared_ptr<const std::string> octets;
   };
-  std::deque<ReadAhead> read_ahead_;  // ascending indexes
-  std::size_t last_read_ = SIZE_MAX;  // index of the message the last store read asked for
-  bool prefetching_ = false;          // the next batch is being read in the background
+  std::deque<ReadAhead> read_ahead_;     // ascending indexes
+  std::uint64_t read_ahead_octets_ = 0;  // held in read_ahead_
+  std::size_t last_read_ = SIZE_MAX;     // index of the message the last store read asked for
+  bool prefetching_ = false;             // the next batch is being read in the background
   struct PendingRetr {
     std::size_t index = 0;
     std::optional<std::uint32_t> lines;

@@ -235,6 +235,60 @@ TEST(PopSession, ReadAheadAnswersAsReadingEachMessage) {
   EXPECT_EQ(d->take(), want);
 }
 
+// Messages of mixed sizes, pipelined: read-ahead batches cut by octets (a message that does not
+// fit the room left, one that fills it exactly, one just above kStreamAbove that is streamed
+// between read-ahead messages) answer exactly as one RETR or TOP at a time would.
+TEST(PopSession, ReadAheadBoundedInOctetsAnswersAsReadingEachMessage) {
+  PopWorld w;
+  const std::size_t bound = pop::kReadAheadOctets;
+  const auto streamed = static_cast<std::size_t>(pop::kStreamAbove) + 1;
+  const std::vector<std::size_t> sizes = {1000,  30000,     60000, bound,         2000,      700,
+                                          45000, streamed,  1500,  bound / 2,     bound / 2, 90000,
+                                          3000,  bound - 1, 40,    64 * 1024 + 1, 500};
+  std::vector<std::string> bodies;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    std::string m = "Subject: " + std::to_string(i) + "\r\n\r\n";
+    for (int line = 0; m.size() < sizes[i]; ++line) {
+      m += (line % 5 == 0 ? "." : "") + std::to_string(i) + " line " + std::to_string(line) +
+           " of a message of mixed size\r\n";
+    }
+    m.resize(sizes[i] - 2);
+    m += "\r\n";
+    bodies.push_back(m);
+    auto r = w.services.store().deliver({sdk::DeliveryTarget{"bob@example.test", "INBOX", 0}}, m,
+                                        1700000000);
+    ASSERT_TRUE(r.ok()) << r.message;
+  }
+  auto stuffed = [](std::string_view m) {
+    pop::DotStuffer s;
+    std::string out;
+    s.stuff(m, out);
+    s.finish(out);
+    return out;
+  };
+  auto retr = [&](std::size_t n) {
+    const std::string& m = bodies[n - 1];
+    return "+OK " + std::to_string(m.size()) + " octets\r\n" + stuffed(m);
+  };
+  auto d = connect(w);
+  d->feed(login_lines("bob@example.test"));
+  d->take();
+  std::string in;
+  std::string want;
+  for (std::size_t n = 1; n <= bodies.size(); ++n) {
+    in += "RETR " + std::to_string(n) + "\r\n";
+    want += retr(n);
+  }
+  in += "TOP 4 1\r\nRETR 5\r\nRETR 6\r\nRETR 2\r\nRETR 3\r\n";
+  want += "+OK Top of message follows\r\n" +
+          stuffed(std::string_view(bodies[3]).substr(0, pop::top_length(bodies[3], 1))) + retr(5) +
+          retr(6) + retr(2) + retr(3);
+  d->feed(in);
+  const std::string got = d->take();
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want) << "the replies differ";
+}
+
 // A GNU SASL client for SCRAM-SHA-256 speaking RFC 5034 through the session driver: starts
 // AUTH and answers the server's first challenge; returns the server's next reply.
 struct ScramClient {
