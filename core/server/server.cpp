@@ -102,7 +102,15 @@ void Server::post_work(std::function<void()> work) {
 
 void Server::post_work_on(sdk::WorkPool pool, std::function<void()> work) {
   const auto i = static_cast<std::size_t>(pool);
-  if (i == 0 || i >= pools_.size() || !pools_[i]) return post_work(std::move(work));
+  if (i == 0 || i >= pools_.size() || !workers_) return post_work(std::move(work));
+  // Each pool is made on first use, bounded so that one kind of work cannot take every
+  // thread: hashing is CPU-bound (a thread per core); DNS, delivery and filtering mostly wait on
+  // the network. A server that never uses one pays no thread for it.
+  std::call_once(pool_made_[i], [&] {
+    const std::size_t cores = std::max(2u, std::thread::hardware_concurrency());
+    const std::size_t threads = pool == sdk::WorkPool::auth ? cores : 8;
+    pools_[i] = std::make_unique<asio::thread_pool>(threads);
+  });
   asio::post(*pools_[i], std::move(work));
 }
 
@@ -153,14 +161,6 @@ int Server::run() {
           ? config->server.worker_threads
           : std::max<std::int64_t>(8, 4 * std::thread::hardware_concurrency());
   workers_ = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(workers));
-  // The other pools, each bounded so that one kind of work cannot take every thread: hashing
-  // is CPU-bound (one thread per core); DNS, delivery and filtering mostly wait on the network.
-  const std::size_t cores = std::max(2u, std::thread::hardware_concurrency());
-  pools_[static_cast<std::size_t>(sdk::WorkPool::auth)] = std::make_unique<asio::thread_pool>(cores);
-  pools_[static_cast<std::size_t>(sdk::WorkPool::dns)] = std::make_unique<asio::thread_pool>(8);
-  pools_[static_cast<std::size_t>(sdk::WorkPool::delivery)] =
-      std::make_unique<asio::thread_pool>(8);
-  pools_[static_cast<std::size_t>(sdk::WorkPool::filter)] = std::make_unique<asio::thread_pool>(8);
   try {
     std::filesystem::create_directories(config->server.data_dir);
     directory_ = open_directory(config->server.data_dir);

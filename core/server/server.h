@@ -99,7 +99,8 @@ class Server final : public ConnectionHub, public ListenerOwner, public HostServ
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::thread_pool> workers_;  // sized by server.worker_threads
   // The other bounded pools, by sdk::WorkPool (index 0, general, is workers_).
-  std::array<std::unique_ptr<boost::asio::thread_pool>, 5> pools_;
+  std::array<std::unique_ptr<boost::asio::thread_pool>, 5> pools_;  // made on first use
+  std::array<std::once_flag, 5> pool_made_;
   void join_pools();
   boost::asio::signal_set signals_;
   boost::asio::steady_timer shutdown_timer_;
