@@ -7,6 +7,7 @@
 // between them). Every recipient of a Job ends with exactly one RecipientOutcome.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -51,12 +52,18 @@ struct Job {
 
 // How the connection went, for the log and the queue entry's notes.
 struct ConnectionReport {
-  std::string remote_host;  // the name connected to (MX host, route host)
-  std::string greeting;     // first line of the server's greeting
-  std::string tls;          // "TLSv1.3 TLS_AES_256_GCM_SHA384" when STARTTLS succeeded; "" when not
+  std::string remote_host;     // the name connected to (MX host, route host)
+  std::string remote_address;  // the IP address connected to
+  std::string greeting;        // first line of the server's greeting
+  std::string tls;  // "TLSv1.3 TLS_AES_256_GCM_SHA384" when STARTTLS succeeded; "" when not
   bool tls_verified = false;
   bool tls_failed = false;  // STARTTLS was offered and tried, and the handshake failed
   std::string error;        // why the connection ended early, if it did
+  // The connection failed before MAIL FROM of the first Job was sent (greeting, EHLO/HELO,
+  // STARTTLS, the TLS handshake, AUTH, TLS required and not offered, a timeout or a drop): no
+  // job_done() was called for it, and the scheduler may try it at the next host or address.
+  bool first_job_untouched = false;
+  bool dsn_supported = false;  // the server offered DSN (RFC 3461) in its last EHLO reply
 };
 
 // What the client session asks of the scheduler, and tells it. Called on the session's
@@ -64,21 +71,28 @@ struct ConnectionReport {
 struct ClientHooks {
   // The next Job for this connection, after the first (connection reuse); nullopt: none.
   std::function<std::optional<Job>()> next_job;
-  // Every recipient of `job` has its outcome.
-  std::function<void(const Job& job, std::vector<RecipientOutcome> outcomes)> job_done;
+  // Every recipient of `job` has its outcome; `so_far` is the connection's report as it stands
+  // (the greeting, TLS, DSN support).
+  std::function<void(const Job& job, std::vector<RecipientOutcome> outcomes,
+                     const ConnectionReport& so_far)>
+      job_done;
   // The connection is over (after QUIT, a failure, or the peer closing); called once, last.
   std::function<void(const ConnectionReport& report)> closed;
 };
 
 // What a client session is told about its connection.
 struct ClientOptions {
+  std::string remote_host;    // the host connected to, for the report and the log
   std::string helo_name;      // the name in EHLO/HELO (the server's host name)
   bool starttls = true;       // use STARTTLS when the server offers it
-  bool require_tls = false;   // without TLS, fail the jobs temporarily (never send)
+  bool require_tls = false;   // without TLS send nothing: the connection fails before MAIL
   std::string auth_user;      // AUTH to the relay host (PLAIN, or LOGIN) when not empty;
   std::string auth_password;  // only after TLS unless allow_auth_without_tls
   bool allow_auth_without_tls = false;
-  // Replies are timed by the core (OutboundRequest::timeout, the command_timeout setting).
+  // Replies are timed by the core (OutboundRequest::timeout, the command_timeout setting); the
+  // same value here tells a timeout from a dropped connection when the core closes it (4.4.7
+  // rather than 4.4.2). 0: unknown, every close counts as a drop.
+  std::chrono::milliseconds reply_timeout{0};
 };
 
 }  // namespace portico::smtpout

@@ -331,7 +331,8 @@ void Scheduler::try_host(const std::shared_ptr<Attempt>& a) {
 
   ClientOptions options;
   options.helo_name = host_.hostname();
-  options.host = hp.host;
+  options.remote_host = hp.host;
+  options.reply_timeout = settings.command_timeout;
   options.starttls = request.tls == sdk::TlsMode::starttls;
   options.require_tls = settings.verify_tls && request.tls == sdk::TlsMode::starttls;
   if (a->target->destination.is_relay) {
