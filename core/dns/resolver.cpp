@@ -80,6 +80,8 @@ DnsResolver::Context make_context(const std::vector<std::string>& servers, bool 
     }
   }
   if (!servers.empty()) {
+    // Configured servers may be on this machine (a local resolver, a test's): ask them.
+    (void)ub_ctx_set_option(c.ctx, "do-not-query-localhost:", "no");
     for (const auto& s : servers) {
       if (int r = ub_ctx_set_fwd(c.ctx, s.c_str()); r != 0)
         c.setup_error = "name server " + s + ": " + ub_strerror(r);

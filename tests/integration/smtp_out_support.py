@@ -14,6 +14,7 @@ tests on loopback, and a portico that relays.
 """
 
 import email
+import email.parser
 import email.policy
 import os
 import re
@@ -312,14 +313,16 @@ class RelayServer(smtp_support.SmtpServer):
 
 
 def parse_report(octets):
-    """A delivery status notification as Python's email package reads it: (message, the
-    per-recipient field blocks of its message/delivery-status part as dicts)."""
+    """A delivery status notification: (the message as Python's email package reads it, the
+    per-recipient field blocks of its delivery-status part as dicts). The blocks are read from
+    the part's text, which RFC 3464 (and RFC 6533, for UTF-8) define as blocks of header fields
+    separated by empty lines, the first one per message."""
     msg = email.message_from_bytes(octets, policy=email.policy.default)
+    text = octets.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    m = re.search(r"Content-Type: message/(global-)?delivery-status\n\n(.*?)\n--", text, re.S)
     blocks = []
-    for part in msg.walk():
-        if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status"):
-            payload = part.get_payload()
-            # email parses message/delivery-status into a list of header blocks.
-            for block in payload[1:]:
-                blocks.append({k: str(v) for k, v in block.items()})
+    if m:
+        for chunk in m.group(2).strip("\n").split("\n\n")[1:]:
+            fields = email.parser.HeaderParser(policy=email.policy.default).parsestr(chunk)
+            blocks.append({k: str(v) for k, v in fields.items()})
     return msg, blocks

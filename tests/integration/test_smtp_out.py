@@ -21,18 +21,18 @@ CAROL = f"carol@{smtp_support.DOMAIN}"
 
 
 def zone(port_host="127.0.0.1"):
+    # Not under .test: resolvers (libunbound included) answer NXDOMAIN for .test themselves
+    # (RFC 6761), without asking any server.
     return Unbound(
         records=[
-            "remote.test. MX 10 mx1.remote.test.",
-            "remote.test. MX 20 mx2.remote.test.",
-            "mx1.remote.test. A 127.0.0.3",  # nothing listens there: the preferred MX is down
-            f"mx2.remote.test. A {port_host}",
-            "single.test. MX 10 mx.single.test.",
-            f"mx.single.test. A {port_host}",
-            "nomx.test. A 127.0.0.1",  # no MX: the implicit MX, the domain itself
-            "nullmx.test. MX 0 .",
+            "remote.example. MX 10 mx1.remote.example.",
+            "remote.example. MX 20 mx2.remote.example.",
+            "mx1.remote.example. A 127.0.0.3",  # nothing listens there: the preferred MX is down
+            f"mx2.remote.example. A {port_host}",
+            "nomx.example. A 127.0.0.1",  # no MX: the implicit MX, the domain itself
+            "nullmx.example. MX 0 .",
         ],
-        zones=["remote.test", "single.test", "nomx.test", "nullmx.test", "nowhere.test"])
+        zones=["remote.example", "nomx.example", "nullmx.example", "nowhere.example"])
 
 
 def wait_report(srv, user="carol", count=1, timeout=60):
@@ -50,32 +50,32 @@ class MxDeliveryTest(unittest.TestCase):
     def test_mx_by_preference_falls_back_to_the_next_host(self):
         with SmtpSink() as sink, zone() as dns, \
                 RelayServer(out_settings(mx_port=sink.port), dns=dns) as srv:
-            srv.send(CAROL, ["bob@remote.test"], subject="via mx2")
+            srv.send(CAROL, ["bob@remote.example"], subject="via mx2")
             dump = sink.wait_messages(1)[0]
             self.assertIn(b"Subject: via mx2", dump)
             srv.wait_queue_empty()
             log = srv.log()
-            self.assertIn("mx1.remote.test", log)  # tried first, and failed
-            self.assertRegex(log, r"to=<bob@remote.test>, relay=mx2.remote.test, dsn=2\.\S+, "
-                                  r"status=sent")
+            self.assertIn("mx1.remote.example", log)  # tried first, and failed
+            self.assertRegex(log, r"to=<bob@remote.example>, relay=mx2.remote.example, "
+                                  r"dsn=2\.\S+, status=sent")
 
     def test_implicit_mx_delivers_to_the_domain_itself(self):
         with SmtpSink() as sink, zone() as dns, \
                 RelayServer(out_settings(mx_port=sink.port), dns=dns) as srv:
-            srv.send(CAROL, ["dan@nomx.test"], subject="implicit")
+            srv.send(CAROL, ["dan@nomx.example"], subject="implicit")
             self.assertIn(b"Subject: implicit", sink.wait_messages(1)[0])
             srv.wait_queue_empty()
 
     def test_null_mx_and_nxdomain_bounce_at_once(self):
         with zone() as dns, RelayServer(out_settings(), dns=dns) as srv:
-            srv.send(CAROL, ["x@nullmx.test", "y@nowhere.test"], subject="no way")
+            srv.send(CAROL, ["x@nullmx.example", "y@nowhere.example"], subject="no way")
             box = wait_report(srv)
             msg, blocks = parse_report(box[0])
             self.assertEqual(msg.get_content_type(), "multipart/report")
-            self.assertEqual(msg["To"], f"<{CAROL}>")
+            self.assertIn(CAROL, str(msg["To"]))
             by_rcpt = {b["Final-Recipient"]: b for b in blocks}
-            self.assertEqual(by_rcpt["rfc822; x@nullmx.test"]["Status"], "5.1.10")
-            self.assertEqual(by_rcpt["rfc822; y@nowhere.test"]["Status"], "5.1.2")
+            self.assertEqual(by_rcpt["rfc822; x@nullmx.example"]["Status"], "5.1.10")
+            self.assertEqual(by_rcpt["rfc822; y@nowhere.example"]["Status"], "5.1.2")
             self.assertTrue(all(b["Action"] == "failed" for b in blocks))
             srv.wait_queue_empty()
 
@@ -151,7 +151,7 @@ class LimitsTest(unittest.TestCase):
     def test_too_big_for_the_remote_size_fails_without_sending(self):
         with AioServer(size=200) as aio, \
                 RelayServer(out_settings(routes=[f"remote.test 127.0.0.1:{aio.port}"])) as srv:
-            srv.send(CAROL, ["bob@remote.test"], subject="big", body="x" * 2000 + "\r\n")
+            srv.send(CAROL, ["bob@remote.test"], subject="big", body=("x" * 70 + "\r\n") * 30)
             _, blocks = parse_report(wait_report(srv)[0])
             self.assertEqual(blocks[0]["Status"], "5.3.4")
             self.assertEqual(aio.received, [])
@@ -180,11 +180,10 @@ class TlsAndRelayTest(unittest.TestCase):
             self.assertRegex(srv.log(), r"connection to 127\.0\.0\.1 ended \(TLSv1\.[23] ")
 
     def test_relay_host_delivers_to_its_account(self):
-        relay = smtp_support.SmtpServer(users=("dave",), **{
-            "submission.enabled": True, "submission.address": "127.0.0.1",
-            "submission.port": harness.free_port()})
+        sub_port = harness.free_port()
+        relay = smtp_support.SmtpServer(users=("dave",), submission={
+            "enabled": True, "address": "127.0.0.1", "port": sub_port})
         with relay:
-            sub_port = relay.config["plugins"]["smtp-in"]["submission.port"]
             settings = out_settings(relay_host=f"127.0.0.1:{sub_port}",
                                     relay_auth_user=f"dave@{smtp_support.DOMAIN}",
                                     relay_auth_password=smtp_support.PASSWORD)
