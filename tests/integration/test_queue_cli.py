@@ -5,7 +5,7 @@ operator's actions and their output, an entry being delivered (its claim's flock
 another process) refused as busy and left unchanged, a bounce's delivery status notification in
 a local sender's mailbox or queued from <> for a remote one, the exit codes (0 success, 1 an
 unknown, busy, held or not-held entry, 2 an invalid configuration, a malformed id or ids with
---all)."""
+--all), and the queue's figures in `portico status` (text and --json) and on /metrics."""
 
 import email
 import email.policy
@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 sys.dont_write_bytecode = True  # keep the source folder clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -379,6 +380,52 @@ class QueueCliTest(unittest.TestCase):
         self.assertEqual(e["recipients"][1], {"address": "b\u00f8b@example.net", "notify": "",
                                               "orcpt": "", "state": "pending", "reply": ""})
         self.assertTrue(os.path.isfile(e["message_path"]))
+
+    def test_status_and_metrics_show_the_queue(self):
+        port = harness.free_port()
+        with harness.PorticoServer(start=False, plugins={
+                "lineproto": harness.lineproto_settings(port)}) as srv:
+            def inject(*recipients):
+                args = ["queue", "inject", "--from", "a@example.org"]
+                for rcpt in recipients:
+                    args += ["--to", rcpt]
+                r = srv.cli(*args, self.message)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                return r.stdout.strip()
+            inject("b@example.net")                                  # active
+            deferred = inject("c@example.net", "d@example.net")      # deferred
+            held = inject("e@example.net", "f@example.net", "g@example.net")  # held
+            path = os.path.join(srv.dir, "data", "spool", "envelopes", deferred)
+            with open(path) as f:
+                text = f.read()
+            with open(path, "w") as f:
+                f.write(re.sub(r"next-attempt: \d+", f"next-attempt: {int(time.time()) + 3600}",
+                               text))
+            self.assertEqual(srv.cli("queue", "hold", held).returncode, 0)
+            srv.start()
+
+            status = srv.status_json()
+            self.assertEqual({k: v for k, v in status["queue"].items() if k != "scanned_at"},
+                             {"active": 1, "deferred": 1, "held": 1, "damaged": 0,
+                              "recipients_pending": 6}, status)
+            self.assertGreater(status["queue"]["scanned_at"], 0)
+            r = srv.cli("status")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("queue      1 active, 1 deferred, 1 held, 0 damaged; 6 recipient(s) "
+                          "pending\n", r.stdout)
+
+            with urllib.request.urlopen(srv.metrics_url(), timeout=5) as response:
+                text = response.read().decode()
+            self.assertIn("# TYPE portico_queue_entries gauge", text)
+            self.assertIn("# TYPE portico_queue_recipients_pending gauge", text)
+            def value(name, labels=""):
+                m = re.search(rf"(?m)^{re.escape(name + labels)} (\S+)$", text)
+                self.assertIsNotNone(m, f"{name}{labels} not in:\n{text}")
+                return float(m.group(1))
+            for state, n in (("active", 1), ("deferred", 1), ("held", 1), ("damaged", 0)):
+                self.assertEqual(value("portico_queue_entries", f'{{state="{state}"}}'), n, state)
+            self.assertEqual(value("portico_queue_recipients_pending"), 6)
+            self.assertEqual(srv.stop(), 0, srv.log())
 
     def test_inject_is_hidden(self):
         r = harness.run_portico("queue", "--help")
