@@ -45,8 +45,10 @@ std::set<std::size_t> parse_indices(const std::string& text, std::size_t limit) 
 
 std::string join_indices(const std::set<std::size_t>& indices) {
   std::string out;
-  for (std::size_t i : indices)
-    out += (out.empty() ? "" : ",") + std::to_string(i);
+  for (std::size_t i : indices) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(i);
+  }
   return out;
 }
 
