@@ -1,17 +1,28 @@
-// Portico core — queue commands (see queue_commands.h).
+// Portico core — queue commands (see queue_commands.h). Entries are named by id; every command
+// works on the data directory beside a running server, and one that changes an entry refuses an
+// entry being delivered (busy, exit status 1) and leaves it alone.
 //
-//   portico queue list [--config FILE]           like mailq: of every entry its id, size,
+//   portico queue list [--json]                  like mailq: of every entry its id, size,
 //                                                arrival time, state, next attempt and sender,
 //                                                the last error, then one indented line per
 //                                                recipient: pending, delivered or failed, with
-//                                                the last reply of one not delivered
-//   portico queue show ID [--config FILE]        the envelope as stored, and the message headers
-//   portico queue delete ID... [--config FILE]   removes entries (not those being delivered)
-//   portico queue inject --from A --to B [--to C...] FILE [--config FILE]
+//                                                the last reply of one not delivered; --json:
+//                                                every field of every entry (queue_list.cpp)
+//   portico queue show ID                        the envelope as stored, and the message headers
+//   portico queue retry ID...|--all              due now (a held entry stays held)
+//   portico queue hold ID...                     kept, never delivered, until released
+//   portico queue release ID...                  no longer held, and due now
+//   portico queue delete ID...|--all             removes entries
+//   portico queue bounce ID...                   fails every pending recipient (5.0.0 bounced by
+//                                                the operator), sends the sender a delivery
+//                                                status notification (RFC 3464) and removes the
+//                                                entry
+//   portico queue inject --from A --to B [--to C...] FILE
 //                                                queues FILE (RFC 5322 octets, "-" for stdin)
 //                                                as if received over SMTP; prints its id. Hidden
 //                                                from --help: for tests and operators re-queueing
 //                                                a message by hand. --from '' is the null sender.
+// Each takes --config FILE. The commands that change entries are in queue_actions.cpp.
 #include "core/cli/queue_commands.h"
 
 #include <chrono>
@@ -24,20 +35,10 @@
 #include <vector>
 
 #include "core/cli/commands.h"
-#include "core/queue/envelope.h"
+#include "core/cli/queue_cli.h"
 #include "core/queue/queue.h"
 
 namespace portico::core::cli {
-
-namespace {
-
-struct QueueOptions {
-  std::string config;
-  std::vector<std::string> ids;
-  std::string from;
-  std::vector<std::string> to;
-  std::string file;
-};
 
 std::int64_t unix_now() {
   using namespace std::chrono;
@@ -51,16 +52,6 @@ std::string time_text(std::int64_t t) {
   char buffer[32];
   std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buffer;
-}
-
-// One line of at most `width` printable characters (line breaks and controls become spaces).
-std::string one_line(const std::string& text, std::size_t width) {
-  std::string out;
-  for (unsigned char c : text) {
-    out += (c < 0x20 || c == 0x7f) ? ' ' : static_cast<char>(c);
-  }
-  if (out.size() > width) out = out.substr(0, width - 3) + "...";
-  return out;
 }
 
 std::string state_text(const sdk::QueueEntry& e) {
@@ -94,8 +85,12 @@ int exit_code(sdk::QueueError e) {
   return e == sdk::QueueError::invalid ? 2 : 1;
 }
 
-// The queue of the configuration's data directory, or nullptr after printing why (rc set).
-std::unique_ptr<QueueService> open_for(const std::string& config, int& rc) {
+int report_error(const std::string& id, sdk::QueueError error, const std::string& message) {
+  std::cerr << "error: " << id << ": " << error_name(error) << ": " << message << "\n";
+  return exit_code(error);
+}
+
+std::unique_ptr<QueueService> open_queue_for(const std::string& config, int& rc) {
   auto c = load_config_or_report(config);
   if (!c) {
     rc = 2;
@@ -110,52 +105,11 @@ std::unique_ptr<QueueService> open_for(const std::string& config, int& rc) {
   }
 }
 
-int do_list(const QueueOptions& o) {
-  int rc = 0;
-  auto q = open_for(o.config, rc);
-  if (!q) return rc;
-  auto entries = q->list();
-  if (!entries.ok()) {
-    std::cerr << "error: " << entries.message << "\n";
-    return 1;
-  }
-  std::int64_t now = unix_now();
-  std::printf("%-24s %8s %-20s %-7s %-20s %s\n", "ID", "SIZE", "ARRIVED", "STATE", "NEXT ATTEMPT",
-              "SENDER");
-  for (const auto& e : entries.value) {
-    const auto& env = e.envelope;
-    const bool damaged = !e.damage.empty();
-    std::string sender = damaged ? "?" : env.sender.empty() ? "<>" : one_line(env.sender, 100);
-    std::string next = damaged || env.held       ? "-"
-                       : env.next_attempt <= now ? "now"
-                                                 : time_text(env.next_attempt);
-    std::printf("%-24s %8llu %-20s %-7s %-20s %s\n", e.id.c_str(),
-                static_cast<unsigned long long>(e.size),
-                !damaged && env.received ? time_text(env.received).c_str() : "?",
-                state_text(e).c_str(), next.c_str(), sender.c_str());
-    if (damaged) {
-      std::printf("  damaged: %s\n", one_line(e.damage, 100).c_str());
-    } else if (!env.last_error.empty()) {
-      std::printf("  last error: %s\n", one_line(env.last_error, 100).c_str());
-    }
-    for (const auto& r : env.recipients) {
-      std::string line = "    " + std::string(queue::state_name(r.state));
-      line.resize(4 + 10, ' ');
-      line += one_line(r.address, 100);
-      if (r.state != sdk::RecipientState::delivered && !r.reply.empty()) {
-        line += " (" + one_line(r.reply, 100) + ")";
-      }
-      std::printf("%s\n", line.c_str());
-    }
-    std::printf("\n");
-  }
-  std::printf("%zu %s\n", entries.value.size(), entries.value.size() == 1 ? "entry" : "entries");
-  return 0;
-}
+namespace {
 
 int do_show(const QueueOptions& o) {
   int rc = 0;
-  auto q = open_for(o.config, rc);
+  auto q = open_queue_for(o.config, rc);
   if (!q) return rc;
   const std::string& id = o.ids.front();
   auto text = q->envelope_text(id);
@@ -180,25 +134,9 @@ int do_show(const QueueOptions& o) {
   return 0;
 }
 
-int do_delete(const QueueOptions& o) {
-  int rc = 0;
-  auto q = open_for(o.config, rc);
-  if (!q) return rc;
-  for (const auto& id : o.ids) {
-    auto s = q->remove(id);
-    if (s.ok()) {
-      std::cout << "deleted " << id << "\n";
-    } else {
-      std::cerr << "error: " << id << ": " << error_name(s.error) << ": " << s.message << "\n";
-      rc = std::max(rc, exit_code(s.error));
-    }
-  }
-  return rc;
-}
-
 int do_inject(const QueueOptions& o) {
   int rc = 0;
-  auto q = open_for(o.config, rc);
+  auto q = open_queue_for(o.config, rc);
   if (!q) return rc;
   std::ifstream file;
   std::istream* in = &std::cin;
@@ -261,20 +199,39 @@ void add_queue_commands(CLI::App& app, int& rc) {
   auto add_config = [&](CLI::App* sub) {
     sub->add_option("--config,-c", o->config, "Configuration file")->capture_default_str();
   };
+  // A command on ids; `all_help`, when given, adds --all (every entry instead of ids).
+  auto on_ids = [&](const char* name, const char* help, int (*run)(const QueueOptions&),
+                    const char* all_help = nullptr) {
+    auto* sub = queue->add_subcommand(name, help);
+    auto* ids = sub->add_option("id", o->ids, "Queue ids");
+    if (all_help != nullptr) {
+      auto* all = sub->add_flag("--all", o->all, all_help);
+      ids->excludes(all);  // one of the two: checked by the command (exit status 2)
+    } else {
+      ids->required();
+    }
+    add_config(sub);
+    sub->callback([o, &rc, run] { rc = run(*o); });
+  };
 
   auto* list = queue->add_subcommand("list", "Every queued message, oldest first");
+  list->add_flag("--json", o->json, "Every field of every entry, as JSON");
   add_config(list);
-  list->callback([o, &rc] { rc = do_list(*o); });
+  list->callback([o, &rc] { rc = queue_list(*o); });
 
   auto* show = queue->add_subcommand("show", "The envelope and headers of a queued message");
   show->add_option("id", o->ids, "Queue id")->required()->expected(1);
   add_config(show);
   show->callback([o, &rc] { rc = do_show(*o); });
 
-  auto* del = queue->add_subcommand("delete", "Remove queued messages (not while delivering)");
-  del->add_option("id", o->ids, "Queue ids")->required();
-  add_config(del);
-  del->callback([o, &rc] { rc = do_delete(*o); });
+  on_ids("retry", "Make entries due now (held ones stay held)", queue_retry,
+         "Every entry that is not held");
+  on_ids("hold", "Keep entries without delivering them until released", queue_hold);
+  on_ids("release", "Release held entries: due now", queue_release);
+  on_ids("delete", "Remove entries (not while delivering)", queue_delete, "Every entry");
+  on_ids("bounce",
+         "Fail every pending recipient, send the sender a delivery status notification, remove",
+         queue_bounce);
 
   auto* inject = queue->add_subcommand("inject", "Queue a message file (for tests and operators)");
   inject->group("");  // hidden from --help

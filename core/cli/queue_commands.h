@@ -1,6 +1,7 @@
-// Portico core — `portico queue list|show|delete|inject`: the outbound queue from the command
-// line. Safe while the server runs: every change goes through the queue's per-entry claims, so
-// an entry being delivered is reported busy instead of being removed under a worker.
+// Portico core — `portico queue list|show|retry|hold|release|delete|bounce|inject`: the outbound
+// queue from the command line. Safe while the server runs: every change goes through the
+// queue's per-entry claims, so an entry being delivered is reported busy instead of being
+// changed or removed under a worker.
 #pragma once
 
 #include <CLI/CLI.hpp>

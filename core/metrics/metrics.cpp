@@ -5,6 +5,8 @@
 #include <prometheus/exposer.h>
 #include <prometheus/metric_family.h>
 
+#include <chrono>
+
 #include "core/net/listener.h"
 
 namespace portico::core {
@@ -35,8 +37,8 @@ void add(prometheus::MetricFamily& f, std::vector<prometheus::ClientMetric::Labe
 
 class Metrics::Collector final : public prometheus::Collectable {
  public:
-  Collector(const ConnectionAccounting& a, const DirectoryService* d)
-      : accounting_(a), directory_(d) {}
+  Collector(const ConnectionAccounting& a, const DirectoryService* d, QueueService* q)
+      : accounting_(a), directory_(d), queue_(q) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     using prometheus::MetricType;
@@ -105,16 +107,45 @@ class Metrics::Collector final : public prometheus::Collectable {
         add(auth, {{"outcome", name}}, static_cast<double>(n));
       out.push_back(std::move(auth));
     }
+    if (queue_ != nullptr) add_queue(out);
     return out;
   }
 
  private:
+  // The queue's entries per state and its pending recipients; nothing when the spool cannot
+  // be read (a scrape never fails for it).
+  void add_queue(std::vector<prometheus::MetricFamily>& out) const {
+    using prometheus::MetricType;
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    const auto stats = queue_->stats(now, kQueueScanInterval);
+    if (!stats.ok()) return;
+    const QueueStats& s = stats.value;
+    auto entries = family("portico_queue_entries",
+                          "Outbound queue entries by state: active (due or being delivered), "
+                          "deferred (waiting for the next attempt), held, damaged",
+                          MetricType::Gauge);
+    const std::pair<const char*, std::size_t> states[] = {
+        {"active", s.active}, {"deferred", s.deferred}, {"held", s.held}, {"damaged", s.damaged}};
+    for (const auto& [state, n] : states)
+      add(entries, {{"state", state}}, static_cast<double>(n));
+    out.push_back(std::move(entries));
+    auto pending =
+        family("portico_queue_recipients_pending",
+               "Recipients of queued messages neither delivered nor failed", MetricType::Gauge);
+    add(pending, {}, static_cast<double>(s.recipients_pending));
+    out.push_back(std::move(pending));
+  }
+
   const ConnectionAccounting& accounting_;
   const DirectoryService* directory_;
+  QueueService* queue_;
 };
 
-Metrics::Metrics(const ConnectionAccounting& accounting, const DirectoryService* directory)
-    : collector_(std::make_shared<Collector>(accounting, directory)) {}
+Metrics::Metrics(const ConnectionAccounting& accounting, const DirectoryService* directory,
+                 QueueService* queue)
+    : collector_(std::make_shared<Collector>(accounting, directory, queue)) {}
 
 Metrics::~Metrics() = default;
 

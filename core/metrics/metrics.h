@@ -1,14 +1,18 @@
 // Portico core — the Prometheus metrics endpoint (prometheus-cpp), GET /metrics.
 //
 // Live connection gauges per protocol, listener and remote address, and the event counters of
-// every protocol, read at scrape time from the one ConnectionAccounting.
+// every protocol, read at scrape time from the one ConnectionAccounting; the outbound queue's
+// entries per state and its pending recipients, from QueueService::stats() (a scan of the
+// envelope folder at most every kQueueScanInterval, re-reading only changed envelopes).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "core/accounting/accounting.h"
 #include "core/directory/directory.h"
+#include "core/queue/queue.h"
 
 namespace prometheus {
 class Exposer;
@@ -16,10 +20,15 @@ class Exposer;
 
 namespace portico::core {
 
+// The queue figures of /metrics and `portico status` are at most this old.
+inline constexpr std::chrono::seconds kQueueScanInterval{5};
+
 class Metrics {
  public:
-  // directory may be null (then no authentication counters are exported).
-  Metrics(const ConnectionAccounting& accounting, const DirectoryService* directory);
+  // directory and queue may be null (then no authentication counters, or no queue gauges, are
+  // exported).
+  Metrics(const ConnectionAccounting& accounting, const DirectoryService* directory,
+          QueueService* queue = nullptr);
   ~Metrics();
   // Starts serving on address:port; false with a reason on failure.
   bool open(const std::string& address, std::uint16_t port, std::string& error);

@@ -12,48 +12,17 @@
 
 #include "core/queue/envelope.h"
 #include "core/queue/incoming.h"
+#include "core/queue/service_helpers.h"
 
 namespace portico::core {
 
+using queue::check_id;
 using queue::Claim;
+using queue::guarded;
 using queue::QueueFailure;
+using queue::unix_now;
 
 namespace {
-
-std::int64_t unix_now() {
-  using namespace std::chrono;
-  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
-}
-
-// Runs `body`, turning every exception into a failed status or result: nothing escapes to a
-// plugin.
-template <class Result, class Body>
-Result guarded(Body&& body) {
-  try {
-    return body();
-  } catch (const QueueFailure& e) {
-    Result r;
-    r.error = e.error();
-    r.message = e.what();
-    return r;
-  } catch (const std::exception& e) {
-    Result r;
-    r.error = sdk::QueueError::io;
-    r.message = e.what();
-    return r;
-  } catch (...) {
-    Result r;
-    r.error = sdk::QueueError::io;
-    r.message = "unknown failure";
-    return r;
-  }
-}
-
-void check_id(const std::string& id) {
-  if (!queue::valid_id(id)) {
-    throw QueueFailure(sdk::QueueError::invalid, "malformed queue id \"" + id + "\"");
-  }
-}
 
 // The id in a temp envelope name ".tmp-<id>-<random>", or "" when it is not one.
 std::string temp_owner(const std::string& name) {
@@ -182,7 +151,7 @@ Claim QueueService::take_claim(const std::string& id, bool* was_ours) {
     }
   }
   Claim claim = Claim::try_take(layout_.claims, id);
-  if (!claim.held()) throw QueueFailure(sdk::QueueError::busy, id + " is claimed by a worker");
+  if (!claim.held()) throw busy_failure(id);
   return claim;
 }
 
@@ -242,24 +211,103 @@ sdk::QueueResult<std::string> QueueService::enqueue(const sdk::Envelope& envelop
     if (stored.received == 0) stored.received = now;
     if (stored.next_attempt == 0) stored.next_attempt = now;
 
-    std::string id = queue::new_queue_id();
+    std::string text = queue::format_envelope(stored, {});
+    if (text.size() > queue::kMaxEnvelopeSize) {
+      throw QueueFailure(sdk::QueueError::invalid, "envelope larger than the queue accepts");
+    }
+
+    PendingEnqueue pending;
+    pending.id = queue::new_queue_id();
+    const std::string& id = pending.id;
     Claim claim = Claim::try_take(layout_.claims, id);
     if (!claim.held()) throw QueueFailure(sdk::QueueError::io, "queue id collision: " + id);
-    fs::path target = layout_.messages / id;
-    queue::link_or_copy(message.path(), target);
+    const fs::path target = layout_.messages / id;
+    const fs::path envelope_path = layout_.envelopes / id;
+    bool linked = false;
     try {
-      queue::fsync_dir(layout_.messages);
-      write_envelope(id, stored, {});
+      queue::link_or_copy(message.path(), target);
+      linked = true;
+      // This call's own durable write; the folder fsyncs are the batch's.
+      pending.temp = queue::write_temp(layout_.envelopes, id, text);
+      store::GroupRequest<PendingEnqueue> request;
+      request.item = &pending;
+      enqueues_.submit(request, [this](auto& batch) { commit_enqueues(batch); });
     } catch (...) {
-      ::unlink(target.c_str());
+      // Nothing of this entry may stay: the envelope first (without it there is no entry),
+      // then the message. Best effort: a leftover is removed by the next open.
+      if (pending.renamed) {
+        ::unlink(envelope_path.c_str());
+        try {
+          queue::fsync_dir(layout_.envelopes);
+        } catch (const QueueFailure&) {
+        }
+      } else if (!pending.temp.empty()) {
+        ::unlink(pending.temp.c_str());
+      }
+      if (linked) ::unlink(target.c_str());
       claim.release(true);
       throw;
     }
     claim.release(true);
     R r;
-    r.value = std::move(id);
+    r.value = id;
     return r;
   });
+}
+
+void QueueService::commit_enqueues(std::vector<store::GroupRequest<PendingEnqueue>*>& batch) {
+  // Every message of the batch is durable under its name before any envelope has its own, so a
+  // visible envelope always has its message.
+  queue::fsync_dir(layout_.messages);
+  bool any = false;
+  for (auto* request : batch) {
+    PendingEnqueue& p = *request->item;
+    const fs::path name = layout_.envelopes / p.id;
+    if (::rename(p.temp.c_str(), name.c_str()) == 0) {
+      p.renamed = true;
+      any = true;
+      continue;
+    }
+    try {
+      queue::io_error("rename", p.temp);
+    } catch (...) {
+      request->error = std::current_exception();
+    }
+  }
+  // One fsync makes every rename of the batch durable; a failure fails the whole batch.
+  if (any) queue::fsync_dir(layout_.envelopes);
+}
+
+void QueueService::refresh_cache() {
+  // Re-read only envelopes whose inode changed (each write renames a new file into place),
+  // forget the ones that are gone. In place: an unchanged entry costs a lookup, no allocation.
+  for (auto& [id, c] : cache_)
+    c.seen = false;
+  for (auto& e : queue::list_dir(layout_.envelopes)) {
+    if (!queue::valid_id(e.name)) continue;
+    auto [it, added] = cache_.try_emplace(std::move(e.name));
+    Cached& c = it->second;
+    if (!added && c.inode == e.inode) {
+      c.seen = true;
+      continue;
+    }
+    c = Cached{};
+    c.inode = e.inode;
+    try {
+      sdk::Envelope env = read_envelope(it->first);
+      c.next_attempt = env.next_attempt;
+      c.held = env.held;
+      for (const auto& r : env.recipients)
+        c.pending += r.state == sdk::RecipientState::pending ? 1 : 0;
+    } catch (const QueueFailure& f) {
+      if (f.error() == sdk::QueueError::not_found) continue;  // removed meanwhile: not seen
+      c.damaged = true;
+    }
+    c.seen = true;
+  }
+  std::erase_if(cache_, [](const auto& item) { return !item.second.seen; });
+  scanned_ = std::chrono::steady_clock::now();
+  scanned_at_ = unix_now();
 }
 
 sdk::QueueResult<std::vector<sdk::QueueEntry>> QueueService::claim_due(std::int64_t now,
@@ -269,29 +317,7 @@ sdk::QueueResult<std::vector<sdk::QueueEntry>> QueueService::claim_due(std::int6
     R r;
     if (max == 0) return r;
     std::lock_guard scan(scan_mutex_);
-    // Refresh the cache: re-read only envelopes whose inode changed (each write renames a new
-    // file into place), forget the ones that are gone.
-    std::map<std::string, Cached> fresh;
-    for (const auto& e : queue::list_dir(layout_.envelopes)) {
-      if (!queue::valid_id(e.name)) continue;
-      auto it = cache_.find(e.name);
-      if (it != cache_.end() && it->second.inode == e.inode) {
-        fresh.emplace(e.name, it->second);
-        continue;
-      }
-      Cached c;
-      c.inode = e.inode;
-      try {
-        sdk::Envelope env = read_envelope(e.name);
-        c.next_attempt = env.next_attempt;
-        c.held = env.held;
-      } catch (const QueueFailure& f) {
-        if (f.error() == sdk::QueueError::not_found) continue;  // removed meanwhile
-        c.damaged = true;
-      }
-      fresh.emplace(e.name, c);
-    }
-    cache_ = std::move(fresh);
+    refresh_cache();
 
     std::vector<std::pair<std::int64_t, std::string>> due;
     {
@@ -431,27 +457,43 @@ sdk::QueueStatus QueueService::release(const std::string& id) {
   });
 }
 
+std::vector<QueueService::EntryWithNotes> QueueService::list_entries(bool with_notes) {
+  std::vector<EntryWithNotes> out;
+  for (const auto& e : queue::list_dir(layout_.envelopes)) {
+    if (!queue::valid_id(e.name)) continue;
+    EntryWithNotes item;
+    try {
+      item.first = make_entry(e.name, read_envelope(e.name, with_notes ? &item.second : nullptr));
+    } catch (const QueueFailure& f) {
+      if (f.error() == sdk::QueueError::not_found) continue;  // removed meanwhile
+      item.first = make_entry(e.name, {});
+      item.first.damage = f.what();
+    }
+    item.first.claimed_by = Claim::holder(layout_.claims, e.name);
+    item.first.claimed = item.first.claimed_by != 0;
+    out.push_back(std::move(item));
+  }
+  // Ids start with the time they were made, so this is oldest first.
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.first.id < b.first.id; });
+  return out;
+}
+
 sdk::QueueResult<std::vector<sdk::QueueEntry>> QueueService::list() {
   using R = sdk::QueueResult<std::vector<sdk::QueueEntry>>;
   return guarded<R>([&] {
     R r;
-    for (const auto& e : queue::list_dir(layout_.envelopes)) {
-      if (!queue::valid_id(e.name)) continue;
-      sdk::QueueEntry entry;
-      try {
-        entry = make_entry(e.name, read_envelope(e.name));
-      } catch (const QueueFailure& f) {
-        if (f.error() == sdk::QueueError::not_found) continue;  // removed meanwhile
-        entry = make_entry(e.name, {});
-        entry.damage = f.what();
-      }
-      entry.claimed_by = Claim::holder(layout_.claims, e.name);
-      entry.claimed = entry.claimed_by != 0;
-      r.value.push_back(std::move(entry));
-    }
-    // Ids start with the time they were made, so this is oldest first.
-    std::sort(r.value.begin(), r.value.end(),
-              [](const auto& a, const auto& b) { return a.id < b.id; });
+    for (auto& item : list_entries(false))
+      r.value.push_back(std::move(item.first));
+    return r;
+  });
+}
+
+sdk::QueueResult<std::vector<QueueService::EntryWithNotes>> QueueService::list_with_notes() {
+  using R = sdk::QueueResult<std::vector<EntryWithNotes>>;
+  return guarded<R>([&] {
+    R r;
+    r.value = list_entries(true);
     return r;
   });
 }

@@ -3,15 +3,25 @@
 //
 // Guarantees (nothing acknowledged is lost, see docs/design-notes.md): enqueue() returns only
 // after the message file (a hard link of the sealed incoming file) and the envelope (temp file,
-// fsync, rename, folder fsync) are durable; the envelope is written last, so a visible envelope
-// always has its message. After a crash at any point, open_queue() finds every entry whose id was
-// returned, whole, and removes the leftovers: incoming files of dead writers, envelope temp files,
-// message files without an envelope, and lock files of released claims. All of it is safe while
-// another process (the server, or the CLI) uses the same spool, since every change to an entry
-// happens under that entry's claim (a flock).
+// fsync, rename, folder fsync) are durable; the envelope is renamed into place only after the
+// message's folder was fsync'd, so a visible envelope always has its message. After a crash at
+// any point, open_queue() finds every entry whose id was returned, whole, and removes the
+// leftovers: incoming files of dead writers, envelope temp files, message files without an
+// envelope, and lock files of released claims. All of it is safe while another process (the
+// server, or the CLI) uses the same spool, since every change to an entry happens under that
+// entry's claim (a flock).
 //
-// claim_due() scans the envelope folder (readdir, no stat) and re-reads only envelopes whose
-// inode changed since the last scan, so a poll costs one readdir when nothing changed.
+// Group commit (core/store/group_commit.h): concurrent enqueue() calls each link their message
+// and write and fsync their own envelope temp file, then one of them, for the whole batch,
+// fsyncs messages/ once, renames every envelope into place and fsyncs envelopes/ once; each
+// call returns once its batch is done. A lone enqueue is a batch of one, at once.
+//
+// claim_due() and stats() scan the envelope folder (readdir, no stat) and re-read only
+// envelopes whose inode changed since the last scan, so a scan costs one readdir when nothing
+// changed.
+//
+// Operator actions (hold, release_held, retry_now, bounce; core only, for `portico queue`) work
+// on entries no worker holds, and answer busy for one being delivered.
 //
 // Threading: every member is thread-safe and, apart from create_incoming(), blocking: call it
 // from the worker pool. Nothing throws except open_queue().
@@ -19,21 +29,45 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/queue/envelope.h"
 #include "core/queue/spool_files.h"
+#include "core/store/group_commit.h"
 #include "portico/queue.h"
+#include "portico/reports.h"
 
 namespace portico::core {
 
 namespace fs = std::filesystem;
+
+// How many entries the queue holds in each state (for `portico status` and /metrics).
+struct QueueStats {
+  std::size_t active = 0;    // due (next attempt now or past): being delivered or about to be
+  std::size_t deferred = 0;  // waiting for their next attempt
+  std::size_t held = 0;      // held by the operator or after failing: never claimed
+  std::size_t damaged = 0;   // envelopes that cannot be read
+  std::size_t recipients_pending = 0;  // recipients neither delivered nor failed, all entries
+  std::int64_t scanned_at = 0;         // Unix time of the folder scan these come from
+};
+
+// What bounce() did.
+struct BounceOutcome {
+  std::size_t failed = 0;     // recipients failed by the bounce (and reported on, if deserved)
+  sdk::ReportOutcome report;  // where the report went (reported == 0: none was deserved)
+};
+
+// The operator's bounce: RFC 3463 status and reason of each recipient it fails.
+inline constexpr const char* kBounceStatus = "5.0.0";
+inline constexpr const char* kBounceReason = "bounced by the operator";
 
 class QueueService final : public sdk::Queue {
  public:
@@ -63,6 +97,36 @@ class QueueService final : public sdk::Queue {
                             const std::string& value) override;
   sdk::QueueResult<std::string> note(const std::string& id, const std::string& name) override;
 
+  // --- operator actions (core only; `portico queue ...`) --------------------------------------
+  // Each takes the entry's claim for itself: busy when a worker (of any process, this object
+  // included) holds it. Changes are durable (envelope rewritten: temp, fsync, rename, fsync).
+  //
+  // Holds an entry: kept, never claimed, until release_held(). Value false: it was held already.
+  sdk::QueueResult<bool> hold(const std::string& id);
+  // Un-holds an entry and makes it due at `now`. Value false: it was not held (left alone).
+  sdk::QueueResult<bool> release_held(const std::string& id, std::int64_t now);
+  // Makes an entry due at `now` (attempts are kept; one due already is left as it is). Value
+  // false: it is held (left alone: release_held() makes it due).
+  sdk::QueueResult<bool> retry_now(const std::string& id, std::int64_t now);
+  // Fails every pending recipient (reply "<status> <reason>"), sends the sender one report on
+  // them through `reports` (RFC 3464 DSN; none to <> or against NOTIFY) and removes the entry.
+  // In three durable steps under the claim: the recipients are marked failed, the entry held
+  // and a "bounce" note lists them; the report is made durable; the entry is removed. A crash
+  // or a failed report leaves the entry held with the note, and bouncing it again reports on
+  // the noted recipients as well: a report may be sent twice, never lost.
+  sdk::QueueResult<BounceOutcome> bounce(const std::string& id, sdk::Reports& reports,
+                                         const std::string& status = kBounceStatus,
+                                         const std::string& reason = kBounceReason);
+
+  // Entries per state at `now`, from a folder scan at most `max_age` old (made now otherwise,
+  // re-reading only the envelopes that changed since the last one).
+  sdk::QueueResult<QueueStats> stats(std::int64_t now, std::chrono::seconds max_age);
+  // Every entry as list() gives it, with its notes.
+  using EntryWithNotes = std::pair<sdk::QueueEntry, queue::Notes>;
+  sdk::QueueResult<std::vector<EntryWithNotes>> list_with_notes();
+  // Enqueue batches committed so far (each: one fsync of messages/ and one of envelopes/).
+  std::size_t enqueue_batches() { return enqueues_.batches(); }
+
   // The envelope file of an entry as stored (for `portico queue show`).
   sdk::QueueResult<std::string> envelope_text(const std::string& id);
   const queue::SpoolLayout& layout() const { return layout_; }
@@ -78,19 +142,41 @@ class QueueService final : public sdk::Queue {
   struct Cached {
     ino_t inode = 0;
     std::int64_t next_attempt = 0;
+    std::uint32_t pending = 0;  // recipients pending
     bool held = false;
     bool damaged = false;
+    bool seen = false;  // during a refresh: still in the folder
+  };
+  // An enqueue waiting for its batch: its envelope is written and fsync'd under a temp name.
+  struct PendingEnqueue {
+    std::string id;
+    fs::path temp;
+    bool renamed = false;  // set by the batch once the envelope has its name
   };
 
   void clean();
+  // The batch of enqueues: fsync messages/, rename each envelope, fsync envelopes/.
+  void commit_enqueues(std::vector<store::GroupRequest<PendingEnqueue>*>& batch);
+  // Brings cache_ up to date with the envelope folder; scan_mutex_ must be held.
+  void refresh_cache();
+  // The failure for an entry a worker holds: "<id> is being delivered (by process N); left
+  // alone".
+  queue::QueueFailure busy_failure(const std::string& id) const;
+  // The claim of an entry no worker holds (this object's included); throws busy otherwise.
+  queue::Claim take_free_claim(const std::string& id);
+  // Runs `change(envelope, notes)` on an entry under a free claim, and writes the envelope
+  // durably when `change` returns true.
+  template <class Change>
+  void operate(const std::string& id, Change change);
+  std::vector<EntryWithNotes> list_entries(bool with_notes);
   sdk::Envelope read_envelope(const std::string& id, queue::Notes* notes = nullptr) const;
   sdk::QueueEntry make_entry(const std::string& id, sdk::Envelope envelope) const;
   void write_envelope(const std::string& id, const sdk::Envelope& envelope,
                       const queue::Notes& notes);
   void remove_entry(const std::string& id);
   // Runs `change` on the entry's envelope (and its notes, when `change` takes them too) under
-  // its claim (ours, or taken for the call) and writes the result; afterwards our claim is kept when `keep`, a claim taken for the call is
-  // always released.
+  // its claim (ours, or taken for the call) and writes the result; afterwards our claim is
+  // kept when `keep`, a claim taken for the call is always released.
   template <class Change>
   void modify(const std::string& id, bool keep, Change change);
   // Ours (moved out of claims_) if we hold it, else a new one; throws busy when held elsewhere.
@@ -99,9 +185,12 @@ class QueueService final : public sdk::Queue {
   queue::SpoolLayout layout_;
   Cleanup cleanup_;
   std::mutex claims_mutex_;
-  std::map<std::string, queue::Claim> claims_;  // claims this object holds
-  std::mutex scan_mutex_;                       // one claim_due scan at a time
-  std::map<std::string, Cached> cache_;         // under scan_mutex_
+  std::map<std::string, queue::Claim> claims_;       // claims this object holds
+  std::mutex scan_mutex_;                            // one folder scan at a time
+  std::map<std::string, Cached> cache_;              // under scan_mutex_
+  std::chrono::steady_clock::time_point scanned_{};  // of cache_, under scan_mutex_
+  std::int64_t scanned_at_ = 0;                      // the same in Unix time
+  store::GroupCommit<PendingEnqueue> enqueues_;
 };
 
 // The factory the server calls once at start (see QueueService's constructor).

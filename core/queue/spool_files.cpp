@@ -116,17 +116,27 @@ void fsync_dir(const fs::path& dir) {
   if (::fsync(fd.get()) != 0) io_error("fsync", dir);
 }
 
-void write_durably(const fs::path& dir, const std::string& name, std::string_view data) {
+fs::path write_temp(const fs::path& dir, const std::string& name, std::string_view data) {
   fs::path temp = dir / (std::string(kTempPrefix) + name + "-" + random_hex(8));
   Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
   if (fd.get() < 0) io_error("create", temp);
   try {
     write_all(fd.get(), data, temp);
     if (::fsync(fd.get()) != 0) io_error("fsync", temp);
-    if (::rename(temp.c_str(), (dir / name).c_str()) != 0) io_error("rename", temp);
   } catch (...) {
     ::unlink(temp.c_str());
     throw;
+  }
+  return temp;
+}
+
+void write_durably(const fs::path& dir, const std::string& name, std::string_view data) {
+  fs::path temp = write_temp(dir, name, data);
+  if (::rename(temp.c_str(), (dir / name).c_str()) != 0) {
+    int err = errno;
+    ::unlink(temp.c_str());
+    errno = err;
+    io_error("rename", temp);
   }
   fsync_dir(dir);
 }

@@ -58,7 +58,10 @@ bool valid_id(std::string_view id);
 std::string random_hex(std::size_t digits);
 
 void fsync_dir(const fs::path& dir);
-// Writes `data` as dir/name durably through a temp file (see above).
+// Writes `data` into a new temp file for dir/name (".tmp-<name>-<random>") and fsyncs it;
+// returns its path. The caller renames it into place (and fsyncs dir), or removes it.
+fs::path write_temp(const fs::path& dir, const std::string& name, std::string_view data);
+// Writes `data` as dir/name durably: write_temp, rename, fsync of dir.
 void write_durably(const fs::path& dir, const std::string& name, std::string_view data);
 // Makes target the same file as source (a hard link), or a durable copy where links are
 // impossible (another file system). Does not fsync target's folder.

@@ -187,7 +187,8 @@ int Server::run() {
       io_, config->server.control_socket,
       [this](const std::string& command, std::function<void(std::string)> answer) {
         if (command == "status" || command == "status json") {
-          answer(status(command == "status json"));
+          // On the worker pool: the queue's figures may need a scan of the spool.
+          post_work([this, answer, json = command == "status json"] { answer(status(json)); });
         } else if (command == "reload") {
           post_work([this, answer] {
             const std::string errs = reload();
@@ -206,7 +207,7 @@ int Server::run() {
   }
   spdlog::info("control socket {}", config->server.control_socket.string());
   if (config->server.metrics_enabled) {
-    metrics_ = std::make_unique<Metrics>(accounting_, directory_.get());
+    metrics_ = std::make_unique<Metrics>(accounting_, directory_.get(), queue_.get());
     if (metrics_->open(config->server.metrics_address, config->server.metrics_port, error)) {
       spdlog::info("metrics on http://{}/metrics",
                    endpoint_name(config->server.metrics_address, metrics_->port()));
@@ -587,8 +588,17 @@ std::unique_ptr<sdk::Scheduled> Server::schedule(std::chrono::milliseconds delay
 }
 
 std::string Server::status(bool json) const {
+  std::optional<QueueStats> queue;
+  if (queue_) {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    auto stats = queue_->stats(now, kQueueScanInterval);
+    if (stats.ok()) queue = stats.value;
+  }
   std::lock_guard lock(mutex_);
   StatusInput in;
+  in.queue = queue;
   in.config = config_.get();
   in.runtimes = &runtimes_;
   for (const auto& [key, l] : listeners_)

@@ -28,6 +28,21 @@ constexpr CounterField kCounters[] = {
     {"lines_too_long", &ProtocolCounters::lines_too_long},
 };
 
+std::string queue_json(const std::optional<QueueStats>& q) {
+  if (!q) return "null";
+  return fmt::format(
+      "{{\"active\":{},\"deferred\":{},\"held\":{},\"damaged\":{},\"recipients_pending\":{},"
+      "\"scanned_at\":{}}}",
+      q->active, q->deferred, q->held, q->damaged, q->recipients_pending, q->scanned_at);
+}
+
+std::string queue_text(const std::optional<QueueStats>& q) {
+  if (!q) return "queue      unreadable\n";
+  return fmt::format(
+      "queue      {} active, {} deferred, {} held, {} damaged; {} recipient(s) pending\n",
+      q->active, q->deferred, q->held, q->damaged, q->recipients_pending);
+}
+
 std::int64_t lookup(const std::map<std::string, std::int64_t>& m, const std::string& k) {
   auto it = m.find(k);
   return it == m.end() ? 0 : it->second;
@@ -83,7 +98,7 @@ std::string render_status_json(const StatusInput& in, const ConnectionAccounting
       out += "}}";
     }
   }
-  out += "}}\n";
+  out += "},\"queue\":" + queue_json(in.queue) + "}\n";
   return out;
 }
 
@@ -92,6 +107,7 @@ std::string render_status_text(const StatusInput& in, const ConnectionAccounting
   const auto counters = accounting.all_counters();
   std::string out = fmt::format("portico {}, up {}s{}\n", PORTICO_VERSION, in.uptime.count(),
                                 in.stopping ? ", stopping" : "");
+  out += queue_text(in.queue);
   if (in.config == nullptr) return out;
   for (const auto& [name, pc] : in.config->plugins) {
     const bool running = in.runtimes != nullptr && in.runtimes->count(name) != 0;

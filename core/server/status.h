@@ -1,15 +1,18 @@
-// Portico core — the live state as JSON, for `portico status` over the control socket.
+// Portico core — the live state as JSON or text, for `portico status` over the control socket:
+// connections and counters per protocol, and the outbound queue's entries per state.
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/accounting/accounting.h"
 #include "core/config/config.h"
 #include "core/net/connection.h"
+#include "core/queue/queue.h"
 
 namespace portico::core {
 
@@ -23,11 +26,13 @@ struct StatusInput {
   std::vector<ListenerEntry> listeners;
   std::chrono::seconds uptime{0};
   bool stopping = false;
+  std::optional<QueueStats> queue;  // none when the spool could not be read
 };
 
 // {"version", "uptime_seconds", "stopping", "protocols": {name: {"enabled", "connections",
 //  "max_connections", "max_connections_per_address", "listeners": [{"address", "port", "tls",
-//  "connections"}], "addresses": {ip: n}, "counters": {...}}}}
+//  "connections"}], "addresses": {ip: n}, "counters": {...}}}, "queue": {"active", "deferred",
+//  "held", "damaged", "recipients_pending", "scanned_at"}}; "queue" is null when unreadable
 std::string render_status_json(const StatusInput& in, const ConnectionAccounting& accounting);
 
 // The same as a human-readable table.

@@ -1,13 +1,23 @@
-"""`portico queue list|show|delete` on entries made by the hidden `portico queue inject`: the
-listing (mailq's shape: each entry, then its recipients with their states and last replies),
-the envelope and headers of one entry, deletion, and the exit codes (0 success, 1 an unknown
-id, 2 an invalid configuration or a malformed id)."""
+"""`portico queue list|show|retry|hold|release|delete|bounce` on entries made by the hidden
+`portico queue inject`: the listing (mailq's shape: each entry, then its recipients with their
+states and last replies; --json with every field), the envelope and headers of one entry, the
+operator's actions and their output, an entry being delivered (its claim's flock held by
+another process) refused as busy and left unchanged, a bounce's delivery status notification in
+a local sender's mailbox or queued from <> for a remote one, the exit codes (0 success, 1 an
+unknown, busy, held or not-held entry, 2 an invalid configuration, a malformed id or ids with
+--all), and the queue's figures in `portico status` (text and --json) and on /metrics."""
 
+import email
+import email.policy
+import fcntl
+import json
 import os
 import re
 import sys
 import tempfile
+import time
 import unittest
+import urllib.request
 
 sys.dont_write_bytecode = True  # keep the source folder clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -159,6 +169,263 @@ class QueueCliTest(unittest.TestCase):
         r = harness.run_portico("queue", "list", "--config",
                                 os.path.join(self.tmp.name, "missing.yaml"))
         self.assertEqual(r.returncode, 2)
+
+    # -- the operator's actions ---------------------------------------------------------------
+
+    def envelope_path(self, entry):
+        return os.path.join(self.tmp.name, "data", "spool", "envelopes", entry)
+
+    def set_next_attempt(self, entry, when):
+        """Edits an entry's next attempt as a deferral would have set it (envelope.h's format)."""
+        path = self.envelope_path(entry)
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(re.sub(r"next-attempt: \d+\n", f"next-attempt: {when}\n", text))
+
+    def entry_json(self, entry):
+        r = self.queue("list", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        data = json.loads(r.stdout)
+        return {e["id"]: e for e in data["entries"]}.get(entry)
+
+    def test_retry_hold_release(self):
+        entry = self.inject("alice@example.org", "bob@example.net")
+        later = int(time.time()) + 3600
+        self.set_next_attempt(entry, later)
+        entries, _ = self.listing()
+        self.assertEqual(entries[entry][0][3], "queued")
+        self.assertNotEqual(entries[entry][0][4], "now")  # a UTC time
+
+        r = self.queue("retry", entry)
+        self.assertEqual((r.returncode, r.stdout), (0, f"retried {entry} (due now)\n"), r.stderr)
+        entries, _ = self.listing()
+        self.assertEqual(entries[entry][0][3:5], ["queued", "now"])
+
+        r = self.queue("hold", entry)
+        self.assertEqual((r.returncode, r.stdout), (0, f"held {entry}\n"), r.stderr)
+        r = self.queue("hold", entry)
+        self.assertEqual((r.returncode, r.stdout), (0, f"held {entry} (already held)\n"))
+        entries, _ = self.listing()
+        self.assertEqual(entries[entry][0][3:5], ["held", "-"])
+        self.assertTrue(self.entry_json(entry)["held"])
+
+        r = self.queue("retry", entry)  # held: left alone
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"error: {entry}: held: release it", r.stderr)
+        self.assertTrue(self.entry_json(entry)["held"])
+
+        self.set_next_attempt(entry, later)
+        r = self.queue("release", entry)
+        self.assertEqual((r.returncode, r.stdout), (0, f"released {entry} (due now)\n"), r.stderr)
+        e = self.entry_json(entry)
+        self.assertFalse(e["held"])
+        self.assertTrue(e["due"])
+        self.assertLessEqual(e["next_attempt"], int(time.time()))
+        r = self.queue("release", entry)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"error: {entry}: not held", r.stderr)
+
+        r = self.queue("hold", "0123abcd")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not found", r.stderr)
+        r = self.queue("retry", "../x")
+        self.assertEqual(r.returncode, 2)
+
+    def test_all_flags(self):
+        first = self.inject("alice@example.org", "bob@example.net")
+        second = self.inject("alice@example.org", "carol@example.net")
+        third = self.inject("alice@example.org", "dave@example.net")
+        for entry in (first, second):
+            self.set_next_attempt(entry, int(time.time()) + 3600)
+        self.assertEqual(self.queue("hold", second).returncode, 0)
+
+        r = self.queue("retry", "--all")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines(), [f"retried {first} (due now)",
+                                                 f"retried {third} (due now)",
+                                                 "2 retried, 1 held (left alone), 0 not retried"])
+        self.assertTrue(self.entry_json(first)["due"])
+        self.assertFalse(self.entry_json(second)["due"])
+
+        for args in (["retry"], ["retry", first, "--all"], ["delete"], ["delete", "--all", first]):
+            r = self.queue(*args)
+            self.assertEqual(r.returncode, 2, args)
+        r = self.queue("delete", "--all")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines()[-1], "3 deleted, 0 not deleted")
+        _, last = self.listing()
+        self.assertEqual(last, "0 entries")
+
+    def test_busy_entries_are_left_alone(self):
+        entry = self.inject("alice@example.org", "bob@example.net")
+        # A worker's claim, as spool_files.h describes it: the flock of claims/<id>, holding the
+        # worker's process id. Taken by a child process, as smtp-out in the server would.
+        claim = os.path.join(self.tmp.name, "data", "spool", "claims", entry)
+        ready_r, ready_w = os.pipe()
+        stop_r, stop_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                fd = os.open(claim, os.O_RDWR | os.O_CREAT, 0o640)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                os.write(fd, f"{os.getpid()}\n".encode())
+                os.write(ready_w, b"1")
+                os.read(stop_r, 1)
+            finally:
+                os._exit(0)
+        self.addCleanup(lambda: os.waitpid(pid, 0))
+        self.addCleanup(os.write, stop_w, b"x")
+        self.assertEqual(os.read(ready_r, 1), b"1")
+
+        with open(self.envelope_path(entry)) as f:
+            before = f.read()
+        for action in ("retry", "hold", "release", "delete", "bounce"):
+            r = self.queue(action, entry)
+            self.assertEqual(r.returncode, 1, f"{action}: {r.stdout}{r.stderr}")
+            self.assertIn(f"error: {entry}: busy: ", r.stderr, action)
+            self.assertIn(f"being delivered (by process {pid}); left alone", r.stderr, action)
+            self.assertEqual(r.stdout, "", action)
+        with open(self.envelope_path(entry)) as f:
+            self.assertEqual(f.read(), before)
+        entries, _ = self.listing()
+        self.assertEqual(entries[entry][0][3], "active")
+        e = self.entry_json(entry)
+        self.assertTrue(e["claimed"])
+        self.assertEqual(e["claimed_by"], pid)
+
+    def add_local_account(self, address):
+        domain = address.split("@")[1]
+        r = harness.run_portico("domain", "add", domain, "--config", self.config)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = harness.run_portico("user", "add", address, "--password-stdin", "--config",
+                                self.config, input_text="a password\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def delivery_status(self, octets):
+        """The report parsed by Python's email package: (the message, its delivery-status
+        part's text)."""
+        msg = email.message_from_bytes(octets, policy=email.policy.default)
+        self.assertEqual(msg.get_content_type(), "multipart/report")
+        self.assertEqual(msg.get_param("report-type"), "delivery-status")
+        parts = list(msg.iter_parts())
+        self.assertEqual(parts[1].get_content_type(), "message/delivery-status")
+        status = "".join(str(block) for block in parts[1].get_payload())
+        return msg, status
+
+    def test_bounce_to_a_local_sender(self):
+        self.add_local_account("alice@example.test")
+        entry = self.inject("alice@example.test", "bob@example.net", "carol@example.net")
+        r = self.queue("bounce", entry)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, f"bounced {entry}: 2 recipient(s) failed; report delivered to "
+                                   "alice@example.test here\n")
+        _, last = self.listing()
+        self.assertEqual(last, "0 entries")  # removed, and nothing queued
+        out = os.path.join(self.tmp.name, "out")
+        r = harness.run_portico("export", "--maildir", out, "--user", "alice@example.test",
+                                "--config", self.config)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        files = [os.path.join(out, sub, name) for sub in ("new", "cur")
+                 for name in os.listdir(os.path.join(out, sub))]
+        self.assertEqual(len(files), 1, files)
+        with open(files[0], "rb") as f:
+            msg, status = self.delivery_status(f.read())
+        self.assertEqual(msg["To"], "alice@example.test")
+        for rcpt in ("bob@example.net", "carol@example.net"):
+            self.assertIn(f"Final-Recipient: rfc822; {rcpt}", status)
+        self.assertIn("Status: 5.0.0", status)
+        self.assertIn("Diagnostic-Code: X-Portico; bounced by the operator", status)
+
+    def test_bounce_to_a_remote_sender(self):
+        entry = self.inject("someone@elsewhere.example", "bob@example.net")
+        r = self.queue("bounce", entry)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = re.fullmatch(rf"bounced {entry}: 1 recipient\(s\) failed; report queued as "
+                         r"([0-9A-Za-z]+) for someone@elsewhere.example\n", r.stdout)
+        self.assertIsNotNone(m, r.stdout)
+        report = self.entry_json(m.group(1))
+        self.assertIsNone(self.entry_json(entry))
+        self.assertEqual(report["sender"], "")  # from <>
+        self.assertEqual([x["address"] for x in report["recipients"]],
+                         ["someone@elsewhere.example"])
+        with open(report["message_path"], "rb") as f:
+            _, status = self.delivery_status(f.read())
+        self.assertIn("Final-Recipient: rfc822; bob@example.net", status)
+        # A report is never reported on: bouncing it removes it and sends nothing.
+        r = self.queue("bounce", m.group(1))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("no report", r.stdout)
+        _, last = self.listing()
+        self.assertEqual(last, "0 entries")
+
+    def test_list_json_has_every_field(self):
+        entry = self.inject("alice@example.org", "bob@example.net", "b\u00f8b@example.net")
+        r = self.queue("list", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        data = json.loads(r.stdout)
+        self.assertEqual(data["count"], 1)
+        e = data["entries"][0]
+        self.assertEqual(set(e), {
+            "id", "state", "size", "message_path", "claimed", "claimed_by", "damage", "sender",
+            "ret", "envid", "smtputf8", "eight_bit_mime", "received", "auth_user",
+            "client_address", "helo", "attempts", "next_attempt", "due", "last_error", "held",
+            "notes", "recipients"})
+        self.assertEqual(e["id"], entry)
+        self.assertEqual(e["state"], "queued")
+        self.assertEqual(e["size"], len(MESSAGE.encode()))
+        self.assertEqual((e["sender"], e["helo"], e["client_address"]),
+                         ("alice@example.org", "portico queue inject", "local"))
+        self.assertEqual((e["attempts"], e["held"], e["due"], e["claimed"]), (0, False, True, False))
+        self.assertEqual(e["recipients"][1], {"address": "b\u00f8b@example.net", "notify": "",
+                                              "orcpt": "", "state": "pending", "reply": ""})
+        self.assertTrue(os.path.isfile(e["message_path"]))
+
+    def test_status_and_metrics_show_the_queue(self):
+        port = harness.free_port()
+        with harness.PorticoServer(start=False, plugins={
+                "lineproto": harness.lineproto_settings(port)}) as srv:
+            def inject(*recipients):
+                args = ["queue", "inject", "--from", "a@example.org"]
+                for rcpt in recipients:
+                    args += ["--to", rcpt]
+                r = srv.cli(*args, self.message)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                return r.stdout.strip()
+            inject("b@example.net")                                  # active
+            deferred = inject("c@example.net", "d@example.net")      # deferred
+            held = inject("e@example.net", "f@example.net", "g@example.net")  # held
+            path = os.path.join(srv.dir, "data", "spool", "envelopes", deferred)
+            with open(path) as f:
+                text = f.read()
+            with open(path, "w") as f:
+                f.write(re.sub(r"next-attempt: \d+", f"next-attempt: {int(time.time()) + 3600}",
+                               text))
+            self.assertEqual(srv.cli("queue", "hold", held).returncode, 0)
+            srv.start()
+
+            status = srv.status_json()
+            self.assertEqual({k: v for k, v in status["queue"].items() if k != "scanned_at"},
+                             {"active": 1, "deferred": 1, "held": 1, "damaged": 0,
+                              "recipients_pending": 6}, status)
+            self.assertGreater(status["queue"]["scanned_at"], 0)
+            r = srv.cli("status")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("queue      1 active, 1 deferred, 1 held, 0 damaged; 6 recipient(s) "
+                          "pending\n", r.stdout)
+
+            with urllib.request.urlopen(srv.metrics_url(), timeout=5) as response:
+                text = response.read().decode()
+            self.assertIn("# TYPE portico_queue_entries gauge", text)
+            self.assertIn("# TYPE portico_queue_recipients_pending gauge", text)
+            def value(name, labels=""):
+                m = re.search(rf"(?m)^{re.escape(name + labels)} (\S+)$", text)
+                self.assertIsNotNone(m, f"{name}{labels} not in:\n{text}")
+                return float(m.group(1))
+            for state, n in (("active", 1), ("deferred", 1), ("held", 1), ("damaged", 0)):
+                self.assertEqual(value("portico_queue_entries", f'{{state="{state}"}}'), n, state)
+            self.assertEqual(value("portico_queue_recipients_pending"), 6)
+            self.assertEqual(srv.stop(), 0, srv.log())
 
     def test_inject_is_hidden(self):
         r = harness.run_portico("queue", "--help")
