@@ -14,7 +14,8 @@ namespace {
 constexpr std::size_t kMaxFieldText = 900;  // keeps every header line under 998 octets
 
 bool ascii(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 // One line of text for a header field: line breaks and control characters become spaces,
@@ -75,8 +76,10 @@ const char* default_status(sdk::ReportAction a) {
 
 // A reply that starts with an SMTP code is an "smtp" diagnostic; anything else is ours.
 bool smtp_reply(std::string_view s) {
-  return s.size() >= 3 && s[0] >= '2' && s[0] <= '5' && std::isdigit(static_cast<unsigned char>(s[1])) &&
-         std::isdigit(static_cast<unsigned char>(s[2])) && (s.size() == 3 || s[3] == ' ' || s[3] == '-');
+  return s.size() >= 3 && s[0] >= '2' && s[0] <= '5' &&
+         std::isdigit(static_cast<unsigned char>(s[1])) &&
+         std::isdigit(static_cast<unsigned char>(s[2])) &&
+         (s.size() == 3 || s[3] == ' ' || s[3] == '-');
 }
 
 bool any_of_action(const DsnInput& in, sdk::ReportAction a) {
@@ -119,8 +122,7 @@ std::string rfc5322_date(std::int64_t unix_time) {
   gmtime_r(&t, &tm);
   char buf[64];
   std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday],
-                tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
+                tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
 }
 
@@ -158,14 +160,16 @@ std::string compose_dsn(const DsnInput& in) {
   out += "Content-Type: text/plain; charset=utf-8" + crlf + crlf;
   out += "This is the mail system at host " + in.reporting_mta + "." + crlf + crlf;
   if (failed) {
-    out += "Your message could not be delivered to one or more recipients. It is attached "
-           "below." +
-           crlf + crlf;
+    out +=
+        "Your message could not be delivered to one or more recipients. It is attached "
+        "below." +
+        crlf + crlf;
   } else if (delayed) {
-    out += "Your message could not be delivered yet to one or more recipients. This is only a "
-           "warning: delivery will be tried again" +
-           std::string(in.will_retry_until ? " until " + rfc5322_date(in.will_retry_until) : "") +
-           ", and you need not send it again." + crlf + crlf;
+    out +=
+        "Your message could not be delivered yet to one or more recipients. This is only a "
+        "warning: delivery will be tried again" +
+        std::string(in.will_retry_until ? " until " + rfc5322_date(in.will_retry_until) : "") +
+        ", and you need not send it again." + crlf + crlf;
   } else {
     out += "Your message was delivered to the recipients below, as you asked to be told." + crlf +
            crlf;
@@ -199,8 +203,8 @@ std::string compose_dsn(const DsnInput& in) {
     out += std::string("Final-Recipient: ") + (ascii(rcpt.address) ? "rfc822" : "utf-8") + "; " +
            field_text(rcpt.address) + crlf;
     out += std::string("Action: ") + action_name(r.action) + crlf;
-    out += "Status: " + (r.status.empty() ? std::string(default_status(r.action)) : r.status) +
-           crlf;
+    out +=
+        "Status: " + (r.status.empty() ? std::string(default_status(r.action)) : r.status) + crlf;
     if (!r.remote_mta.empty()) out += "Remote-MTA: dns; " + field_text(r.remote_mta) + crlf;
     if (!r.diagnostic.empty()) {
       out += std::string("Diagnostic-Code: ") + (smtp_reply(r.diagnostic) ? "smtp" : "X-Portico") +

@@ -83,8 +83,8 @@ Result ReportService::report(const sdk::Envelope& envelope, const std::string& m
   in.message_id = unique_id(in.now);
   in.envelope = &envelope;
   in.will_retry_until = will_retry_until;
-  if (!read_returned(message_path, any_failed && envelope.ret != sdk::DsnRet::headers,
-                     in.returned, in.returned_whole)) {
+  if (!read_returned(message_path, any_failed && envelope.ret != sdk::DsnRet::headers, in.returned,
+                     in.returned_whole)) {
     return failure(sdk::QueueError::io, "cannot read " + message_path);
   }
   const std::string dsn = reports::compose_dsn(in);

@@ -24,8 +24,8 @@ namespace portico::core {
 class ReportService final : public sdk::Reports {
  public:
   // `hostname` is read at each report (it may change on reload).
-  ReportService(std::function<std::string()> hostname, sdk::Directory& directory,
-                sdk::Store& store, sdk::Queue& queue)
+  ReportService(std::function<std::string()> hostname, sdk::Directory& directory, sdk::Store& store,
+                sdk::Queue& queue)
       : hostname_(std::move(hostname)), directory_(directory), store_(store), queue_(queue) {}
 
   sdk::QueueResult<sdk::ReportOutcome> report(const sdk::Envelope& envelope,

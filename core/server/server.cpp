@@ -166,8 +166,8 @@ int Server::run() {
     directory_ = open_directory(config->server.data_dir);
     store_ = open_store(config->server.data_dir);
     queue_ = open_queue(config->server.data_dir);
-    reports_ = std::make_unique<ReportService>([this] { return hostname(); }, *directory_,
-                                               *store_, *queue_);
+    reports_ = std::make_unique<ReportService>([this] { return hostname(); }, *directory_, *store_,
+                                               *queue_);
     dns_ = std::make_unique<DnsResolver>(config->server.dns_servers);
     if (!dns_->setup_error().empty())
       spdlog::error("DNS resolver: {} (look-ups will fail)", dns_->setup_error());
