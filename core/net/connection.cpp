@@ -124,7 +124,8 @@ void Connection::begin_shutdown() {
 void Connection::force_shutdown() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     if (self->finished_) return;
-    if (!self->closing_) self->send_final(self->runtime_->traits.shutdown_reply);
+    if (!self->closing_)
+      self->send_final(self->runtime_->traits.shutdown_reply, sdk::CloseReason::shutdown);
   });
 }
 
@@ -182,8 +183,7 @@ void Connection::post_work(std::function<void()> work, std::function<void()> don
 void Connection::post_work_on(sdk::WorkPool pool, std::function<void()> work,
                               std::function<void()> done) {
   hub_.post_work_on(
-      pool,
-      [self = shared_from_this(), work = std::move(work), done = std::move(done)]() mutable {
+      pool, [self = shared_from_this(), work = std::move(work), done = std::move(done)]() mutable {
         std::string error;
         try {
           if (work) work();
@@ -222,6 +222,77 @@ void Connection::post_after(std::chrono::milliseconds delay, std::function<void(
   });
 }
 
+void Connection::set_timeouts(std::chrono::milliseconds session,
+                              std::chrono::milliseconds command) {
+  own_session_timeout_ = session;
+  own_command_timeout_ = command;
+}
+
+std::uint64_t Connection::start_timer(std::chrono::milliseconds delay, std::function<void()> fn) {
+  const std::uint64_t id = ++next_timer_id_;
+  auto timer = std::make_unique<asio::steady_timer>(socket_.get_executor(), delay);
+  timer->async_wait([self = shared_from_this(), id, fn = std::move(fn)](const error_code& ec) {
+    if (ec || self->finished_) return;
+    if (self->session_timers_.erase(id) == 0) return;  // cancelled meanwhile
+    if (fn && !self->invoke("a timer", fn)) return;
+    self->pump();
+  });
+  session_timers_[id] = std::move(timer);
+  return id;
+}
+
+void Connection::cancel_timer(std::uint64_t id) {
+  auto it = session_timers_.find(id);
+  if (it == session_timers_.end()) return;
+  it->second->cancel();
+  session_timers_.erase(it);
+}
+
+namespace {
+
+// A session's handle: posts onto its connection's strand while the connection lives.
+class ConnectionHandle final : public sdk::SessionHandle {
+ public:
+  ConnectionHandle(std::weak_ptr<Connection> connection, asio::any_io_executor executor,
+                   std::shared_ptr<std::atomic<bool>> ended, std::uint64_t id,
+                   std::function<void(std::function<void()>)> run)
+      : connection_(std::move(connection)),
+        executor_(std::move(executor)),
+        ended_(std::move(ended)),
+        id_(id),
+        run_(std::move(run)) {}
+  bool post(std::function<void()> fn) override {
+    if (ended_->load()) return false;
+    auto connection = connection_.lock();
+    if (!connection) return false;
+    asio::post(executor_,
+               [connection, run = run_, fn = std::move(fn)]() mutable { run(std::move(fn)); });
+    return true;
+  }
+  std::uint64_t connection_id() const override { return id_; }
+
+ private:
+  std::weak_ptr<Connection> connection_;
+  asio::any_io_executor executor_;
+  std::shared_ptr<std::atomic<bool>> ended_;
+  std::uint64_t id_;
+  std::function<void(std::function<void()>)> run_;
+};
+
+}  // namespace
+
+std::shared_ptr<sdk::SessionHandle> Connection::handle() {
+  std::weak_ptr<Connection> weak = shared_from_this();
+  return std::make_shared<ConnectionHandle>(weak, socket_.get_executor(), ended_, info_.id,
+                                            [weak](std::function<void()> fn) {
+                                              auto self = weak.lock();
+                                              if (!self || self->finished_ || !self->session_)
+                                                return;
+                                              if (fn && !self->invoke("a posted call", fn)) return;
+                                              self->pump();
+                                            });
+}
+
 std::string Connection::tls_description() const {
   if (!tls_on_ || !tls_) return {};
   SSL* ssl = const_cast<asio::ssl::stream<tcp::socket&>&>(*tls_).native_handle();
@@ -240,10 +311,8 @@ void Connection::pump() {
   if (finished_) return;
   process_input();
   if (finished_) return;
-  if (stopping_ && !closing_ && idle()) {
-    out_ += render(runtime_->traits.shutdown_reply);
-    closing_ = true;
-  }
+  if (stopping_ && !closing_ && idle())
+    return send_final(runtime_->traits.shutdown_reply, sdk::CloseReason::shutdown);
   // Written from a completion or a timer, too: the session hears when the peer has caught up.
   if (output_pending() >= kThrottleHigh) throttled_ = true;
   maybe_write();
@@ -411,8 +480,7 @@ void Connection::do_handshake(bool then_start_session) {
     if (!name.empty() && !literal) SSL_set_tlsext_host_name(ssl, name.c_str());
     // The chain and the name are always checked (tls_verified() tells the outcome); a failure
     // ends the handshake only when the request requires verification.
-    SSL_set_verify(ssl, outbound_->verify_certificate ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
-                   nullptr);
+    SSL_set_verify(ssl, outbound_->verify_certificate ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
     SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     if (literal) {
       X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), address.c_str());
@@ -475,10 +543,12 @@ void Connection::arm_timer() {
   milliseconds duration{0};
   switch (kind) {
     case TimerKind::command:
-      duration = s.command_timeout;
+      duration = own_command_timeout_.count() != 0 ? own_command_timeout_ : s.command_timeout;
       break;
     case TimerKind::session:
-      duration = s.session_timeout_enabled ? s.session_timeout : milliseconds{0};
+      duration = own_session_timeout_.count() != 0 ? own_session_timeout_
+                 : s.session_timeout_enabled       ? s.session_timeout
+                                                   : milliseconds{0};
       break;
     case TimerKind::closing:
       duration = kCloseLinger;
@@ -512,13 +582,13 @@ void Connection::on_timer(std::uint64_t generation) {
       if (handshaking_) {
         fail_outbound("timed out in the TLS handshake");
       } else {
-        send_final(runtime_->traits.command_timeout_reply);
+        send_final(runtime_->traits.command_timeout_reply, sdk::CloseReason::command_timeout);
       }
       break;
     case TimerKind::session:
       counters_.session_timeouts++;
       spdlog::debug("{}[{}] {}: session timeout", info_.protocol, info_.id, info_.remote_address);
-      send_final(runtime_->traits.session_timeout_reply);
+      send_final(runtime_->traits.session_timeout_reply, sdk::CloseReason::session_timeout);
       break;
     case TimerKind::closing:
     case TimerKind::none:
@@ -527,9 +597,17 @@ void Connection::on_timer(std::uint64_t generation) {
   }
 }
 
-void Connection::send_final(const std::string& reply) {
+void Connection::send_final(const std::string& reply, std::optional<sdk::CloseReason> reason) {
   if (finished_) return;
-  if (!closing_) out_ += render(reply);
+  if (!closing_) {
+    bool own_words = false;
+    if (reason && session_ && plugin_has_minor(3)) {
+      if (!invoke("on_final_words", [&] { own_words = session_->on_final_words(*reason); })) {
+        return;
+      }
+    }
+    if (!own_words) out_ += render(reply);
+  }
   closing_ = true;
   pump();
 }
@@ -541,8 +619,12 @@ void Connection::finish() {
     return;
   }
   finished_ = true;
+  ended_->store(true);
   ++timer_generation_;
   timer_.cancel();
+  for (auto& [id, t] : session_timers_)
+    t->cancel();
+  session_timers_.clear();
   if (session_) {
     try {
       session_->on_close();

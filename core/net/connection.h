@@ -22,10 +22,13 @@
 // factory, and a failure before the session opens is reported to the plugin instead.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -135,6 +138,11 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   void post_work_on(sdk::WorkPool pool, std::function<void()> work,
                     std::function<void()> done) override;
   bool tls_verified() const override;
+  void set_raw_input(bool raw) override { input_.set_raw(raw); }
+  void set_timeouts(std::chrono::milliseconds session, std::chrono::milliseconds command) override;
+  std::uint64_t start_timer(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  void cancel_timer(std::uint64_t id) override;
+  std::shared_ptr<sdk::SessionHandle> handle() override;
   void log(sdk::LogLevel level, std::string_view message) override;
   void post_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
   std::string tls_description() const override;
@@ -156,7 +164,8 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   void do_handshake(bool then_start_session);
   void arm_timer();
   void on_timer(std::uint64_t generation);
-  void send_final(const std::string& reply);
+  // Ends the connection with the session's own last words (SDK 1.3) or else `reply`.
+  void send_final(const std::string& reply, std::optional<sdk::CloseReason> reason = {});
   void finish();  // closes the socket, calls on_close, releases the lease
   // Outbound: tells the plugin no session was opened (once), then finishes.
   void fail_outbound(const std::string& reason);
@@ -182,6 +191,13 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   std::string tls_buffer_;
   std::string refused_reply_;
   std::uint64_t timer_generation_ = 0;
+  // SessionContext::set_timeouts: zero keeps the setting, negative turns the timer off.
+  std::chrono::milliseconds own_session_timeout_{0};
+  std::chrono::milliseconds own_command_timeout_{0};
+  // SessionContext::start_timer: the session's timers by id.
+  std::map<std::uint64_t, std::unique_ptr<boost::asio::steady_timer>> session_timers_;
+  std::uint64_t next_timer_id_ = 0;
+  std::shared_ptr<std::atomic<bool>> ended_ = std::make_shared<std::atomic<bool>>(false);
   std::int64_t bad_commands_ = 0;
   TimerKind timer_kind_ = TimerKind::none;
 

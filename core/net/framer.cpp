@@ -26,6 +26,12 @@ InputFramer::Item InputFramer::next() {
       }
       return item;
     }
+    if (raw_) {
+      Item item{Kind::bytes, std::string_view(buffer_.data() + pos_, avail), false};
+      pos_ = buffer_.size();
+      discarding_ = false;
+      return item;
+    }
     const std::size_t nl = buffer_.find('\n', pos_);
     if (nl == std::string::npos) {
       if (discarding_) {

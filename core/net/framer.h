@@ -1,4 +1,5 @@
-// Portico core — input framing for sessions: lines up to a maximum length, or counted bytes.
+// Portico core — input framing for sessions: lines up to a maximum length, counted bytes, or raw
+// bytes as they arrive.
 //
 // The pure half of the session runner, with no I/O, so that it is tested byte by byte and
 // fuzzed. Bytes are appended as they arrive; next() yields, in order: complete lines (LF-ended,
@@ -6,6 +7,8 @@
 // (read_bytes(n)), and "too long" once for a line over the maximum, whose bytes are then dropped
 // up to and including its LF. A line over the limit is reported as soon as the limit is passed,
 // without waiting for its end, so memory stays bounded by the maximum line length plus one read.
+// In raw mode (set_raw(true)) every buffered byte is handed over as one bytes piece (last is
+// false), counted runs first: the protocol frames its own messages (XML streams, LDAP's BER).
 #pragma once
 
 #include <cstddef>
@@ -40,8 +43,15 @@ class InputFramer {
     bytes_mode_ = n > 0;
   }
 
+  // Raw mode: bytes as they arrive (see above); line mode again when off.
+  void set_raw(bool raw) { raw_ = raw; }
+  bool raw() const { return raw_; }
+
   // True while a command's data is incomplete: a partial line, bytes owed, a long line dropped.
-  bool mid_command() const { return bytes_mode_ || discarding_ || pos_ < buffer_.size(); }
+  // In raw mode only the session knows (SessionContext::set_in_command), so never.
+  bool mid_command() const {
+    return bytes_mode_ || (!raw_ && (discarding_ || pos_ < buffer_.size()));
+  }
   std::size_t buffered() const { return buffer_.size() - pos_; }
   std::size_t capacity() const { return buffer_.capacity(); }
 
@@ -52,6 +62,7 @@ class InputFramer {
   std::size_t bytes_left_ = 0;
   bool bytes_mode_ = false;
   bool discarding_ = false;
+  bool raw_ = false;
 };
 
 }  // namespace portico::core

@@ -24,8 +24,8 @@ struct OutboundJob {
   sdk::OutboundRequest request;
   sdk::OutboundSessionFactory open;
   sdk::OutboundFailure failed;
-  sdk::ConnectionInfo info;  // id, protocol ("<plugin>/out") and server_hostname filled in
-  sdk::Settings settings;    // the plugin's settings, for SessionContext::settings()
+  sdk::ConnectionInfo info;     // id, protocol ("<plugin>/out") and server_hostname filled in
+  sdk::Settings settings;       // the plugin's settings, for SessionContext::settings()
   std::uint16_t abi_minor = 0;  // the SDK minor of the plugin that asked (ProtocolRuntime)
 };
 

@@ -144,16 +144,23 @@ class SmtpSink:
         for root, _, files in os.walk(self.dir):
             for name in files:
                 path = os.path.join(root, name)
-                out.append((os.path.getmtime(path), open(path, "rb").read()))
+                with open(path, "rb") as f:
+                    out.append((os.path.getmtime(path), f.read()))
         return [m for _, m in sorted(out)]
 
     def wait_messages(self, count, timeout=60):
+        """At least `count` dumps, each complete: smtp-sink writes a dump as the data arrives,
+        so a file is taken once it is not empty and has stopped growing."""
         deadline = time.monotonic() + timeout
-        while len(self.messages()) < count:
+        previous = None
+        while True:
+            current = self.messages()
+            if (len(current) >= count and all(current) and current == previous):
+                return current
             if time.monotonic() > deadline:
-                raise AssertionError(f"smtp-sink got {len(self.messages())} of {count} messages")
-            time.sleep(0.1)
-        return self.messages()
+                raise AssertionError(f"smtp-sink got {len(current)} of {count} messages")
+            previous = current
+            time.sleep(0.3)
 
     def __exit__(self, *exc):
         if self.proc and self.proc.poll() is None:

@@ -127,8 +127,9 @@ class OutcomesTest(unittest.TestCase):
         with SmtpSink("-r", "RCPT") as sink, RelayServer(settings(sink)) as srv:
             srv.send(CAROL, ["bob@remote.test"], subject="expires")
             msg, blocks = parse_report(wait_report(srv, timeout=60)[0])
-            self.assertEqual(blocks[0]["Action"], "failed")
-            self.assertEqual(blocks[0]["Status"], "5.4.7")
+            self.assertEqual(len(blocks), 1, srv.log()[-4000:])
+            self.assertEqual(blocks[0]["Action"], "failed", srv.log()[-4000:])
+            self.assertEqual(blocks[0]["Status"], "5.4.7", srv.log()[-4000:])
             srv.wait_queue_empty()
 
     def test_success_report_when_asked(self):

@@ -41,12 +41,13 @@
 // read_messages and deliver_unsynced_file, IncomingMessage::seal_unsynced and held_in_memory;
 // 1.3 Host::sasl (SaslServer, SaslExchange: the SASL exchange of every protocol, run by the
 // core), Host::post_work_on and SessionContext::post_work_on (the bounded pools of WorkPool),
-// Host::reports (Reports: delivery status notifications), SessionContext::input_pending and
-// tls_verified, Dns::addresses_uncached and mx_uncached, Queue::set_note and note,
-// portico/units.h (durations and sizes), the test kit (Portico::testkit: SessionDriver,
-// TestHost, settings, golden transcripts, plugins from descriptors); the build signature names
-// the standard library ABI as it really is (the headers of 1.0 to 1.2 include no C++ header
-// first and wrote "stdlib-unknown") and the container layout (_GLIBCXX_DEBUG) instead of
+// Host::reports (Reports: delivery status notifications), SessionContext::input_pending,
+// tls_verified, set_raw_input, set_timeouts, start_timer, cancel_timer and handle
+// (SessionHandle), Session::on_final_words (CloseReason), Dns::addresses_uncached and mx_uncached,
+// Queue::set_note and note, portico/units.h (durations and sizes), the test kit (Portico::testkit:
+// SessionDriver, TestHost, settings, golden transcripts, plugins from descriptors); the build
+// signature names the standard library ABI as it really is (the headers of 1.0 to 1.2 include no
+// C++ header first and wrote "stdlib-unknown") and the container layout (_GLIBCXX_DEBUG) instead of
 // NDEBUG, which changes no layout.
 #pragma once
 

@@ -14,7 +14,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,27 @@
 #include "portico/settings.h"
 
 namespace portico::sdk {
+
+// Why the core ends a connection on its own (SDK 1.3, Session::on_final_words).
+enum class CloseReason {
+  command_timeout,  // the data of a command stopped arriving
+  session_timeout,  // idle too long between commands
+  shutdown,         // the server is stopping
+};
+
+// A way for other sessions of this process to reach one session (SDK 1.3): XMPP routing a
+// stanza to another client's connection, IMAP waking a session in IDLE. Thread-safe, and safe
+// to keep after the connection is gone.
+class SessionHandle {
+ public:
+  virtual ~SessionHandle() = default;
+  // Runs fn on that session's executor, after whatever callback runs there now, as one of its
+  // callbacks (fn may use its SessionContext and Session); false, and fn dropped, once the
+  // connection has ended (fn is also dropped if it ends before fn's turn).
+  virtual bool post(std::function<void()> fn) = 0;
+  // ConnectionInfo::id of that connection.
+  virtual std::uint64_t connection_id() const = 0;
+};
 
 class SessionContext {
  public:
@@ -90,6 +113,23 @@ class SessionContext {
   // SessionContext::post_work() on a chosen pool (see WorkPool in host.h).
   virtual void post_work_on(WorkPool pool, std::function<void()> work,
                             std::function<void()> done) = 0;
+  // Raw input: every octet the client sends goes to Session::on_bytes() as it arrives (`last`
+  // false), in pieces of any size, until set_raw_input(false) (a read_bytes() run still comes
+  // first). For protocols that frame their own messages: XML streams, LDAP's BER. The session
+  // timeout applies while the session is not in a command, the command timeout while it is: a
+  // session holding part of a message says so with set_in_command(true).
+  virtual void set_raw_input(bool raw) = 0;
+  // This connection's own timeouts from now on, instead of the protocol's settings: `session`
+  // while idle, `command` while in a command (IMAP IDLE's 29 minutes, RFC 2177; a short one
+  // before login). Zero keeps that setting; a negative duration turns that timer off.
+  virtual void set_timeouts(std::chrono::milliseconds session,
+                            std::chrono::milliseconds command) = 0;
+  // A timer: fn runs on this session's executor after delay, unless cancel_timer(id) comes
+  // first or the connection has closed. Returns the id.
+  virtual std::uint64_t start_timer(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
+  virtual void cancel_timer(std::uint64_t id) = 0;
+  // A handle for other sessions to reach this one (see SessionHandle).
+  virtual std::shared_ptr<SessionHandle> handle() = 0;
   // True while TLS is on and the peer's certificate verified: its chain against the system's
   // trusted CAs and, on an outbound connection, its name against OutboundRequest::tls_name (or
   // host), whether or not the request required it.
@@ -117,6 +157,16 @@ class Session {
   virtual void on_output_drained() {}
   // The connection is closed (by either side, a timeout, or shutdown). No more writes.
   virtual void on_close() {}
+
+  // --- ABI 1.3 ---
+  // The core is about to end the connection for `reason`: write the protocol's own last words
+  // (XMPP's <stream:error><connection-timeout/>) and return true, or return false for the
+  // core to send the ProtocolTraits reply. Nothing is read afterwards. Called only for plugins
+  // built with SDK 1.3 or later.
+  virtual bool on_final_words(CloseReason reason) {
+    (void)reason;
+    return false;
+  }
 };
 
 }  // namespace portico::sdk

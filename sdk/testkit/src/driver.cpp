@@ -43,6 +43,9 @@ SessionDriver::SessionDriver(sdk::Plugin& plugin, sdk::Host& host, sdk::Settings
   const sdk::ProtocolTraits traits = plugin.traits();
   input_ = std::make_unique<core::InputFramer>(traits.max_line_length);
   too_many_bad_commands_reply_ = traits.too_many_bad_commands_reply;
+  command_timeout_reply_ = traits.command_timeout_reply;
+  session_timeout_reply_ = traits.session_timeout_reply;
+  shutdown_reply_ = traits.shutdown_reply;
   info_.id = 1;
   info_.protocol = "test";
   info_.remote_address = options_.remote_address;
@@ -55,7 +58,77 @@ SessionDriver::SessionDriver(sdk::Plugin& plugin, sdk::Host& host, sdk::Settings
 }
 
 SessionDriver::~SessionDriver() {
+  *alive_ = false;
   if (session_ && !closed_) session_->on_close();
+}
+
+void SessionDriver::set_raw_input(bool raw) {
+  input_->set_raw(raw);
+}
+
+bool SessionDriver::raw_input() const {
+  return input_->raw();
+}
+
+std::uint64_t SessionDriver::start_timer(std::chrono::milliseconds delay,
+                                         std::function<void()> fn) {
+  const std::uint64_t id = ++next_timer_;
+  timers_[id] = Timer{delay, std::move(fn)};
+  return id;
+}
+
+std::size_t SessionDriver::run_timers(std::size_t limit) {
+  std::size_t ran = 0;
+  while (ran < limit && !timers_.empty() && !closed_) {
+    auto next = std::min_element(timers_.begin(), timers_.end(), [](const auto& a, const auto& b) {
+      return a.second.delay != b.second.delay ? a.second.delay < b.second.delay : a.first < b.first;
+    });
+    std::function<void()> fn = std::move(next->second.fn);
+    timers_.erase(next);
+    ++ran;
+    if (fn) fn();
+    pump();
+  }
+  return ran;
+}
+
+namespace {
+
+class DriverHandle final : public sdk::SessionHandle {
+ public:
+  DriverHandle(SessionDriver& driver, std::shared_ptr<bool> alive, std::uint64_t id)
+      : driver_(driver), alive_(std::move(alive)), id_(id) {}
+  bool post(std::function<void()> fn) override {
+    if (!*alive_ || driver_.closed()) return false;
+    driver_.post_work(nullptr, std::move(fn));
+    return true;
+  }
+  std::uint64_t connection_id() const override { return id_; }
+
+ private:
+  SessionDriver& driver_;
+  std::shared_ptr<bool> alive_;
+  std::uint64_t id_;
+};
+
+}  // namespace
+
+std::shared_ptr<sdk::SessionHandle> SessionDriver::handle() {
+  return std::make_shared<DriverHandle>(*this, alive_, info_.id);
+}
+
+void SessionDriver::end(sdk::CloseReason reason) {
+  if (closed_ || closing_) return;
+  const bool own = session_ && session_->on_final_words(reason);
+  if (!own && plugin_) {
+    const std::string& reply = reason == sdk::CloseReason::command_timeout ? command_timeout_reply_
+                               : reason == sdk::CloseReason::session_timeout
+                                   ? session_timeout_reply_
+                                   : shutdown_reply_;
+    output_ += core::render_template(reply, info_, false);
+  }
+  closing_ = true;
+  pump();
 }
 
 void SessionDriver::start() {
@@ -140,6 +213,7 @@ void SessionDriver::disconnect() {
   if (closed_) return;
   closed_ = true;
   tasks_.clear();
+  timers_.clear();
   if (session_) session_->on_close();
 }
 

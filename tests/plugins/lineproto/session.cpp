@@ -11,6 +11,8 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <type_traits>
@@ -20,6 +22,28 @@ namespace lineproto {
 namespace {
 
 namespace sdk = portico::sdk;
+
+#if PORTICO_ABI_MINOR >= 3
+// Sessions that said ID, for NOTIFY: their handle and the session itself, which the handle's
+// post() reaches only while the connection lives (entries are never removed: a test plugin).
+struct Registered {
+  std::shared_ptr<sdk::SessionHandle> handle;
+  LineSession* session = nullptr;
+};
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::map<std::uint64_t, Registered>& registry() {
+  static std::map<std::uint64_t, Registered> r;
+  return r;
+}
+
+bool parse_int(std::string_view text, long long& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
+}
+#endif
 
 // Largest count BYTES accepts.
 constexpr std::size_t max_bytes_count = 1024 * 1024;
@@ -112,18 +136,24 @@ void LineSession::on_line(std::string_view line) {
   std::string_view text = strip_terminator(line);
   if (state_ == State::data) return data_line(text);
 
+#if PORTICO_ABI_MINOR >= 3
+  if (state_ == State::raw) return;  // not reached: raw input goes to on_bytes
+  static constexpr std::array<Command, 17> commands {
+    {
+      {"RAW", &LineSession::cmd_raw}, {"TIMEOUTS", &LineSession::cmd_timeouts},
+          {"TIMER", &LineSession::cmd_timer}, {"CANCEL", &LineSession::cmd_cancel},
+          {"FINAL", &LineSession::cmd_final}, {"ID", &LineSession::cmd_id},
+          {"NOTIFY", &LineSession::cmd_notify},
+#else
   static constexpr std::array<Command, 10> commands{{
-      {"ECHO", &LineSession::cmd_echo},
-      {"NOOP", &LineSession::cmd_noop},
-      {"QUIT", &LineSession::cmd_quit},
-      {"STARTTLS", &LineSession::cmd_starttls},
-      {"TLS?", &LineSession::cmd_tls_query},
-      {"DATA", &LineSession::cmd_data},
-      {"BYTES", &LineSession::cmd_bytes},
-      {"SLOW", &LineSession::cmd_slow},
-      {"THROW", &LineSession::cmd_throw},
-      {"SETTING", &LineSession::cmd_setting},
-  }};
+#endif
+          {"ECHO", &LineSession::cmd_echo}, {"NOOP", &LineSession::cmd_noop},
+          {"QUIT", &LineSession::cmd_quit}, {"STARTTLS", &LineSession::cmd_starttls},
+          {"TLS?", &LineSession::cmd_tls_query}, {"DATA", &LineSession::cmd_data},
+          {"BYTES", &LineSession::cmd_bytes}, {"SLOW", &LineSession::cmd_slow},
+          {"THROW", &LineSession::cmd_throw}, {"SETTING", &LineSession::cmd_setting},
+    }
+  };
   std::string_view verb = text.substr(0, text.find(' '));
   std::string_view argument = verb.size() < text.size() ? text.substr(verb.size() + 1) : "";
   for (const auto& c : commands) {
@@ -137,6 +167,20 @@ void LineSession::on_line_too_long() {
 }
 
 void LineSession::on_bytes(std::string_view bytes, bool last) {
+#if PORTICO_ABI_MINOR >= 3
+  if (state_ == State::raw) {
+    // RAW: everything up to "END\n" is counted; then lines again.
+    raw_.append(bytes);
+    const auto end = raw_.find("END\n");
+    if (end == std::string::npos) return context_.set_in_command(true);
+    context_.set_in_command(false);
+    context_.set_raw_input(false);
+    state_ = State::command;
+    reply("+OK raw " + std::to_string(end) + " bytes");
+    raw_.clear();
+    return;
+  }
+#endif
   if (state_ != State::bytes) return;
   bytes_received_ += bytes.size();
   if (!last) return;
@@ -153,6 +197,8 @@ void LineSession::on_tls_started() {
 
 void LineSession::on_close() {
   state_ = State::closed;
+  // A registered session stays in the registry: NOTIFY then shows that its handle refuses to
+  // post once the connection has ended (and never reaches the session object).
 }
 
 void LineSession::reply(std::string_view text) {
@@ -239,5 +285,85 @@ void LineSession::cmd_setting(std::string_view argument) {
   if (key.empty() || !settings.has(key)) return refuse("-ERR no such setting");
   reply("+OK " + format_setting(settings.value(key)));
 }
+
+#if PORTICO_ABI_MINOR >= 3
+void LineSession::cmd_raw(std::string_view) {
+  reply("+OK raw");
+  state_ = State::raw;
+  raw_.clear();
+  context_.set_raw_input(true);
+}
+
+void LineSession::cmd_timeouts(std::string_view argument) {
+  const auto space = argument.find(' ');
+  long long s = 0, c = 0;
+  if (space == std::string_view::npos || !parse_int(argument.substr(0, space), s) ||
+      !parse_int(argument.substr(space + 1), c)) {
+    return refuse("-ERR syntax: TIMEOUTS session_ms command_ms");
+  }
+  context_.set_timeouts(std::chrono::milliseconds(s), std::chrono::milliseconds(c));
+  reply("+OK");
+}
+
+void LineSession::cmd_timer(std::string_view argument) {
+  const auto space = argument.find(' ');
+  long long ms = 0;
+  if (space == std::string_view::npos || !parse_int(argument.substr(0, space), ms) || ms < 0)
+    return refuse("-ERR syntax: TIMER ms text");
+  std::string text(argument.substr(space + 1));
+  const auto id = context_.start_timer(std::chrono::milliseconds(ms),
+                                       [this, text] { reply("+TIMER " + text); });
+  reply("+OK timer " + std::to_string(id));
+}
+
+void LineSession::cmd_cancel(std::string_view argument) {
+  long long id = 0;
+  if (!parse_int(argument, id)) return refuse("-ERR syntax: CANCEL id");
+  context_.cancel_timer(static_cast<std::uint64_t>(id));
+  reply("+OK");
+}
+
+void LineSession::cmd_final(std::string_view argument) {
+  final_words_ = std::string(argument);
+  reply("+OK");
+}
+
+bool LineSession::on_final_words(sdk::CloseReason reason) {
+  if (final_words_.empty()) return false;
+  const char* why = reason == sdk::CloseReason::command_timeout   ? "command timeout"
+                    : reason == sdk::CloseReason::session_timeout ? "session timeout"
+                                                                  : "shutdown";
+  reply("-ERR " + final_words_ + " (" + why + ")");
+  return true;
+}
+
+void LineSession::cmd_id(std::string_view) {
+  id_ = context_.connection().id;
+  {
+    std::lock_guard lock(registry_mutex());
+    registry()[id_] = Registered{context_.handle(), this};
+  }
+  reply("+OK " + std::to_string(id_));
+}
+
+void LineSession::cmd_notify(std::string_view argument) {
+  const auto space = argument.find(' ');
+  long long id = 0;
+  if (space == std::string_view::npos || !parse_int(argument.substr(0, space), id))
+    return refuse("-ERR syntax: NOTIFY id text");
+  Registered target;
+  {
+    std::lock_guard lock(registry_mutex());
+    auto it = registry().find(static_cast<std::uint64_t>(id));
+    if (it == registry().end()) return reply("-ERR no such session");
+    target = it->second;
+  }
+  std::string text(argument.substr(space + 1));
+  LineSession* session = target.session;
+  if (!target.handle->post([session, text] { session->reply("+NOTE " + text); }))
+    return reply("-ERR gone");
+  reply("+OK sent");
+}
+#endif
 
 }  // namespace lineproto

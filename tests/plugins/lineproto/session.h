@@ -1,5 +1,8 @@
 // lineproto — the session of Portico's test line protocol.
 //
+// Built twice: against the current SDK and against the frozen 1.0 headers (tests/plugins/
+// sdk-1.0); what SDK 1.3 added is compiled only when PORTICO_ABI_MINOR says it is there.
+//
 // A small but real protocol over the SDK's session interface, used by the core's integration
 // tests to exercise every service a protocol can ask of the core: greeting with the templated
 // banner, line replies, bad-command counting, STARTTLS, multi-line commands (DATA), raw byte
@@ -12,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "portico/abi.h"  // PORTICO_ABI_MINOR: which SDK these headers are
 #include "portico/session.h"
 
 namespace lineproto {
@@ -35,12 +39,15 @@ class LineSession final : public portico::sdk::Session {
   void on_bytes(std::string_view bytes, bool last) override;
   void on_tls_started() override;
   void on_close() override;
+#if PORTICO_ABI_MINOR >= 3
+  bool on_final_words(portico::sdk::CloseReason reason) override;
+#endif
 
   // One command handler: the argument is what follows the verb and one space.
   using Handler = void (LineSession::*)(std::string_view argument);
 
  private:
-  enum class State { command, data, bytes, closed };
+  enum class State { command, data, bytes, raw, closed };
 
   void reply(std::string_view text);
   void refuse(std::string_view text);  // reply, then count a bad command
@@ -55,6 +62,19 @@ class LineSession final : public portico::sdk::Session {
   void cmd_slow(std::string_view argument);
   void cmd_throw(std::string_view argument);
   void cmd_setting(std::string_view argument);
+#if PORTICO_ABI_MINOR >= 3
+  // SDK 1.3: raw input, the session's own timeouts and timers, last words, handles.
+  void cmd_raw(std::string_view argument);
+  void cmd_timeouts(std::string_view argument);
+  void cmd_timer(std::string_view argument);
+  void cmd_cancel(std::string_view argument);
+  void cmd_final(std::string_view argument);
+  void cmd_id(std::string_view argument);
+  void cmd_notify(std::string_view argument);
+  std::string raw_;          // RAW: bytes so far
+  std::string final_words_;  // FINAL: what on_final_words() writes
+  std::uint64_t id_ = 0;     // ID: registered for NOTIFY
+#endif
 
   void data_line(std::string_view text);
 

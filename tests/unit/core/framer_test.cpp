@@ -152,6 +152,34 @@ TEST(Framer, ClearForgetsEverything) {
   EXPECT_FALSE(f.mid_command());
 }
 
+TEST(Framer, RawModeHandsOverEverythingAsItComes) {
+  InputFramer f(8);  // far below what raw pieces may hold: no line limit applies
+  f.set_raw(true);
+  f.append("<stream:stream to='x'");
+  auto item = f.next();
+  ASSERT_EQ(item.kind, InputFramer::Kind::bytes);
+  EXPECT_EQ(item.data, "<stream:stream to='x'");
+  EXPECT_FALSE(item.last);
+  EXPECT_FALSE(f.mid_command());  // the session says when it holds part of a message
+  EXPECT_EQ(f.next().kind, InputFramer::Kind::none);
+  f.compact();
+  f.append("\n>");
+  item = f.next();
+  ASSERT_EQ(item.kind, InputFramer::Kind::bytes);
+  EXPECT_EQ(item.data, "\n>");
+  // A counted run still comes first, and then raw again.
+  f.read_bytes(2);
+  f.append("abcd");
+  item = f.next();
+  EXPECT_EQ(item.data, "ab");
+  EXPECT_TRUE(item.last);
+  EXPECT_EQ(f.next().data, "cd");
+  // Back to lines.
+  f.set_raw(false);
+  f.append("LINE\r\n");
+  EXPECT_EQ(f.next().kind, InputFramer::Kind::line);
+}
+
 TEST(Framer, IdleFramerReleasesItsBuffer) {
   InputFramer f(64 * 1024);
   f.append(std::string(16 * 1024, 'x') + "\n");

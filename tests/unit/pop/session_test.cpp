@@ -116,6 +116,11 @@ class SlowPeer final : public sdk::SessionContext {
     post_work(std::move(work), std::move(done));
   }
   bool tls_verified() const override { return true; }
+  void set_raw_input(bool) override {}
+  void set_timeouts(std::chrono::milliseconds, std::chrono::milliseconds) override {}
+  std::uint64_t start_timer(std::chrono::milliseconds, std::function<void()>) override { return 0; }
+  void cancel_timer(std::uint64_t) override {}
+  std::shared_ptr<sdk::SessionHandle> handle() override { return nullptr; }
 
   std::string drain() { return std::exchange(pending_, {}); }
   std::size_t largest_write_ = 0;

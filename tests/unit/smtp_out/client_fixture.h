@@ -121,6 +121,15 @@ class ForwardingContext final : public sdk::SessionContext {
     target->post_work_on(pool, std::move(work), std::move(done));
   }
   bool tls_verified() const override { return target->tls_verified(); }
+  void set_raw_input(bool raw) override { target->set_raw_input(raw); }
+  void set_timeouts(std::chrono::milliseconds s, std::chrono::milliseconds c) override {
+    target->set_timeouts(s, c);
+  }
+  std::uint64_t start_timer(std::chrono::milliseconds d, std::function<void()> fn) override {
+    return target->start_timer(d, std::move(fn));
+  }
+  void cancel_timer(std::uint64_t id) override { target->cancel_timer(id); }
+  std::shared_ptr<sdk::SessionHandle> handle() override { return target->handle(); }
 };
 
 // One client connection under test: the driver, the forwarding context and the session.

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,6 +63,16 @@ class SessionDriver final : public sdk::SessionContext {
   void feed(std::string_view bytes);
   // The client closes the connection: on_close() runs.
   void disconnect();
+  // The core ends the connection for `reason` (a timeout, shutdown): the session's own last
+  // words (Session::on_final_words) or else the plugin's ProtocolTraits reply, then on_close().
+  void end(sdk::CloseReason reason);
+  // Runs the session's timers (start_timer) that are not cancelled, in order of delay, and what
+  // they start in turn, up to `limit`; returns how many ran.
+  std::size_t run_timers(std::size_t limit = 1000);
+  // What set_timeouts() last asked (zero: the settings').
+  std::chrono::milliseconds session_timeout() const { return session_timeout_; }
+  std::chrono::milliseconds command_timeout() const { return command_timeout_; }
+  bool raw_input() const;
   // Everything written since the last call.
   std::string take();
   bool closed() const { return closed_; }
@@ -95,6 +106,14 @@ class SessionDriver final : public sdk::SessionContext {
   void post_work_on(sdk::WorkPool pool, std::function<void()> work,
                     std::function<void()> done) override;
   bool tls_verified() const override { return tls_ && options_.tls_verified; }
+  void set_raw_input(bool raw) override;
+  void set_timeouts(std::chrono::milliseconds session, std::chrono::milliseconds command) override {
+    session_timeout_ = session;
+    command_timeout_ = command;
+  }
+  std::uint64_t start_timer(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  void cancel_timer(std::uint64_t id) override { timers_.erase(id); }
+  std::shared_ptr<sdk::SessionHandle> handle() override;
 
  private:
   struct Task {
@@ -112,6 +131,18 @@ class SessionDriver final : public sdk::SessionContext {
   std::unique_ptr<sdk::Session> session_;
   std::unique_ptr<core::InputFramer> input_;
   std::deque<Task> tasks_;
+  struct Timer {
+    std::chrono::milliseconds delay{0};
+    std::function<void()> fn;
+  };
+  std::map<std::uint64_t, Timer> timers_;
+  std::uint64_t next_timer_ = 0;
+  std::chrono::milliseconds session_timeout_{0};
+  std::chrono::milliseconds command_timeout_{0};
+  std::string command_timeout_reply_;
+  std::string session_timeout_reply_;
+  std::string shutdown_reply_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::string output_;
   std::string too_many_bad_commands_reply_;
   std::int64_t bad_commands_ = 0;

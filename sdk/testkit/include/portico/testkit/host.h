@@ -4,8 +4,8 @@
 // banner templater (the core's own), work run at once on the calling thread, timers that fire
 // only when the test says (run_scheduled), and the core's SASL exchange over whatever Auth the
 // test supplies (none by default). Directory, store, queue, reports and DNS are absent (nullptr)
-// unless a derived class supplies them; outbound connections always fail. Log lines are kept for the
-// test to read. Not thread-safe: one test thread drives it.
+// unless a derived class supplies them; outbound connections always fail. Log lines are kept for
+// the test to read. Not thread-safe: one test thread drives it.
 #pragma once
 
 #include <chrono>
