@@ -59,11 +59,14 @@ void RetrievalScheduler::stop() {
 
 void RetrievalScheduler::arm(milliseconds delay) {
   std::weak_ptr<RetrievalScheduler> weak = weak_from_this();
-  auto handle = host_.schedule(delay, [weak] {
+  // Made and kept under the lock, so that the handle kept is always the newest (see the same
+  // function of smtp-out's scheduler: otherwise a late thread could keep a timer that has
+  // fired already, cancelling the one that was to come).
+  std::lock_guard lock(mutex_);
+  if (!active_) return;
+  timer_ = host_.schedule(delay, [weak] {
     if (auto self = weak.lock()) self->tick();
   });
-  std::lock_guard lock(mutex_);
-  if (active_) timer_ = std::move(handle);
 }
 
 void RetrievalScheduler::tick() {

@@ -131,11 +131,15 @@ std::size_t Scheduler::in_delivery() const {
 
 void Scheduler::arm(milliseconds delay) {
   std::weak_ptr<Scheduler> weak = weak_from_this();
-  auto handle = host_.schedule(delay, [weak] {
+  // Made and kept under the lock: the handle kept is always the newest. (Made before it, a
+  // handle could be kept after a newer one had replaced it, by a thread that lost the CPU in
+  // between; if that older timer had fired already, the newer one was cancelled by the
+  // replacement and no tick was left to come.)
+  std::lock_guard lock(mutex_);
+  if (!active_) return;
+  timer_ = host_.schedule(delay, [weak] {
     if (auto self = weak.lock()) self->tick();
   });
-  std::lock_guard lock(mutex_);
-  if (active_) timer_ = std::move(handle);
 }
 
 void Scheduler::tick() {
@@ -522,6 +526,17 @@ void Scheduler::finish(const std::shared_ptr<Message>& message) {
     }
     arm(milliseconds(0));  // a slot is free: look for due messages now
   };
+  // Every recipient settled and nobody to tell: the entry simply goes (a crash before that
+  // leaves it as it was, to be sent again: the in-flight window of docs/design-notes.md). This
+  // spares the envelope's rewrite and its fsync for almost every message.
+  const bool settled = std::none_of(env.recipients.begin(), env.recipients.end(), [](auto& r) {
+    return r.state == sdk::RecipientState::pending;
+  });
+  if (settled && report.empty()) {
+    if (auto s = queue->complete(id); !s.ok())
+      host_.log(sdk::LogLevel::error, id + ": cannot remove the finished entry: " + s.message);
+    return erase();
+  }
   if (auto s = queue->update_recipients(id, updates); !s.ok()) {
     host_.log(sdk::LogLevel::error, id + ": cannot record the outcomes: " + s.message);
     queue->release(id);
