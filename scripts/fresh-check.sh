@@ -55,6 +55,9 @@ done
 
 mkdir -p "$cache/debootstrap" "$cache/apt"
 root=$(mktemp -d "$work_parent/portico-fresh.XXXXXX")
+# mktemp makes it 0700; as the root folder of a machine it must be 0755, or no unprivileged
+# user inside (smtp-sink runs as nobody) can reach anything.
+chmod 755 "$root"
 logs=$(mktemp -d "${TMPDIR:-/tmp}/portico-fresh-logs.XXXXXX")
 summary=()
 started=$(date +%s)

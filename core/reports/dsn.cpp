@@ -176,7 +176,10 @@ std::string compose_dsn(const DsnInput& in) {
   }
   for (const auto& r : in.recipients) {
     const auto& rcpt = env.recipients.at(r.index);
-    out += "<" + field_text(rcpt.address) + ">: " + action_name(r.action);
+    out += '<';
+    out += field_text(rcpt.address);
+    out += ">: ";
+    out += action_name(r.action);
     if (!r.diagnostic.empty()) out += ": " + field_text(r.diagnostic);
     out += crlf;
   }

@@ -21,7 +21,7 @@ struct Failure {
   std::string status;           // RFC 3463
   std::string reason;
   std::uint32_t notify = 0;     // remote ones: their own NOTIFY and ORCPT
-  std::string orcpt;
+  std::string orcpt = {};
 };
 
 // Sends the sender a report on `failures` (RFC 3464), from the worker pool. A failure to make
