@@ -79,18 +79,6 @@ std::string json(const std::string& text) {
   return out + "\"";
 }
 
-const char* ret_text(sdk::DsnRet ret) {
-  switch (ret) {
-    case sdk::DsnRet::full:
-      return "full";
-    case sdk::DsnRet::headers:
-      return "hdrs";
-    case sdk::DsnRet::unspecified:
-      break;
-  }
-  return "";
-}
-
 std::string entry_json(const sdk::QueueEntry& e, const queue::Notes& notes, std::int64_t now) {
   const auto& env = e.envelope;
   const bool damaged = !e.damage.empty();
@@ -104,9 +92,10 @@ std::string entry_json(const sdk::QueueEntry& e, const queue::Notes& notes, std:
       ",\"sender\":{},\"ret\":{},\"envid\":{},\"smtputf8\":{},\"eight_bit_mime\":{},"
       "\"received\":{},\"auth_user\":{},\"client_address\":{},\"helo\":{},\"attempts\":{},"
       "\"next_attempt\":{},\"due\":{},\"last_error\":{},\"held\":{},\"notes\":{{",
-      json(env.sender), json(ret_text(env.ret)), json(env.envid), env.smtputf8, env.eight_bit_mime,
-      env.received, json(env.auth_user), json(env.client_address), json(env.helo), env.attempts,
-      env.next_attempt, !env.held && env.next_attempt <= now, json(env.last_error), env.held);
+      json(env.sender), json(queue::ret_name(env.ret)), json(env.envid), env.smtputf8,
+      env.eight_bit_mime, env.received, json(env.auth_user), json(env.client_address),
+      json(env.helo), env.attempts, env.next_attempt, !env.held && env.next_attempt <= now,
+      json(env.last_error), env.held);
   bool first = true;
   for (const auto& [name, value] : notes) {
     out += fmt::format("{}{}:{}", first ? "" : ",", json(name), json(value));

@@ -41,18 +41,6 @@ const char* yes_no(bool b) {
   return b ? "yes" : "no";
 }
 
-const char* ret_name(sdk::DsnRet ret) {
-  switch (ret) {
-    case sdk::DsnRet::full:
-      return "full";
-    case sdk::DsnRet::headers:
-      return "hdrs";
-    case sdk::DsnRet::unspecified:
-      break;
-  }
-  return "";
-}
-
 template <class Int>
 bool parse_int(std::string_view text, Int& out) {
   if (text.empty()) return false;
@@ -258,6 +246,18 @@ class Parser {
 };
 
 }  // namespace
+
+const char* ret_name(sdk::DsnRet ret) {
+  switch (ret) {
+    case sdk::DsnRet::full:
+      return "full";
+    case sdk::DsnRet::headers:
+      return "hdrs";
+    case sdk::DsnRet::unspecified:
+      break;
+  }
+  return "";
+}
 
 std::string escape_value(std::string_view value) {
   std::string out;

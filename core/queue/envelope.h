@@ -62,5 +62,7 @@ std::string format_notify(std::uint32_t notify);
 std::optional<std::uint32_t> parse_notify(std::string_view text);
 
 const char* state_name(sdk::RecipientState state);
+// RET as the envelope writes it: "full", "hdrs", or "" when unspecified (RFC 3461).
+const char* ret_name(sdk::DsnRet ret);
 
 }  // namespace portico::core::queue

@@ -1,39 +1,25 @@
-// smtp-out tests — a temporary folder for message files, removed with the object.
+// smtp-out tests — a temporary folder for message files (the queue tests' TempDir), removed
+// with the object, that writes files into itself.
 #pragma once
-
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "tests/unit/queue/queue_test.h"
+
 namespace portico::smtpout::testing {
 
 namespace fs = std::filesystem;
 
-// A folder removed with the object.
-class TempDir {
+class TempDir : public core::queue_test::TempDir {
  public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("portico-smtp-out-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
   // Writes `octets` to a new file and returns its path.
   std::string write(const std::string& name, const std::string& octets) const {
-    const fs::path p = path_ / name;
+    const auto p = path() / name;
     std::ofstream(p, std::ios::binary) << octets;
     return p.string();
   }
-
- private:
-  fs::path path_;
 };
 
 }  // namespace portico::smtpout::testing
