@@ -8,6 +8,7 @@
 #include "core/cli/commands.h"
 #include "core/cli/directory_commands.h"
 #include "core/cli/queue_commands.h"
+#include "core/cli/spam_commands.h"
 #include "core/cli/store_commands.h"
 
 int main(int argc, char** argv) {
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
   cli::add_directory_commands(app, rc);
   cli::add_store_commands(app, rc);
   cli::add_queue_commands(app, rc);
+  cli::add_spam_commands(app, rc);
 
   try {
     app.parse(argc, argv);

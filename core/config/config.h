@@ -27,6 +27,29 @@ struct CertificatePair {
   fs::path key;
 };
 
+// What the spam filter stage does with one of rspamd's actions (server.spam_filter.on_*).
+enum class SpamBehaviour { accept, mark, rewrite_subject, tempfail, reject };
+
+// server.spam_filter.*: the content filter stage (core/filter), rspamd over HTTP.
+struct SpamFilterConfig {
+  bool enabled = false;
+  std::string address = "127.0.0.1";  // rspamd's normal worker (/checkv2)
+  std::uint16_t port = 11333;
+  std::uint16_t controller_port = 11334;  // rspamd's controller (/learnspam, /learnham)
+  std::string password;                   // the controller's, for learning only
+  std::chrono::milliseconds timeout{std::chrono::seconds(20)};
+  bool tempfail_on_failure = false;  // on_failure: tempfail (true) or accept (false)
+  std::uint64_t max_message_size = 10ull * 1024 * 1024;  // 0: every size is checked
+  bool check_authenticated = false;
+  SpamBehaviour on_reject = SpamBehaviour::reject;
+  SpamBehaviour on_soft_reject = SpamBehaviour::tempfail;
+  SpamBehaviour on_greylist = SpamBehaviour::tempfail;
+  SpamBehaviour on_add_header = SpamBehaviour::mark;
+  SpamBehaviour on_rewrite_subject = SpamBehaviour::rewrite_subject;
+  // Checks at once: plugins.smtp-out.max_spam_check_threads, where the seed places it.
+  std::int64_t max_checks = 30;
+};
+
 struct ServerConfig {
   std::string hostname;                // server.hostname (default: the machine's host name)
   fs::path data_dir;                   // server.data_dir (absolute)
@@ -44,6 +67,7 @@ struct ServerConfig {
   std::int64_t worker_threads = 0;  // 0: one per core
   // server.dns_servers: name servers to ask ("address" or "address@port"); empty: resolv.conf
   std::vector<std::string> dns_servers;
+  SpamFilterConfig spam_filter;
 };
 
 // The keys every protocol shares, typed, for the core's own use.

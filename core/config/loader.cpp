@@ -142,6 +142,35 @@ ServerConfig build_server(const SectionResult& section, Diagnostics& diag) {
   server.io_threads = s.get_int("io_threads");
   server.worker_threads = s.get_int("worker_threads");
   server.dns_servers = s.get_list("dns_servers");
+  SpamFilterConfig& f = server.spam_filter;
+  f.enabled = s.get_bool("spam_filter.enabled");
+  f.address = s.get_string("spam_filter.address");
+  if (!is_ip_literal(f.address)) {
+    const auto given = section.given.find("spam_filter.address");
+    diag.error(given != section.given.end() ? given->second.value_mark : YAML::Mark::null_mark(),
+               "server.spam_filter.address",
+               echoed(f.address) + " is not an IP address (write a literal such as 127.0.0.1)");
+  }
+  f.port = static_cast<std::uint16_t>(s.get_int("spam_filter.port"));
+  f.controller_port = static_cast<std::uint16_t>(s.get_int("spam_filter.controller_port"));
+  f.password = s.get_string("spam_filter.password");
+  f.timeout = s.get_duration("spam_filter.timeout");
+  f.tempfail_on_failure = s.get_string("spam_filter.on_failure") == "tempfail";
+  f.max_message_size = s.get_size("spam_filter.max_message_size");
+  f.check_authenticated = s.get_bool("spam_filter.check_authenticated");
+  const auto behaviour = [&s](const char* key) {
+    const std::string& v = s.get_string(key);
+    return v == "reject"            ? SpamBehaviour::reject
+           : v == "tempfail"        ? SpamBehaviour::tempfail
+           : v == "mark"            ? SpamBehaviour::mark
+           : v == "rewrite_subject" ? SpamBehaviour::rewrite_subject
+                                    : SpamBehaviour::accept;
+  };
+  f.on_reject = behaviour("spam_filter.on_reject");
+  f.on_soft_reject = behaviour("spam_filter.on_soft_reject");
+  f.on_greylist = behaviour("spam_filter.on_greylist");
+  f.on_add_header = behaviour("spam_filter.on_add_header");
+  f.on_rewrite_subject = behaviour("spam_filter.on_rewrite_subject");
   return server;
 }
 
@@ -365,6 +394,12 @@ ConfigResult load_config_text(const std::string& yaml, const fs::path& file,
     if (installed != nullptr) {
       check_plugins(plugins_node, *installed, base_dir, config.server, diag, config);
     }
+  }
+  // The seed places the filter's concurrency on the SMTP Out tab: smtp-out declares
+  // max_spam_check_threads, and the core's filter stage obeys it (default 30 without smtp-out).
+  if (auto out = config.plugins.find("smtp-out");
+      out != config.plugins.end() && out->second.settings.has("max_spam_check_threads")) {
+    config.server.spam_filter.max_checks = out->second.settings.get_int("max_spam_check_threads");
   }
 
   result.errors = diag.take_errors();

@@ -101,6 +101,56 @@ sdk::Schema make_server_schema() {
               "address with an optional port after '@' (\"192.0.2.53\", \"127.0.0.1@5353\"). "
               "Empty means those of /etc/resolv.conf (or, with none, the root servers); "
               "/etc/hosts is read first either way. A change takes effect at the next start."),
+      setting("spam_filter.enabled", SettingType::boolean, "false",
+              "Check every message received over SMTP with rspamd before it is accepted, so that "
+              "spam is refused in the SMTP dialogue (no bounce). At most smtp-out's "
+              "max_spam_check_threads messages are checked at once; the next ones wait."),
+      setting("spam_filter.address", SettingType::string, "127.0.0.1",
+              "IP address of rspamd (its normal worker, which answers /checkv2)."),
+      setting("spam_filter.port", SettingType::integer, "11333",
+              "TCP port of rspamd's normal worker.")
+          .range("1", "65535"),
+      setting("spam_filter.controller_port", SettingType::integer, "11334",
+              "TCP port of rspamd's controller worker, which `portico spam learn` teaches "
+              "(/learnspam, /learnham).")
+          .range("1", "65535"),
+      setting("spam_filter.password", SettingType::string, "",
+              "The password of rspamd's controller, sent by `portico spam learn` when set. "
+              "Checks never send it (rspamd would take them for an administrator's requests)."),
+      setting("spam_filter.timeout", SettingType::duration, "20s",
+              "How long one check may take, from connecting to rspamd to its whole reply. "
+              "Past it the check has failed (see on_failure).")
+          .range("100ms", "10m"),
+      setting("spam_filter.on_failure", SettingType::enumeration, "accept",
+              "What a message gets when rspamd is down, too slow or answers nonsense: accept "
+              "(delivered unmarked; the log warns and portico_spam_check_outcomes_total counts "
+              "it as failed) or tempfail (451 4.7.1: the client tries again later).")
+          .choices({"accept", "tempfail"}),
+      setting("spam_filter.max_message_size", SettingType::size, "10MB",
+              "Messages larger than this are not checked (they are accepted unmarked), as "
+              "spam is small and checking big messages is slow. 0 means every size is checked.")
+          .zero_means_unlimited(),
+      setting("spam_filter.check_authenticated", SettingType::boolean, "false",
+              "Check messages from authenticated clients too. Off, a user's own submissions "
+              "are not checked."),
+      setting("spam_filter.on_reject", SettingType::enumeration, "reject",
+              "What rspamd's action `reject` does: reject (550 5.7.1 with rspamd's message), "
+              "tempfail (451 4.7.1), mark (delivered with X-Spam: Yes), rewrite_subject (marked "
+              "and the Subject rewritten as rspamd says) or accept (delivered with the score "
+              "fields only).")
+          .choices({"reject", "tempfail", "mark", "rewrite_subject", "accept"}),
+      setting("spam_filter.on_soft_reject", SettingType::enumeration, "tempfail",
+              "What rspamd's action `soft reject` does (the same choices as on_reject).")
+          .choices({"reject", "tempfail", "mark", "rewrite_subject", "accept"}),
+      setting("spam_filter.on_greylist", SettingType::enumeration, "tempfail",
+              "What rspamd's action `greylist` does (the same choices as on_reject).")
+          .choices({"reject", "tempfail", "mark", "rewrite_subject", "accept"}),
+      setting("spam_filter.on_add_header", SettingType::enumeration, "mark",
+              "What rspamd's action `add header` does (the same choices as on_reject).")
+          .choices({"reject", "tempfail", "mark", "rewrite_subject", "accept"}),
+      setting("spam_filter.on_rewrite_subject", SettingType::enumeration, "rewrite_subject",
+              "What rspamd's action `rewrite subject` does (the same choices as on_reject).")
+          .choices({"reject", "tempfail", "mark", "rewrite_subject", "accept"}),
       setting("io_threads", SettingType::integer, "0",
               "Threads that run network input and output. 0 means one per processor core. A change "
               "takes effect at the next start.")

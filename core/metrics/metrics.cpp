@@ -6,6 +6,7 @@
 #include <prometheus/metric_family.h>
 
 #include <chrono>
+#include <limits>
 
 #include "core/net/listener.h"
 
@@ -37,8 +38,9 @@ void add(prometheus::MetricFamily& f, std::vector<prometheus::ClientMetric::Labe
 
 class Metrics::Collector final : public prometheus::Collectable {
  public:
-  Collector(const ConnectionAccounting& a, const DirectoryService* d, QueueService* q)
-      : accounting_(a), directory_(d), queue_(q) {}
+  Collector(const ConnectionAccounting& a, const DirectoryService* d, QueueService* q,
+            const filter::FilterService* f)
+      : accounting_(a), directory_(d), queue_(q), filter_(f) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     using prometheus::MetricType;
@@ -108,6 +110,7 @@ class Metrics::Collector final : public prometheus::Collectable {
       out.push_back(std::move(auth));
     }
     if (queue_ != nullptr) add_queue(out);
+    if (filter_ != nullptr) add_filter(out);
     return out;
   }
 
@@ -138,14 +141,69 @@ class Metrics::Collector final : public prometheus::Collectable {
     out.push_back(std::move(pending));
   }
 
+  // The spam filter stage: checks by rspamd's action and by what became of the message, the
+  // checks in flight and waiting, and how long checks take.
+  void add_filter(std::vector<prometheus::MetricFamily>& out) const {
+    using prometheus::MetricType;
+    const auto s = filter_->stats();
+    if (!s.enabled && s.latency_count == 0 && s.skipped == 0) return;
+    auto actions =
+        family("portico_spam_checks_total", "Messages checked by rspamd, by the action it answered",
+               MetricType::Counter);
+    for (const auto& [action, n] : s.actions)
+      add(actions, {{"action", action}}, static_cast<double>(n));
+    out.push_back(std::move(actions));
+    auto outcomes = family("portico_spam_check_outcomes_total",
+                           "Messages through the spam filter by what became of them: accepted, "
+                           "marked, tempfailed, rejected, failed (rspamd unreachable, late or "
+                           "unintelligible)",
+                           MetricType::Counter);
+    for (const auto& [outcome, n] : s.outcomes)
+      add(outcomes, {{"outcome", outcome}}, static_cast<double>(n));
+    out.push_back(std::move(outcomes));
+    auto skipped = family("portico_spam_checks_skipped_total",
+                          "Messages not checked: larger than spam_filter.max_message_size, or "
+                          "from authenticated clients",
+                          MetricType::Counter);
+    add(skipped, {}, static_cast<double>(s.skipped));
+    out.push_back(std::move(skipped));
+    const std::pair<const char*, std::uint64_t> gauges[] = {
+        {"in_flight", s.in_flight}, {"waiting", s.waiting}, {"max_in_flight", s.max_in_flight}};
+    auto load = family("portico_spam_checks",
+                       "Spam checks running now (in_flight), waiting for a free slot (waiting), "
+                       "and the most that ran at once since the start (max_in_flight)",
+                       MetricType::Gauge);
+    for (const auto& [state, n] : gauges)
+      add(load, {{"state", state}}, static_cast<double>(n));
+    out.push_back(std::move(load));
+    auto latency = family("portico_spam_check_seconds",
+                          "Time from a check's start to rspamd's verdict", MetricType::Histogram);
+    prometheus::ClientMetric m;
+    m.histogram.sample_count = s.latency_count;
+    m.histogram.sample_sum = s.latency_sum;
+    for (std::size_t i = 0; i < filter::kLatencyBuckets.size(); ++i) {
+      prometheus::ClientMetric::Bucket b;
+      b.upper_bound = filter::kLatencyBuckets[i];
+      b.cumulative_count = s.latency_buckets[i];
+      m.histogram.bucket.push_back(b);
+    }
+    prometheus::ClientMetric::Bucket inf;
+    inf.upper_bound = std::numeric_limits<double>::infinity();
+    inf.cumulative_count = s.latency_count;
+    m.histogram.bucket.push_back(inf);
+    latency.metric.push_back(std::move(m));
+    out.push_back(std::move(latency));
+  }
+
   const ConnectionAccounting& accounting_;
   const DirectoryService* directory_;
   QueueService* queue_;
+  const filter::FilterService* filter_;
 };
 
 Metrics::Metrics(const ConnectionAccounting& accounting, const DirectoryService* directory,
-                 QueueService* queue)
-    : collector_(std::make_shared<Collector>(accounting, directory, queue)) {}
+                 QueueService* queue, const filter::FilterService* filter)
+    : collector_(std::make_shared<Collector>(accounting, directory, queue, filter)) {}
 
 Metrics::~Metrics() = default;
 

@@ -3,7 +3,8 @@
 // Live connection gauges per protocol, listener and remote address, and the event counters of
 // every protocol, read at scrape time from the one ConnectionAccounting; the outbound queue's
 // entries per state and its pending recipients, from QueueService::stats() (a scan of the
-// envelope folder at most every kQueueScanInterval, re-reading only changed envelopes).
+// envelope folder at most every kQueueScanInterval, re-reading only changed envelopes); the spam
+// filter stage's checks, outcomes, load and latency.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 
 #include "core/accounting/accounting.h"
 #include "core/directory/directory.h"
+#include "core/filter/service.h"
 #include "core/queue/queue.h"
 
 namespace prometheus {
@@ -28,7 +30,7 @@ class Metrics {
   // directory and queue may be null (then no authentication counters, or no queue gauges, are
   // exported).
   Metrics(const ConnectionAccounting& accounting, const DirectoryService* directory,
-          QueueService* queue = nullptr);
+          QueueService* queue = nullptr, const filter::FilterService* filter = nullptr);
   ~Metrics();
   // Starts serving on address:port; false with a reason on failure.
   bool open(const std::string& address, std::uint16_t port, std::string& error);

@@ -270,8 +270,11 @@ class ConnectionHandle final : public sdk::SessionHandle {
     return true;
   }
   std::uint64_t connection_id() const override { return id_; }
+  // hold(): the handle keeps the connection itself alive.
+  void keep(std::shared_ptr<Connection> connection) { kept_ = std::move(connection); }
 
  private:
+  std::shared_ptr<Connection> kept_;
   std::weak_ptr<Connection> connection_;
   asio::any_io_executor executor_;
   std::shared_ptr<std::atomic<bool>> ended_;
@@ -280,6 +283,12 @@ class ConnectionHandle final : public sdk::SessionHandle {
 };
 
 }  // namespace
+
+std::shared_ptr<sdk::SessionHandle> Connection::hold() {
+  auto h = handle();
+  static_cast<ConnectionHandle&>(*h).keep(shared_from_this());
+  return h;
+}
 
 std::shared_ptr<sdk::SessionHandle> Connection::handle() {
   std::weak_ptr<Connection> weak = shared_from_this();

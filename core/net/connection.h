@@ -143,6 +143,7 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   std::uint64_t start_timer(std::chrono::milliseconds delay, std::function<void()> fn) override;
   void cancel_timer(std::uint64_t id) override;
   std::shared_ptr<sdk::SessionHandle> handle() override;
+  std::shared_ptr<sdk::SessionHandle> hold() override;
   void log(sdk::LogLevel level, std::string_view message) override;
   void post_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
   std::string tls_description() const override;

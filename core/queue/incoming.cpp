@@ -106,7 +106,14 @@ sdk::QueueStatus IncomingFile::append(std::string_view bytes) {
 sdk::QueueStatus IncomingFile::finish(bool sync) {
   if (!error_.ok()) return error_;
   if (aborted_) return {sdk::QueueError::invalid, "the message was aborted"};
-  if (sealed_) return {};
+  if (sealed_) {
+    // seal() after seal_unsynced() (the filter stage read the file): now make it durable.
+    if (sync && !synced_) {
+      if (::fsync(fd_) != 0) return failed("fsync");
+      synced_ = true;
+    }
+    return {};
+  }
   if (auto s = flush(); !s.ok()) return s;
   if (sync && ::fsync(fd_) != 0) return failed("fsync");
   if (!still_named(fd_, path_)) {

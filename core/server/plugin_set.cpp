@@ -45,6 +45,7 @@ class PluginSet::Host final : public sdk::Host {
     services_.post_work_on(pool, std::move(work));
   }
   sdk::Reports* reports() override { return services_.reports(); }
+  sdk::Filter* filter() override { return services_.filter(); }
 
  private:
   std::string name_;

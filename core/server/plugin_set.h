@@ -29,6 +29,7 @@ class HostServices {
     post_work(std::move(work));
   }
   virtual sdk::Reports* reports() { return nullptr; }
+  virtual sdk::Filter* filter() { return nullptr; }
   // The shared services; nullptr where a process runs without them.
   virtual sdk::Directory* directory() { return nullptr; }
   virtual sdk::Auth* auth() { return nullptr; }

@@ -169,6 +169,12 @@ int Server::run() {
     reports_ = std::make_unique<ReportService>([this] { return hostname(); }, *directory_, *store_,
                                                *queue_);
     dns_ = std::make_unique<DnsResolver>(config->server.dns_servers);
+    filter_ = std::make_unique<filter::FilterService>(
+        io_.get_executor(),
+        [this](sdk::WorkPool pool, std::function<void()> work) {
+          post_work_on(pool, std::move(work));
+        },
+        *queue_, [this] { return hostname(); });
     if (!dns_->setup_error().empty())
       spdlog::error("DNS resolver: {} (look-ups will fail)", dns_->setup_error());
   } catch (const std::exception& e) {
@@ -207,7 +213,8 @@ int Server::run() {
   }
   spdlog::info("control socket {}", config->server.control_socket.string());
   if (config->server.metrics_enabled) {
-    metrics_ = std::make_unique<Metrics>(accounting_, directory_.get(), queue_.get());
+    metrics_ =
+        std::make_unique<Metrics>(accounting_, directory_.get(), queue_.get(), filter_.get());
     if (metrics_->open(config->server.metrics_address, config->server.metrics_port, error)) {
       spdlog::info("metrics on http://{}/metrics",
                    endpoint_name(config->server.metrics_address, metrics_->port()));
@@ -342,6 +349,14 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
     runtimes_ = std::move(runtimes);
     tls_ = std::move(tls);
     config_ = config;
+  }
+  if (filter_) {
+    const auto& f = config->server.spam_filter;
+    filter_->configure(f);
+    if (f.enabled) {
+      spdlog::info("spam filter: rspamd at {}, at most {} checks at once",
+                   endpoint_name(f.address, f.port), f.max_checks);
+    }
   }
   for (const auto& name : disabled) {
     spdlog::info("{} disabled; its open connections finish on their own", name);

@@ -29,6 +29,7 @@
 #include "core/config/config.h"
 #include "core/directory/directory.h"
 #include "core/dns/resolver.h"
+#include "core/filter/service.h"
 #include "core/net/connection.h"
 #include "core/net/listener.h"
 #include "core/queue/queue.h"
@@ -72,6 +73,7 @@ class Server final : public ConnectionHub, public ListenerOwner, public HostServ
   sdk::Queue* queue() override { return queue_.get(); }
   sdk::Dns* dns() override { return dns_.get(); }
   sdk::Reports* reports() override { return reports_.get(); }
+  sdk::Filter* filter() override { return filter_.get(); }
   void connect(const std::string& plugin, const sdk::OutboundRequest& request,
                sdk::OutboundSessionFactory open, sdk::OutboundFailure failed) override;
   std::unique_ptr<sdk::Scheduled> schedule(std::chrono::milliseconds delay,
@@ -96,6 +98,8 @@ class Server final : public ConnectionHub, public ListenerOwner, public HostServ
   std::unique_ptr<QueueService> queue_;
   std::unique_ptr<ReportService> reports_;
   std::unique_ptr<DnsResolver> dns_;
+  // Destroyed after io_ and the pools (declared before them): pending checks refer to it.
+  std::unique_ptr<filter::FilterService> filter_;
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::thread_pool> workers_;  // sized by server.worker_threads
   // The other bounded pools, by sdk::WorkPool (index 0, general, is workers_).

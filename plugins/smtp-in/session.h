@@ -28,6 +28,7 @@
 #include "command.h"
 #include "data.h"
 #include "portico/directory.h"
+#include "portico/filter.h"
 #include "portico/plugin.h"
 #include "portico/queue.h"
 #include "portico/reports.h"
@@ -103,6 +104,10 @@ class SmtpSession final : public sdk::Session {
   // Creates the incoming file and writes the Received: field; the reason on failure.
   std::string begin_message();
   void finish_message(Verdict verdict);
+  // The filter stage's verdict (on the session's executor).
+  void filtered(sdk::FilterResult result);
+  // Makes the message durable, delivers and queues it, and answers 250 (or why not).
+  void store_message();
   std::string received_field() const;
   bool may_relay(bool sender_local_account, bool sender_domain_local) const;
   std::string auth_mechanisms() const;

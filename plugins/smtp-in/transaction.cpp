@@ -16,11 +16,11 @@ namespace {
 
 // A recipient that failed after the message was accepted for others.
 struct Failure {
-  std::string address;          // the local account, or the remote address
-  const TxnRecipient* origin;   // the SMTP recipient it came from (local ones)
-  std::string status;           // RFC 3463
+  std::string address;         // the local account, or the remote address
+  const TxnRecipient* origin;  // the SMTP recipient it came from (local ones)
+  std::string status;          // RFC 3463
   std::string reason;
-  std::uint32_t notify = 0;     // remote ones: their own NOTIFY and ORCPT
+  std::uint32_t notify = 0;  // remote ones: their own NOTIFY and ORCPT
   std::string orcpt = {};
 };
 
@@ -464,6 +464,53 @@ void SmtpSession::finish_message(Verdict verdict) {
       reset_transaction();
       return reply(550, "5.6.0", "Message refused: a line is longer than 1000 octets");
   }
+  if (sdk::Filter* filter = host_.filter()) {
+    sdk::FilterRequest request;
+    request.protocol = "smtp-in";
+    request.client_address = ctx_.connection().remote_address;
+    request.helo = helo_;
+    request.sender = txn_.from.address();
+    for (const auto& r : txn_.recipients)
+      request.recipients.push_back(r.mailbox.address());
+    request.auth_user = user_;
+    request.tls = ctx_.tls_description();
+    request.queue_id = std::to_string(ctx_.connection().id) + "." + std::to_string(messages_ + 1);
+    request.size = incoming_->size();
+    if (filter->wants(request)) {
+      // Checked before the reply (no bounce for what is refused); the client waits, its input
+      // paused, while the check waits for a free slot and runs.
+      ctx_.pause_input();
+      filter->check(request, incoming_, [held = ctx_.hold(), this](sdk::FilterResult r) {
+        held->post([this, r = std::move(r)]() mutable { filtered(std::move(r)); });
+      });
+      return;
+    }
+  }
+  store_message();
+}
+
+void SmtpSession::filtered(sdk::FilterResult result) {
+  ctx_.log(result.checked ? sdk::LogLevel::info : sdk::LogLevel::warn, result.log);
+  switch (result.action) {
+    case sdk::FilterAction::reject:
+      ctx_.resume_input();
+      reset_transaction();
+      return reply(550, "5.7.1", result.reply);
+    case sdk::FilterAction::tempfail:
+      ctx_.resume_input();
+      reset_transaction();
+      return reply(451, "4.7.1", result.reply);
+    case sdk::FilterAction::accept:
+      break;
+  }
+  if (result.message && result.message != incoming_) {
+    incoming_->abort();  // the marked copy replaces it
+    incoming_ = std::move(result.message);
+  }
+  store_message();  // input stays paused until it is answered
+}
+
+void SmtpSession::store_message() {
   // Everything the worker needs, copied: the session may not be touched from there.
   struct Job {
     std::shared_ptr<sdk::IncomingMessage> incoming;
@@ -546,8 +593,8 @@ void SmtpSession::finish_message(Verdict verdict) {
                       : local_only ? store->deliver_unsynced_file(job->local, path, 0)
                                    : store->deliver_file(job->local, path, 0);
           for (std::size_t i = 0; i < job->local.size(); ++i) {
-            const bool ok = done.ok() && i < done.value.size() &&
-                            done.value[i].error == sdk::StoreError::none;
+            const bool ok =
+                done.ok() && i < done.value.size() && done.value[i].error == sdk::StoreError::none;
             if (ok) {
               ++served;
               continue;

@@ -181,8 +181,10 @@ sdk::Schema schema() {
       "own choice of address."));
   auto spam = sdk::make_setting(
       "max_spam_check_threads", SettingType::integer, "30",
-      "The most messages checked for spam at the same time; the next ones wait. (The checking "
-      "is done by the server's filter stage.)",
+      "The most messages checked for spam at the same time; the next ones wait, their "
+      "clients' input paused. The checking is done by the server's filter stage, rspamd "
+      "(server.spam_filter.*, see `portico plugins describe server`), which obeys this value "
+      "whether smtp-out is enabled or not.",
       "1", "10000");
   add(spam);
   add(sdk::make_setting(

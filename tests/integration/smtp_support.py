@@ -31,10 +31,12 @@ def smtp_settings(port, **overrides):
 class SmtpServer(harness.PorticoServer):
     """portico with smtp-in, a local domain and the accounts named in `users`."""
 
-    def __init__(self, port=None, users=("alice",), aliases=None, lists=None, **settings):
+    def __init__(self, port=None, users=("alice",), aliases=None, lists=None, server=None,
+                 other_plugins=None, **settings):
         self.smtp_port = port or harness.free_port()
-        super().__init__(plugins={"smtp-in": smtp_settings(self.smtp_port, **settings)},
-                         plugin_dir=PLUGINS, start=False)
+        plugins = {"smtp-in": smtp_settings(self.smtp_port, **settings)}
+        plugins.update(other_plugins or {})
+        super().__init__(plugins=plugins, server=server, plugin_dir=PLUGINS, start=False)
         self.run("domain", "add", DOMAIN)
         for user in users:
             self.run("user", "add", f"{user}@{DOMAIN}", "--password-stdin", input_text=PASSWORD)

@@ -57,6 +57,7 @@ class TestHost final : public testkit::TestHost {
   sdk::Store* store() override { return &services_.store(); }
   sdk::Queue* queue() override { return &services_.queue(); }
   sdk::Reports* reports() override { return &services_.reports(); }
+  sdk::Filter* filter() override { return nullptr; }  // no spam filter in unit tests
 
  private:
   TestServices& services_;

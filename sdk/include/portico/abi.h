@@ -48,7 +48,9 @@
 // SessionDriver, TestHost, settings, golden transcripts, plugins from descriptors); the build
 // signature names the standard library ABI as it really is (the headers of 1.0 to 1.2 include no
 // C++ header first and wrote "stdlib-unknown") and the container layout (_GLIBCXX_DEBUG) instead of
-// NDEBUG, which changes no layout.
+// NDEBUG, which changes no layout; 1.4 Host::filter (portico/filter.h: Filter, FilterRequest,
+// FilterResult, FilterAction: the content filter stage, spam checks before a message is
+// accepted), SessionContext::hold (a SessionHandle that keeps its connection open).
 #pragma once
 
 #include <stddef.h>
@@ -58,7 +60,7 @@
 #endif
 
 #define PORTICO_ABI_MAJOR 1
-#define PORTICO_ABI_MINOR 3
+#define PORTICO_ABI_MINOR 4
 
 #define PORTICO_STRINGIFY_INNER(x) #x
 #define PORTICO_STRINGIFY(x) PORTICO_STRINGIFY_INNER(x)

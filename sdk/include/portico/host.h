@@ -17,6 +17,7 @@ namespace portico::sdk {
 class Auth;              // portico/auth.h
 class Directory;         // portico/directory.h
 class Dns;               // portico/dns.h
+class Filter;            // portico/filter.h
 class Queue;             // portico/queue.h
 class Reports;           // portico/reports.h
 class SaslServer;        // portico/sasl.h
@@ -111,6 +112,11 @@ class Host {
   // Delivery status notifications (portico/reports.h); nullptr when this process runs without
   // a queue.
   virtual Reports* reports() = 0;
+
+  // --- ABI 1.4 ---
+  // The content filter stage (portico/filter.h): spam checks before a message is accepted.
+  // Never nullptr in the server; Filter::wants() says whether a message is to be checked.
+  virtual Filter* filter() = 0;
 
  protected:
   ~Host() = default;

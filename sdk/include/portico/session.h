@@ -135,6 +135,12 @@ class SessionContext {
   // host), whether or not the request required it.
   virtual bool tls_verified() const = 0;
 
+  // --- ABI 1.4 ---
+  // A handle (as handle()) that also keeps this connection open while it exists: for a session
+  // that waits, input paused, for an asynchronous service that answers on another thread (the
+  // filter stage's check), and posts the answer back through it. Drop it once posted.
+  virtual std::shared_ptr<SessionHandle> hold() = 0;
+
  protected:
   ~SessionContext() = default;
 };

@@ -75,6 +75,7 @@ class FakeSessionContext final : public sdk::SessionContext {
   std::uint64_t start_timer(std::chrono::milliseconds, std::function<void()>) override { return 0; }
   void cancel_timer(std::uint64_t) override {}
   std::shared_ptr<sdk::SessionHandle> handle() override { return nullptr; }
+  std::shared_ptr<sdk::SessionHandle> hold() override { return nullptr; }
 
   // Returns and clears what was written so far.
   std::string take() { return std::exchange(output, {}); }

@@ -121,6 +121,7 @@ class SlowPeer final : public sdk::SessionContext {
   std::uint64_t start_timer(std::chrono::milliseconds, std::function<void()>) override { return 0; }
   void cancel_timer(std::uint64_t) override {}
   std::shared_ptr<sdk::SessionHandle> handle() override { return nullptr; }
+  std::shared_ptr<sdk::SessionHandle> hold() override { return nullptr; }
 
   std::string drain() { return std::exchange(pending_, {}); }
   std::size_t largest_write_ = 0;

@@ -114,6 +114,7 @@ class SessionDriver final : public sdk::SessionContext {
   std::uint64_t start_timer(std::chrono::milliseconds delay, std::function<void()> fn) override;
   void cancel_timer(std::uint64_t id) override { timers_.erase(id); }
   std::shared_ptr<sdk::SessionHandle> handle() override;
+  std::shared_ptr<sdk::SessionHandle> hold() override { return handle(); }  // the driver lives on
 
  private:
   struct Task {

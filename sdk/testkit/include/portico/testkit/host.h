@@ -49,6 +49,7 @@ class TestHost : public sdk::Host {
   sdk::SaslServer* sasl() override;
   void post_work_on(sdk::WorkPool pool, std::function<void()> work) override;
   sdk::Reports* reports() override { return nullptr; }
+  sdk::Filter* filter() override { return nullptr; }
 
   // The test's side.
   // Every line logged so far, as "level: message".
