@@ -100,6 +100,16 @@ std::optional<SettingValue> validate_sni(const ValueSite& site, const fs::path& 
   return SettingValue(std::move(flat));
 }
 
+// An error at the server key `key` unless `value` is an IP literal.
+void require_ip(const SectionResult& section, Diagnostics& diag, const std::string& key,
+                const std::string& value) {
+  if (is_ip_literal(value)) return;
+  const auto given = section.given.find(key);
+  diag.error(given != section.given.end() ? given->second.value_mark : YAML::Mark::null_mark(),
+             "server." + key,
+             echoed(value) + " is not an IP address (write a literal such as 127.0.0.1 or ::1)");
+}
+
 ServerConfig build_server(const SectionResult& section, Diagnostics& diag) {
   const sdk::Settings& s = section.settings;
   ServerConfig server;
@@ -130,13 +140,7 @@ ServerConfig build_server(const SectionResult& section, Diagnostics& diag) {
   if (server.control_socket.empty()) server.control_socket = server.data_dir / "portico.sock";
   server.metrics_enabled = s.get_bool("metrics.enabled");
   server.metrics_address = s.get_string("metrics.address");
-  if (!is_ip_literal(server.metrics_address)) {
-    const auto given = section.given.find("metrics.address");
-    diag.error(given != section.given.end() ? given->second.value_mark : YAML::Mark::null_mark(),
-               "server.metrics.address",
-               echoed(server.metrics_address) +
-                   " is not an IP address (write a literal such as 127.0.0.1 or ::1)");
-  }
+  require_ip(section, diag, "metrics.address", server.metrics_address);
   server.metrics_port = static_cast<std::uint16_t>(s.get_int("metrics.port"));
   server.shutdown_grace = s.get_duration("shutdown_grace");
   server.io_threads = s.get_int("io_threads");
@@ -145,12 +149,7 @@ ServerConfig build_server(const SectionResult& section, Diagnostics& diag) {
   SpamFilterConfig& f = server.spam_filter;
   f.enabled = s.get_bool("spam_filter.enabled");
   f.address = s.get_string("spam_filter.address");
-  if (!is_ip_literal(f.address)) {
-    const auto given = section.given.find("spam_filter.address");
-    diag.error(given != section.given.end() ? given->second.value_mark : YAML::Mark::null_mark(),
-               "server.spam_filter.address",
-               echoed(f.address) + " is not an IP address (write a literal such as 127.0.0.1)");
-  }
+  require_ip(section, diag, "spam_filter.address", f.address);
   f.port = static_cast<std::uint16_t>(s.get_int("spam_filter.port"));
   f.controller_port = static_cast<std::uint16_t>(s.get_int("spam_filter.controller_port"));
   f.password = s.get_string("spam_filter.password");

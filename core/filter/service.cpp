@@ -86,28 +86,33 @@ void FilterService::check(const sdk::FilterRequest& request,
 void FilterService::start(std::shared_ptr<Job> job) {
   job->config = config();
   job->started = std::chrono::steady_clock::now();
-  post_work_(sdk::WorkPool::filter, [this, job] {
-    const SpamFilterConfig& c = *job->config;
-    HttpRequest r;
-    r.address = c.address;
-    r.port = c.port;
-    r.target = "/checkv2";
-    r.fields = request_fields(job->request, hostname_());
-    r.timeout = c.timeout;
-    r.max_reply = kMaxReplyBody;
-    if (auto held = job->message->held_in_memory()) {
-      r.body = std::string(*held);
-    } else {
-      // Flushed, not fsync'd: the plugin's own seal() later makes it durable.
-      if (auto s = job->message->seal_unsynced(); !s.ok()) {
-        HttpReply failed;
-        failed.error = "cannot read the message: " + s.message;
-        return on_reply(job, std::move(failed));
-      }
-      r.body_file = job->message->path();
-    }
-    http_post(boost::asio::make_strand(io_), std::move(r),
+  const SpamFilterConfig& c = *job->config;
+  auto r = std::make_shared<HttpRequest>();
+  r->address = c.address;
+  r->port = c.port;
+  r->target = "/checkv2";
+  r->fields = request_fields(job->request, hostname_());
+  r->timeout = c.timeout;
+  r->max_reply = kMaxReplyBody;
+  auto send = [this, job](HttpRequest& request) {
+    http_post(boost::asio::make_strand(io_), std::move(request),
               [this, job](HttpReply reply) { on_reply(job, std::move(reply)); });
+  };
+  // A message still in memory (up to the queue's 64 KiB buffer) goes at once: the exchange
+  // itself is asynchronous, and every hop between threads costs more than the copy.
+  if (auto held = job->message->held_in_memory()) {
+    r->body = std::string(*held);
+    return send(*r);
+  }
+  post_work_(sdk::WorkPool::filter, [this, job, r, send] {
+    // Flushed, not fsync'd: the plugin's own seal() later makes it durable.
+    if (auto s = job->message->seal_unsynced(); !s.ok()) {
+      HttpReply failed;
+      failed.error = "cannot read the message: " + s.message;
+      return on_reply(job, std::move(failed));
+    }
+    r->body_file = job->message->path();
+    send(*r);
   });
 }
 
@@ -144,8 +149,9 @@ void FilterService::on_reply(const std::shared_ptr<Job>& job, HttpReply reply) {
   if (decision->action != sdk::FilterAction::accept || decision->add.empty()) {
     return finish(job, *decision, job->message);
   }
-  // Marked: a copy with the fields on top (and the new Subject), written on the filter pool.
-  post_work_(sdk::WorkPool::filter, [this, job, d = std::move(*decision)]() mutable {
+  // Marked: a copy with the fields on top (and the new Subject); made here from a message in
+  // memory (buffered appends only), on the filter pool from a file.
+  auto mark = [this, job, d = std::move(*decision)]() mutable {
     auto made = queue_.create_incoming();
     sdk::QueueStatus s{made.error, made.message};
     if (made.ok()) {
@@ -160,7 +166,9 @@ void FilterService::on_reply(const std::shared_ptr<Job>& job, HttpReply reply) {
       return finish(job, d, job->message);
     }
     finish(job, d, std::shared_ptr<sdk::IncomingMessage>(std::move(made.value)));
-  });
+  };
+  if (job->message->held_in_memory()) return mark();
+  post_work_(sdk::WorkPool::filter, std::move(mark));
 }
 
 void FilterService::finish(const std::shared_ptr<Job>& job, const Decision& d,

@@ -212,8 +212,9 @@ class Rspamd:
     """A private rspamd: `with Rspamd(tmpdir, password="secret") as r: r.check(message)`."""
 
     def __init__(self, tmpdir, password=None, start_timeout=START_TIMEOUT, debug_modules=(),
-                 hs_cache_dir=None, test_patterns=True):
+                 hs_cache_dir=None, test_patterns=True, normal_workers=1):
         self.dir = os.path.abspath(tmpdir)
+        self.normal_workers = normal_workers  # processes of the normal worker (benchmarks: cores)
         self.password = password
         self.start_timeout = start_timeout
         self.debug_modules = list(debug_modules)  # e.g. ["protocol"]: logs each request header
@@ -308,7 +309,7 @@ logging {{
 worker "normal" {{
     bind_socket = "127.0.0.1:{self.normal_port}";
     mime = true;
-    count = 1;
+    count = {self.normal_workers};
 }}
 
 worker "controller" {{
