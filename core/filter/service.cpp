@@ -1,8 +1,6 @@
 // Portico core — the content filter stage (see service.h).
 #include "core/filter/service.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <boost/asio/strand.hpp>
 
@@ -183,7 +181,6 @@ void FilterService::finish(const std::shared_ptr<Job>& job, const Decision& d,
                " ms";
   result.checked = d.counted_as != "failed";
   if (d.action == sdk::FilterAction::accept) result.message = std::move(message);
-  if (d.counted_as == "failed") spdlog::warn("{}", result.log);
   std::shared_ptr<Job> next;
   {
     std::lock_guard lock(mutex_);
