@@ -123,8 +123,9 @@ sdk::Schema make_server_schema() {
           .range("100ms", "10m"),
       setting("spam_filter.on_failure", SettingType::enumeration, "accept",
               "What a message gets when rspamd is down, too slow or answers nonsense: accept "
-              "(delivered unmarked; the log warns and portico_spam_check_outcomes_total counts "
-              "it as failed) or tempfail (451 4.7.1: the client tries again later).")
+              "(delivered with `X-Spam-Check: not checked (why)`; the log warns and "
+              "portico_spam_check_outcomes_total counts it as failed) or tempfail (451 4.7.1: "
+              "the client tries again later).")
           .choices({"accept", "tempfail"}),
       setting("spam_filter.max_message_size", SettingType::size, "10MB",
               "Messages larger than this are not checked (they are accepted unmarked), as "

@@ -86,6 +86,11 @@ double number(const json::value* v) {
   return 0;
 }
 
+// The header fields this server writes; a copy from the sender is taken out.
+std::vector<std::string> own_fields() {
+  return {"X-Spam", "X-Spam-Score", "X-Spam-Action", "X-Spam-Symbols", "X-Spam-Check"};
+}
+
 void init_gmime() {
   static std::once_flag once;
   std::call_once(once, [] { g_mime_init(); });
@@ -277,8 +282,7 @@ Decision decide(const Reply& reply, const SpamFilterConfig& config) {
   }
   d.action = sdk::FilterAction::accept;
   // Fields of this server's own, taken out first so that a sender cannot forge them.
-  for (const char* name : {"X-Spam", "X-Spam-Score", "X-Spam-Action", "X-Spam-Symbols"})
-    d.remove.emplace_back(name);
+  d.remove = own_fields();
   for (const auto& name : reply.milter_remove)
     d.remove.push_back(name);
   if (b == SpamBehaviour::mark || b == SpamBehaviour::rewrite_subject)
@@ -316,7 +320,10 @@ Decision on_failure(const std::string& why, const SpamFilterConfig& config) {
     d.action = sdk::FilterAction::tempfail;
     d.reply = "Spam check unavailable, try again later";
   } else {
-    d.action = sdk::FilterAction::accept;  // passes unmarked
+    // Accepted, and marked as not checked: a forged score must not pass for a real one.
+    d.action = sdk::FilterAction::accept;
+    d.remove = own_fields();
+    d.add.emplace_back("X-Spam-Check", "not checked (" + client_text(why) + ")");
   }
   return d;
 }

@@ -2,7 +2,8 @@
 rspamd_support.py), driven by Python's smtplib against the real `portico` binary: GTUBE refused
 with 550 5.7.1 at the end of DATA and nothing delivered; a clean message delivered with the
 score fields; add header and rewrite subject marking the delivered copy; rspamd's soft reject a
-451; rspamd stopped or silent handled as spam_filter.on_failure says; authenticated submissions
+451; rspamd stopped (a second instance, stopped while the server runs) or silent handled as
+spam_filter.on_failure says (accepted with X-Spam-Check, or 451); authenticated submissions
 not checked; 200 concurrent sessions with max_spam_check_threads 3 never more than 3 checks in
 flight, all delivered; `portico spam learn` and `portico spam check`."""
 
@@ -167,15 +168,22 @@ class SpamFilterTest(unittest.TestCase):
             [got] = srv.mailbox("alice")
             self.assertIn(b"X-Spam: Yes\r\n", got)
 
-    def test_rspamd_down_accepts_unmarked_by_default_and_tempfails_when_asked(self):
-        dead = harness.free_port()
-        with self.server(port=dead) as srv:
-            send(srv.smtp_port, message())
-            [got] = srv.mailbox("alice")
-            self.assertNotIn(b"X-Spam-Score", got)
+    def test_rspamd_stopped_accepts_marked_unchecked_by_default_or_tempfails(self):
+        # A second rspamd, stopped while the server runs: its port is then dead.
+        with tempfile.TemporaryDirectory(prefix="portico-rspamd-") as tmp, \
+                rspamd_support.Rspamd(tmp) as doomed, \
+                self.server(port=doomed.normal_port) as srv:
+            send(srv.smtp_port, message("Before"))
+            doomed.stop()
+            send(srv.smtp_port, message(extra_headers="X-Spam-Score: -100.00 / 15.00\r\n"))
+            checked, got = srv.mailbox("alice")
+            self.assertIn(b"X-Spam-Action: no action\r\n", checked)
+            self.assertNotIn(b"X-Spam-Score", got)  # the forged one is gone too
+            self.assertRegex(b"\r\n" + got,
+                             rb"\r\nX-Spam-Check: not checked \(cannot connect: [^\r]+\)\r\n")
             self.assertEqual(metrics(srv)['portico_spam_check_outcomes_total{outcome="failed"}'], 1)
             srv.wait_log(r"spam check failed: cannot connect")
-        with self.server(port=dead, on_failure="tempfail") as srv:
+        with self.server(port=doomed.normal_port, on_failure="tempfail") as srv:
             with self.assertRaises(smtplib.SMTPDataError) as e:
                 send(srv.smtp_port, message())
             self.assertEqual(e.exception.smtp_code, 451)

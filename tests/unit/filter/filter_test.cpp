@@ -138,7 +138,9 @@ TEST(RspamdReply, MalformedRepliesAreFailures) {
 TEST(RspamdReply, FailureFollowsOnFailure) {
   SpamFilterConfig c;
   EXPECT_EQ(on_failure("timed out", c).action, sdk::FilterAction::accept);
-  EXPECT_TRUE(on_failure("timed out", c).add.empty());  // passes unmarked
+  ASSERT_NE(field(on_failure("timed out", c), "X-Spam-Check"), nullptr);  // marked unchecked
+  EXPECT_EQ(*field(on_failure("timed out", c), "X-Spam-Check"), "not checked (timed out)");
+  EXPECT_EQ(field(on_failure("timed out", c), "X-Spam-Score"), nullptr);
   c.tempfail_on_failure = true;
   const Decision d = on_failure("timed out", c);
   EXPECT_EQ(d.action, sdk::FilterAction::tempfail);
