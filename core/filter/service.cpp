@@ -199,6 +199,14 @@ void FilterService::finish(const std::shared_ptr<Job>& job, const Decision& d,
   if (done) done(std::move(result));
 }
 
+void FilterService::drop_waiting() {
+  std::deque<std::shared_ptr<Job>> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    dropped.swap(waiting_);
+  }
+}
+
 FilterStats FilterService::stats() const {
   std::lock_guard lock(mutex_);
   FilterStats s = stats_;

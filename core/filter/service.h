@@ -67,6 +67,9 @@ class FilterService final : public sdk::Filter {
              sdk::FilterDone done) override;
 
   FilterStats stats() const;
+  // Drops the checks still waiting for a slot, without answering them (the server is going
+  // away: their sessions' connections must go before the I/O context does).
+  void drop_waiting();
 
  private:
   struct Job;

@@ -78,6 +78,7 @@ Server::Server(fs::path config_file)
 
 Server::~Server() {
   join_pools();
+  if (filter_) filter_->drop_waiting();
   control_.reset();
   metrics_.reset();
 }
