@@ -2,12 +2,14 @@
 #include "core/filter/rspamd.h"
 
 #include <gmime/gmime.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <cstdio>
-#include <mutex>
+
+#include "core/store/mime_cache.h"
 
 namespace portico::core::filter {
 
@@ -91,9 +93,18 @@ std::vector<std::string> own_fields() {
   return {"X-Spam", "X-Spam-Score", "X-Spam-Action", "X-Spam-Symbols", "X-Spam-Check"};
 }
 
-void init_gmime() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// "4.7.1 Try again later" without its RFC 3463 code: the reply's own comes from the action.
+std::string without_status_code(std::string text) {
+  std::size_t i = 0, dots = 0;
+  while (i < text.size() && (is_digit(text[i]) || text[i] == '.'))
+    dots += text[i++] == '.';
+  if (dots == 2 && i < text.size() && text[i] == ' ' && is_digit(text[0]) && is_digit(text[i - 1]))
+    text.erase(0, i + 1);
+  return text;
 }
 
 }  // namespace
@@ -219,7 +230,7 @@ std::string format_field(std::string_view name, std::string_view raw_value) {
   std::string value = one_line(raw_value);
   if (std::any_of(value.begin(), value.end(),
                   [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
-    init_gmime();
+    store::init_gmime();
     if (char* encoded = g_mime_utils_header_encode_text(nullptr, value.c_str(), "utf-8")) {
       value = encoded;
       g_free(encoded);
@@ -267,7 +278,7 @@ Decision decide(const Reply& reply, const SpamFilterConfig& config) {
   d.log = "rspamd: " + client_text(reply.action) + ", score " + fixed2(reply.score) + "/" +
           fixed2(reply.required);
   if (reply.skipped) d.log += " (skipped by rspamd)";
-  const std::string said = client_text(reply.smtp_message);
+  const std::string said = without_status_code(client_text(reply.smtp_message));
   switch (b) {
     case SpamBehaviour::reject:
       d.action = sdk::FilterAction::reject;
@@ -302,7 +313,7 @@ Decision decide(const Reply& reply, const SpamFilterConfig& config) {
   if (!symbols.empty()) d.add.emplace_back("X-Spam-Symbols", symbols);
   for (const auto& field : reply.milter_add) {
     const bool ours = std::any_of(d.add.begin(), d.add.end(), [&](const HeaderField& f) {
-      return g_ascii_strcasecmp(f.first.c_str(), field.first.c_str()) == 0;
+      return ::strcasecmp(f.first.c_str(), field.first.c_str()) == 0;
     });
     if (!ours) d.add.push_back(field);
   }
@@ -316,6 +327,7 @@ Decision on_failure(const std::string& why, const SpamFilterConfig& config) {
   Decision d;
   d.log = "spam check failed: " + why;
   d.counted_as = "failed";
+  d.checked = false;
   if (config.tempfail_on_failure) {
     d.action = sdk::FilterAction::tempfail;
     d.reply = "Spam check unavailable, try again later";

@@ -68,6 +68,7 @@ struct Decision {
   std::optional<std::string> subject;  // the new Subject, unencoded
   std::string log;                     // "rspamd: no action, score 1.20/15.00"
   std::string counted_as;              // the metric's outcome: accepted, marked, rejected, ...
+  bool checked = true;                 // false: rspamd gave no verdict (see on_failure)
 };
 
 // The server's answer to rspamd's reply, by the operator's per-action behaviours.

@@ -33,9 +33,8 @@ void FilterService::configure(const SpamFilterConfig& config) {
   {
     std::lock_guard lock(mutex_);
     config_ = std::make_shared<const SpamFilterConfig>(config);
-    stats_.enabled = config.enabled;
     // A higher limit lets waiting checks start now.
-    while (!waiting_.empty() && in_flight_ < static_cast<std::uint64_t>(config.max_checks)) {
+    while (!waiting_.empty() && in_flight_ < limit()) {
       startable.push_back(std::move(waiting_.front()));
       waiting_.pop_front();
       ++in_flight_;
@@ -44,6 +43,10 @@ void FilterService::configure(const SpamFilterConfig& config) {
   }
   for (auto& job : startable)
     start(std::move(job));
+}
+
+std::uint64_t FilterService::limit() const {
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(1, config_->max_checks));
 }
 
 std::shared_ptr<const SpamFilterConfig> FilterService::config() const {
@@ -71,7 +74,7 @@ void FilterService::check(const sdk::FilterRequest& request,
   job->done = std::move(done);
   {
     std::lock_guard lock(mutex_);
-    if (in_flight_ >= static_cast<std::uint64_t>(std::max<std::int64_t>(1, config_->max_checks))) {
+    if (in_flight_ >= limit()) {
       waiting_.push_back(std::move(job));
       return;
     }
@@ -179,14 +182,13 @@ void FilterService::finish(const std::shared_ptr<Job>& job, const Decision& d,
                                   std::chrono::steady_clock::now() - job->started)
                                   .count()) +
                " ms";
-  result.checked = d.counted_as != "failed";
+  result.checked = d.checked;
   if (d.action == sdk::FilterAction::accept) result.message = std::move(message);
   std::shared_ptr<Job> next;
   {
     std::lock_guard lock(mutex_);
     ++stats_.outcomes[d.counted_as];
-    if (!waiting_.empty() &&
-        in_flight_ <= static_cast<std::uint64_t>(std::max<std::int64_t>(1, config_->max_checks))) {
+    if (!waiting_.empty() && in_flight_ <= limit()) {
       next = std::move(waiting_.front());  // takes over this check's place
       waiting_.pop_front();
     } else {
@@ -210,6 +212,7 @@ void FilterService::drop_waiting() {
 FilterStats FilterService::stats() const {
   std::lock_guard lock(mutex_);
   FilterStats s = stats_;
+  s.enabled = config_->enabled;
   s.in_flight = in_flight_;
   s.waiting = waiting_.size();
   s.skipped = skipped_.load(std::memory_order_relaxed);

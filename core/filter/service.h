@@ -78,6 +78,8 @@ class FilterService final : public sdk::Filter {
   void finish(const std::shared_ptr<Job>& job, const Decision& d,
               std::shared_ptr<sdk::IncomingMessage> message);
   std::shared_ptr<const SpamFilterConfig> config() const;
+  // Checks allowed at once (under mutex_).
+  std::uint64_t limit() const;
 
   boost::asio::any_io_executor io_;
   PostWork post_work_;
@@ -88,7 +90,7 @@ class FilterService final : public sdk::Filter {
   std::shared_ptr<const SpamFilterConfig> config_;
   std::deque<std::shared_ptr<Job>> waiting_;
   std::uint64_t in_flight_ = 0;
-  FilterStats stats_;
+  FilterStats stats_;  // all but enabled, in_flight, waiting and skipped, filled in by stats()
   mutable std::atomic<std::uint64_t> skipped_{0};
 };
 

@@ -16,11 +16,6 @@ constexpr std::size_t max_indexed_value = 2048;
 // Deepest MIME nesting described; deeper parts are summarized as opaque.
 constexpr int max_depth = 32;
 
-void init_gmime() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
-
 // An IMAP string: NIL, a quoted string, or a literal when it holds CR, LF, NUL or 8-bit bytes.
 std::string nstring(const char* s) {
   if (s == nullptr) return "NIL";
@@ -281,6 +276,11 @@ MimeSummary opaque(std::string_view message) {
 }
 
 }  // namespace
+
+void init_gmime() {
+  static std::once_flag once;
+  std::call_once(once, [] { g_mime_init(); });
+}
 
 MimeSummary summarize_message(std::string_view message) {
   init_gmime();

@@ -23,4 +23,7 @@ struct MimeSummary {
 
 MimeSummary summarize_message(std::string_view message);
 
+// Initialises GMime once for the process (every user of GMime in the core calls it first).
+void init_gmime();
+
 }  // namespace portico::core::store

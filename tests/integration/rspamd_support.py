@@ -223,6 +223,7 @@ class Rspamd:
         self.normal_port = None
         self.controller_port = None
         self.proc = None
+        self._stopped = False
         self.command = None
         self._stderr = None
         self.confdir = os.path.join(self.dir, "conf")  # LOCAL_CONFDIR
@@ -444,6 +445,7 @@ PORTICO_TEST_{tag} {{
                         f"--var=LOCAL_CONFDIR={self.confdir}", f"--var=DBDIR={self.dbdir}",
                         f"--var=RUNDIR={self.rundir}", f"--var=LOGDIR={self.logdir}"]
         self._stderr = open(self.stderr_path, "ab")
+        self._stopped = False
         # A session (and process group) of its own: stop() can then make sure no worker
         # outlives it, without touching any other process.
         self.proc = subprocess.Popen(self.command, stdin=subprocess.DEVNULL,
@@ -493,26 +495,15 @@ PORTICO_TEST_{tag} {{
         (None if it was never started)."""
         if self.proc is None:
             return None
+        if self._stopped:  # a second stop() (e.g. __exit__ after stop()) signals nothing
+            return self.proc.returncode
         pid = self.proc.pid
         if self.proc.poll() is None:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                pass
+            self._signal_and_wait(lambda: os.kill(pid, signal.SIGTERM), timeout)
         # Whatever is left of the group (a stuck main process, an orphaned worker) is killed.
         # The group id is rspamd's pid (start_new_session), so only its processes match.
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
+        self._signal_and_wait(lambda: os.killpg(pid, signal.SIGKILL), timeout)
+        self._stopped = True
         try:
             self._wait_group_gone(pid, timeout)
         finally:
@@ -520,6 +511,16 @@ PORTICO_TEST_{tag} {{
                 self._stderr.close()
                 self._stderr = None
         return self.proc.returncode
+
+    def _signal_and_wait(self, send, timeout):
+        try:
+            send()
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
 
     @staticmethod
     def _wait_group_gone(pgid, timeout):

@@ -159,7 +159,7 @@ class SpamFilterTest(unittest.TestCase):
             with self.assertRaises(smtplib.SMTPDataError) as e:
                 send(srv.smtp_port, message(extra_headers="X-Portico-Test-Action: soft-reject\r\n"))
             self.assertEqual(e.exception.smtp_code, 451)
-            self.assertTrue(e.exception.smtp_error.decode().startswith("4.7.1 "))
+            self.assertEqual(e.exception.smtp_error.decode(), "4.7.1 Try again later (test header)")
             self.assertEqual(srv.mailbox("alice"), [])
 
     def test_operator_may_turn_reject_into_marking(self):
@@ -187,7 +187,8 @@ class SpamFilterTest(unittest.TestCase):
             with self.assertRaises(smtplib.SMTPDataError) as e:
                 send(srv.smtp_port, message())
             self.assertEqual(e.exception.smtp_code, 451)
-            self.assertTrue(e.exception.smtp_error.decode().startswith("4.7.1 "))
+            self.assertEqual(e.exception.smtp_error.decode(),
+                             "4.7.1 Spam check unavailable, try again later")
             self.assertEqual(srv.mailbox("alice"), [])
 
     def test_a_silent_rspamd_is_a_timeout(self):
