@@ -3,8 +3,9 @@
 // Each command validates the configuration, opens <data_dir>/directory.sqlite, makes one change
 // in one transaction and exits: safe while the server runs. Passwords come from a prompt with
 // echo off, or one line on stdin with --password-stdin; they and retrieval secrets are never
-// printed (lists show "****"). Exit codes: 0 done, 1 refused or failed, 2 usage or invalid
-// configuration.
+// printed (lists show "****"). `user add|set` take the address-book attributes (given name,
+// surname, title, department, organization, phone numbers): an option left out keeps its
+// value. Exit codes: 0 done, 1 refused or failed, 2 usage or invalid configuration.
 #include "core/cli/directory_commands.h"
 
 #include <fmt/format.h>
@@ -19,6 +20,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/cli/commands.h"
@@ -42,7 +44,7 @@ struct Args {
   std::string name;  // domain, address, list, account
   std::string target;
   std::vector<std::string> targets;
-  std::string display_name;
+  AccountAttributes attributes;  // user add|set: only the options given are set
   std::string quota;
   std::string password_hash;
   bool password_stdin = false;
@@ -131,6 +133,59 @@ std::string quota_text(std::uint64_t bytes) {
   return bytes == 0 ? "unlimited" : format_size(bytes);
 }
 
+// The options of `user add` and `user set` for the address-book attributes: each sets its
+// field only when given; --phone is repeatable and replaces every number, --no-phones clears
+// them.
+void add_attribute_options(CLI::App* sub, Args& a) {
+  using Field = std::optional<std::string> AccountAttributes::*;
+  static constexpr std::tuple<const char*, Field, const char*> fields[] = {
+      {"--display-name,--name", &AccountAttributes::display_name, "Display name"},
+      {"--given-name", &AccountAttributes::given_name, "Given (first) name"},
+      {"--surname", &AccountAttributes::surname, "Surname (family name)"},
+      {"--title", &AccountAttributes::title, "Job title"},
+      {"--department", &AccountAttributes::department, "Department"},
+      {"--organization", &AccountAttributes::organization, "Organization"},
+  };
+  for (auto [name, field, help] : fields)
+    sub->add_option_function<std::string>(
+        name, [&a, field = field](const std::string& value) { a.attributes.*field = value; },
+        fmt::format("{} (address book; \"\" clears it)", help));
+  auto* phone =
+      sub->add_option_function<std::vector<std::string>>(
+             "--phone",
+             [&a](const std::vector<std::string>& phones) { a.attributes.phones = phones; },
+             "Phone number (address book); repeat for several: they replace all "
+             "the account's numbers")
+          ->allow_extra_args(false);
+  sub->add_flag_callback(
+         "--no-phones", [&a] { a.attributes.phones.emplace(); },
+         "Remove every phone number of the account")
+      ->excludes(phone);
+}
+
+// The address-book attributes of an account on one line ("" when it has none): key="value",
+// with a backslash before each '"' and '\'.
+std::string attributes_text(const AccountInfo& info) {
+  std::string out;
+  auto add = [&out](const char* key, const std::string& value) {
+    if (value.empty()) return;
+    out += fmt::format("  {}=\"", key);
+    for (char c : value) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  };
+  add("name", info.account.display_name);
+  add("given-name", info.given_name);
+  add("surname", info.surname);
+  add("title", info.title);
+  add("department", info.department);
+  add("organization", info.organization);
+  add("phones", fmt::format("{}", fmt::join(info.phones, ", ")));
+  return out;
+}
+
 void add_config_option(CLI::App* sub, Args& a) {
   sub->add_option("--config,-c", a.config, "Configuration file")->capture_default_str();
 }
@@ -212,16 +267,16 @@ void add_user_commands(CLI::App& app, Args& a, int& rc) {
       user, "add", "Add an account (asks for its password)", a, rc, [&a](DirectoryService& d) {
         auto quota = quota_of(a.quota).value_or(0);
         if (!a.password_hash.empty()) {
-          d.add_account(a.name, a.display_name, quota, std::nullopt, a.password_hash);
+          d.add_account(a.name, "", quota, std::nullopt, a.password_hash, a.attributes);
         } else {
           std::string pw = read_password(a.password_stdin);
-          d.add_account(a.name, a.display_name, quota, pw);
+          d.add_account(a.name, "", quota, pw, std::nullopt, a.attributes);
         }
         std::cout << "account " << d.canonical_address(a.name).value_or(a.name) << " added\n";
         return 0;
       });
   add->add_option("address", a.name, "Address (local@domain)")->required();
-  add->add_option("--name", a.display_name, "Display name");
+  add_attribute_options(add, a);
   add->add_option("--quota", a.quota, "Mailbox quota, e.g. 1GB (0: unlimited)");
   add->add_flag("--password-stdin", a.password_stdin, "Read the password as one line of stdin");
   add->add_option("--password-hash", a.password_hash,
@@ -252,24 +307,23 @@ void add_user_commands(CLI::App& app, Args& a, int& rc) {
           std::cout << fmt::format("{}  {}  quota={}  password={}{}\n", info.account.address,
                                    info.account.enabled ? "enabled" : "disabled",
                                    quota_text(info.account.quota_bytes), password,
-                                   info.account.display_name.empty()
-                                       ? ""
-                                       : "  name=\"" + info.account.display_name + "\"");
+                                   attributes_text(info));
         }
         return 0;
       });
   list->add_option("domain", a.name, "Only this domain");
 
-  auto* set = command(
-      user, "set", "Change an account's display name or quota", a, rc, [&a](DirectoryService& d) {
-        std::optional<std::string_view> name;
-        if (!a.display_name.empty()) name = a.display_name;
-        d.update_account(a.name, name, quota_of(a.quota));
-        std::cout << "account " << d.canonical_address(a.name).value_or(a.name) << " updated\n";
-        return 0;
-      });
+  auto* set = command(user, "set",
+                      "Change an account's quota or address-book attributes (the options "
+                      "given; the others are kept)",
+                      a, rc, [&a](DirectoryService& d) {
+                        d.set_account_attributes(a.name, a.attributes, quota_of(a.quota));
+                        std::cout << "account " << d.canonical_address(a.name).value_or(a.name)
+                                  << " updated\n";
+                        return 0;
+                      });
   set->add_option("address", a.name, "Address")->required();
-  set->add_option("--name", a.display_name, "Display name");
+  add_attribute_options(set, a);
   set->add_option("--quota", a.quota, "Mailbox quota, e.g. 1GB (0: unlimited)");
 
   for (bool enable : {false, true}) {

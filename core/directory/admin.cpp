@@ -1,7 +1,8 @@
 // Portico core — directory administration: domains, accounts, aliases, lists, catch-all and
 // retrieval sources (see directory.h). Each change is one IMMEDIATE transaction, so the CLI
 // and a running server (separate processes) never see half of it. Password hashing and SCRAM
-// key derivation run before the transaction, outside the lock.
+// key derivation run before the transaction, outside the lock. Address-book attributes are
+// checked (no control characters, no empty phone number) before it too.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
@@ -85,6 +86,61 @@ void store_password(Database& db, const std::string& address, const PasswordColu
       .bind(8, now_unix())
       .bind(9, address)
       .run();
+}
+
+// Refuses what would break a one-line listing or an LDAP entry: control characters (a newline
+// too), and empty phone numbers (the stored form could not tell them apart from none).
+void check_attributes(const AccountAttributes& a) {
+  auto check = [](const char* what, std::string_view value) {
+    for (char c : value) {
+      auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f)
+        throw DirectoryError(fmt::format("the {} may not contain control characters", what));
+    }
+  };
+  const std::pair<const char*, const std::optional<std::string>*> fields[] = {
+      {"display name", &a.display_name}, {"given name", &a.given_name},
+      {"surname", &a.surname},           {"title", &a.title},
+      {"department", &a.department},     {"organization", &a.organization},
+  };
+  for (auto [what, value] : fields)
+    if (*value) check(what, **value);
+  if (a.phones)
+    for (const auto& phone : *a.phones) {
+      if (phone.empty()) throw DirectoryError("a phone number may not be empty");
+      check("phone number", phone);
+    }
+}
+
+// Sets the attributes that are given, in one UPDATE (inside the caller's transaction); false
+// when there is no such account.
+bool store_attributes(Database& db, const std::string& address, const AccountAttributes& a,
+                      std::optional<std::uint64_t> quota_bytes) {
+  std::vector<std::pair<const char*, std::string>> columns;
+  if (a.display_name) columns.emplace_back("display_name", *a.display_name);
+  if (a.given_name) columns.emplace_back("given_name", *a.given_name);
+  if (a.surname) columns.emplace_back("surname", *a.surname);
+  if (a.title) columns.emplace_back("title", *a.title);
+  if (a.department) columns.emplace_back("department", *a.department);
+  if (a.organization) columns.emplace_back("organization", *a.organization);
+  if (a.phones) columns.emplace_back("phones", join_phones(*a.phones));
+  if (columns.empty() && !quota_bytes) {
+    auto s = db.prepare("SELECT 1 FROM accounts WHERE address = ?");
+    s.bind(1, address);
+    return s.step();
+  }
+  std::vector<std::string> assignments;
+  for (const auto& column : columns)
+    assignments.push_back(fmt::format("{} = ?", column.first));
+  if (quota_bytes) assignments.emplace_back("quota = ?");
+  auto s = db.prepare(
+      fmt::format("UPDATE accounts SET {} WHERE address = ?", fmt::join(assignments, ", ")));
+  int index = 1;
+  for (const auto& column : columns)
+    s.bind(index++, column.second);
+  if (quota_bytes) s.bind(index++, static_cast<std::int64_t>(*quota_bytes));
+  s.bind(index, address).run();
+  return db.changes() > 0;
 }
 
 std::string scheme_of(const std::string& hash) {
@@ -228,10 +284,12 @@ void DirectoryService::set_catch_all(std::string_view domain, std::string_view t
 void DirectoryService::add_account(std::string_view address, std::string_view display_name,
                                    std::uint64_t quota_bytes,
                                    std::optional<std::string_view> password,
-                                   std::optional<std::string_view> password_hash) {
+                                   std::optional<std::string_view> password_hash,
+                                   const AccountAttributes& attributes) {
   auto a = address_or_throw(address);
   if (password && password_hash)
     throw DirectoryError("give a password or a password hash, not both");
+  check_attributes(attributes);
   std::optional<PasswordColumns> pw;
   if (password) pw = columns_for_password(*password);
   if (password_hash) pw = columns_for_hash(*password_hash);
@@ -250,6 +308,7 @@ void DirectoryService::add_account(std::string_view address, std::string_view di
         .bind(5, now_unix())
         .run();
     if (pw) store_password(db_, a, *pw);
+    store_attributes(db_, a, attributes, std::nullopt);
   });
   spdlog::info("directory: account {} added", a);
 }
@@ -303,24 +362,23 @@ void DirectoryService::set_enabled(std::string_view address, bool enabled) {
 void DirectoryService::update_account(std::string_view address,
                                       std::optional<std::string_view> display_name,
                                       std::optional<std::uint64_t> quota_bytes) {
+  AccountAttributes attributes;
+  if (display_name) attributes.display_name = std::string(*display_name);
+  set_account_attributes(address, attributes, quota_bytes);
+}
+
+void DirectoryService::set_account_attributes(std::string_view address,
+                                              const AccountAttributes& attributes,
+                                              std::optional<std::uint64_t> quota_bytes) {
   auto a = address_or_throw(address);
+  check_attributes(attributes);
   std::lock_guard lock(mutex_);
   a = canonical_or_throw(address);
   db_.write([&] {
-    auto s = db_.prepare("SELECT 1 FROM accounts WHERE address = ?");
-    s.bind(1, a);
-    if (!s.step()) throw DirectoryError(fmt::format("no account {}", a));
-    if (display_name)
-      db_.prepare("UPDATE accounts SET display_name = ? WHERE address = ?")
-          .bind(1, *display_name)
-          .bind(2, a)
-          .run();
-    if (quota_bytes)
-      db_.prepare("UPDATE accounts SET quota = ? WHERE address = ?")
-          .bind(1, static_cast<std::int64_t>(*quota_bytes))
-          .bind(2, a)
-          .run();
+    if (!store_attributes(db_, a, attributes, quota_bytes))
+      throw DirectoryError(fmt::format("no account {}", a));
   });
+  spdlog::info("directory: account {} updated", a);
 }
 
 void DirectoryService::remove_account(std::string_view address) {
@@ -339,7 +397,8 @@ std::vector<AccountInfo> DirectoryService::accounts(std::string_view domain) {
   std::lock_guard lock(mutex_);
   std::vector<AccountInfo> out;
   auto s = db_.prepare(
-      "SELECT address, display_name, enabled, quota, password_hash, scram_sha256_stored_key "
+      "SELECT address, display_name, enabled, quota, password_hash, scram_sha256_stored_key, "
+      "given_name, surname, title, department, organization, phones "
       "FROM accounts WHERE ?1 = '' OR domain = ?1 ORDER BY domain, address");
   s.bind(1, d);
   while (s.step()) {
@@ -350,6 +409,12 @@ std::vector<AccountInfo> DirectoryService::accounts(std::string_view domain) {
     info.has_password = !hash.empty();
     info.hash_scheme = scheme_of(hash);
     info.has_scram = !s.text(5).empty();
+    info.given_name = s.text(6);
+    info.surname = s.text(7);
+    info.title = s.text(8);
+    info.department = s.text(9);
+    info.organization = s.text(10);
+    info.phones = split_phones(s.text(11));
     out.push_back(std::move(info));
   }
   return out;

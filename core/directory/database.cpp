@@ -91,6 +91,19 @@ CREATE INDEX retrieval_sources_account ON retrieval_sources(account);
     R"sql(
 ALTER TABLE domains ADD COLUMN case_sensitive_local_part INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 2 -> 3: the address book (SDK 1.5): what mail clients look people up by, '' when unset.
+    // phones holds the numbers as given, joined with "\n". The index on (domain, address)
+    // replaces the one on domain: a domain's accounts are read in address order, no sort.
+    R"sql(
+ALTER TABLE accounts ADD COLUMN given_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN surname TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN title TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN department TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN organization TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN phones TEXT NOT NULL DEFAULT '';
+CREATE INDEX accounts_domain_address ON accounts(domain, address);
+DROP INDEX accounts_domain;
+)sql",
 };
 static_assert(std::size(kMigrations) == kDirectorySchemaVersion);
 
@@ -213,6 +226,12 @@ std::int64_t Database::last_insert_rowid() const {
 
 void Database::rollback() noexcept {
   sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+std::int64_t Database::data_version() {
+  Statement s(db_, "PRAGMA data_version");
+  s.step();
+  return s.integer(0);
 }
 
 int Database::user_version() {

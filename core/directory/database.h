@@ -3,8 +3,10 @@
 // One file, <data_dir>/directory.sqlite, in WAL mode with a busy timeout, so the CLI can change
 // it while the server reads it (separate processes). The schema version is PRAGMA user_version:
 // an older database is upgraded step by step in one IMMEDIATE transaction; a newer one is
-// refused. Every write runs in a BEGIN IMMEDIATE transaction. A Database is not thread-safe:
-// its owner serializes access.
+// refused. Every write runs in a BEGIN IMMEDIATE transaction, and each one committed through
+// this connection is counted (commits()); PRAGMA data_version tells commits by other connections
+// (data_version()). Together they say whether the content may have changed, without reading a
+// table. A Database is not thread-safe: its owner serializes access.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +30,7 @@ class DirectoryError : public std::runtime_error {
 };
 
 // The schema version this build writes.
-inline constexpr int kDirectorySchemaVersion = 2;
+inline constexpr int kDirectorySchemaVersion = 3;
 
 namespace directory {
 
@@ -68,11 +70,17 @@ class Database {
   std::int64_t changes() const;
   std::int64_t last_insert_rowid() const;
   const std::filesystem::path& file() const { return file_; }
+  // SQLite's PRAGMA data_version: changes when another connection (another process, or another
+  // Database on the same file) has committed since the last call. Throws DirectoryError.
+  std::int64_t data_version();
+  // Transactions committed through write() since this Database was opened.
+  std::uint64_t commits() const { return commits_; }
 
-  // Runs fn inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK when it throws).
+  // Runs fn inside BEGIN ... COMMIT: every read in fn sees one snapshot of the database, however
+  // other connections commit meanwhile (ROLLBACK when it throws).
   template <typename Fn>
-  auto write(Fn&& fn) {
-    exec("BEGIN IMMEDIATE");
+  auto read(Fn&& fn) {
+    exec("BEGIN");
     try {
       if constexpr (std::is_void_v<decltype(fn())>) {
         fn();
@@ -88,6 +96,27 @@ class Database {
     }
   }
 
+  // Runs fn inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK when it throws).
+  template <typename Fn>
+  auto write(Fn&& fn) {
+    exec("BEGIN IMMEDIATE");
+    try {
+      if constexpr (std::is_void_v<decltype(fn())>) {
+        fn();
+        exec("COMMIT");
+        ++commits_;
+      } else {
+        auto result = fn();
+        exec("COMMIT");
+        ++commits_;
+        return result;
+      }
+    } catch (...) {
+      rollback();
+      throw;
+    }
+  }
+
  private:
   void rollback() noexcept;
   void upgrade();
@@ -95,6 +124,7 @@ class Database {
 
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
+  std::uint64_t commits_ = 0;
 };
 
 }  // namespace directory

@@ -1,5 +1,6 @@
 // Portico core — the directory service: lookups and password authentication (see
-// directory.h). Administration is in admin.cpp, SASL in sasl.cpp.
+// directory.h). Administration is in admin.cpp, SASL in sasl.cpp, the address book and
+// version() in address_book.cpp.
 #include "core/directory/directory.h"
 
 #include <fmt/format.h>
@@ -80,6 +81,8 @@ DirectoryService::DirectoryService(const fs::path& data_dir, DirectoryOptions op
   });
   // What an unknown user's password is checked against: the same cost as a real one.
   dummy_hash_ = hash_password(base64_encode(random_bytes(18)));
+  seen_data_version_ = db_.data_version();
+  seen_commits_ = db_.commits();
   init_sasl();
 }
 

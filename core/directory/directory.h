@@ -9,7 +9,9 @@
 // whether or not the user exists (an unknown user is checked against a dummy yescrypt hash; an
 // unknown SCRAM user gets a stable fake salt), counts failures per remote address and per
 // account (see throttle.h), and logs outcomes without secrets. Every member is thread-safe;
-// database access is serialized by one mutex, hashing runs outside it.
+// database access is serialized by one mutex, hashing runs outside it. The address book
+// (address_book.cpp) is read in one query per table inside one read transaction, with the
+// version of that snapshot; it never holds a password hash or SCRAM secret.
 #pragma once
 
 #include <atomic>
@@ -56,11 +58,29 @@ struct DomainInfo {
   bool case_sensitive_local_part = false;
 };
 
+// The address-book attributes of an account (see sdk::AddressBookPerson). In a change, a field
+// left unset keeps its value, and an empty string clears it.
+struct AccountAttributes {
+  std::optional<std::string> display_name;
+  std::optional<std::string> given_name;
+  std::optional<std::string> surname;
+  std::optional<std::string> title;
+  std::optional<std::string> department;
+  std::optional<std::string> organization;
+  std::optional<std::vector<std::string>> phones;  // replaces every number; empty: none
+};
+
 struct AccountInfo {
   sdk::Account account;
   bool has_password = false;
   bool has_scram = false;   // false for imported hashes until the password is set here
   std::string hash_scheme;  // "yescrypt", "sha512-crypt", "bcrypt", "" (none)
+  std::string given_name;   // the address-book attributes ('' when unset)
+  std::string surname;
+  std::string title;
+  std::string department;
+  std::string organization;
+  std::vector<std::string> phones;
 };
 
 struct AliasInfo {
@@ -93,6 +113,12 @@ std::optional<std::string> normalize_address(std::string_view address,
 // Lower-cases and checks a domain name (a trailing dot is dropped); nullopt when malformed.
 std::optional<std::string> normalize_domain(std::string_view domain);
 
+namespace directory {
+// The stored form of an account's phone numbers (accounts.phones): joined with "\n"; '' for none.
+std::string join_phones(const std::vector<std::string>& phones);
+std::vector<std::string> split_phones(std::string_view stored);
+}  // namespace directory
+
 class DirectoryService final : public sdk::Directory, public sdk::Auth {
  public:
   // Opens or creates the database; throws DirectoryError (e.g. a schema newer than supported).
@@ -113,6 +139,10 @@ class DirectoryService final : public sdk::Directory, public sdk::Auth {
                         std::uint64_t fetched) override;
   sdk::AuthResult authenticate(std::string_view user, std::string_view password,
                                std::string_view remote_address) override;
+  // A counter that moves on when this service commits a change or when PRAGMA data_version says
+  // another connection did (see address_book.cpp).
+  std::uint64_t version() override;
+  sdk::AddressBook address_book(std::string_view domain) override;
 
   // sdk::Auth (see sasl.cpp)
   std::vector<std::string> mechanisms(bool tls_active, bool allow_plaintext_without_tls,
@@ -141,14 +171,21 @@ class DirectoryService final : public sdk::Directory, public sdk::Auth {
   void set_catch_all(std::string_view domain, std::string_view target);
 
   // Exactly one of password / password_hash may be given (neither: no password, login refused).
+  // The attributes given are stored in the same transaction (attributes.display_name, when
+  // set, wins over display_name).
   void add_account(std::string_view address, std::string_view display_name,
                    std::uint64_t quota_bytes, std::optional<std::string_view> password,
-                   std::optional<std::string_view> password_hash = std::nullopt);
+                   std::optional<std::string_view> password_hash = std::nullopt,
+                   const AccountAttributes& attributes = {});
   void set_password(std::string_view address, std::string_view password);
   void set_password_hash(std::string_view address, std::string_view hash);
   void set_enabled(std::string_view address, bool enabled);
   void update_account(std::string_view address, std::optional<std::string_view> display_name,
                       std::optional<std::uint64_t> quota_bytes);
+  // Changes the attributes that are set (and the quota, when given) in one transaction. Refuses
+  // control characters in any of them, and an empty phone number.
+  void set_account_attributes(std::string_view address, const AccountAttributes& attributes,
+                              std::optional<std::uint64_t> quota_bytes = std::nullopt);
   void remove_account(std::string_view address);
   std::vector<AccountInfo> accounts(std::string_view domain = {});
 
@@ -190,6 +227,8 @@ class DirectoryService final : public sdk::Directory, public sdk::Auth {
   std::string canonical_or_throw(std::string_view address);
   std::string require_local(const std::string& address);  // its domain, or throws
   void require_unused(const std::string& address);        // no account/alias/list has it
+  // version() for callers holding mutex_; throws DirectoryError when data_version fails.
+  std::uint64_t current_version();
 
   directory::Database db_;
   std::mutex mutex_;  // guards db_
@@ -206,6 +245,11 @@ class DirectoryService final : public sdk::Directory, public sdk::Auth {
         delayed{0}, temporary_failures{0}, verifications{0};
   };
   std::unique_ptr<Counters> counters_;
+  // version(): moves on (under mutex_) when db_.data_version() or db_.commits() differ from the
+  // values last seen; atomic so that a failure can move it on without the lock.
+  std::atomic<std::uint64_t> version_{1};
+  std::int64_t seen_data_version_ = 0;
+  std::uint64_t seen_commits_ = 0;
 };
 
 // The factory the server calls once at startup (throws DirectoryError). One service per process:

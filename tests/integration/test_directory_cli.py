@@ -1,6 +1,7 @@
 """`portico domain|user|alias|list|retrieval` against a temporary configuration: changes land in
-<data_dir>/directory.sqlite, lists never show passwords or secrets, and mistakes exit non-zero
-(1 refused, 2 usage)."""
+<data_dir>/directory.sqlite, lists never show passwords or secrets, the address-book attributes
+are set by `user add|set` and shown by `user list`, and mistakes exit non-zero (1 refused,
+2 usage)."""
 
 import os
 import sqlite3
@@ -71,6 +72,51 @@ class DirectoryCliTest(unittest.TestCase):
         self.ok("user", "remove", "alice@example.com")
         self.assertNotIn("alice@example.com", self.ok("user", "list"))
         self.assertIsNone(self.password_hash("alice@example.com"))
+
+    def attributes(self, address):
+        with sqlite3.connect(self.database) as db:
+            return db.execute("SELECT display_name, given_name, surname, title, department, "
+                              "organization, phones, quota FROM accounts WHERE address = ?",
+                              (address,)).fetchone()
+
+    def test_address_book_attributes(self):
+        self.ok("domain", "add", "example.com")
+        self.ok("user", "add", "zoe@example.com", "--password-stdin", "--display-name",
+                "Zoe Washburne", "--given-name", "Zoe", "--phone", "+1 555 0100",
+                input_text="serenity\n")
+        self.assertEqual(self.attributes("zoe@example.com"),
+                         ("Zoe Washburne", "Zoe", "", "", "", "", "+1 555 0100", 0))
+        out = self.ok("user", "set", "Zoe@example.com", "--surname", "Washburne", "--title",
+                      "First Mate", "--department", "Crew", "--organization", "Serenity",
+                      "--phone", "+1 555 0101", "--phone", "(555) 0199 ext. 2", "--quota", "2MB")
+        self.assertIn("account zoe@example.com updated", out)
+        self.assertEqual(self.attributes("zoe@example.com"),
+                         ("Zoe Washburne", "Zoe", "Washburne", "First Mate", "Crew", "Serenity",
+                          "+1 555 0101\n(555) 0199 ext. 2", 2 * 1024 * 1024))
+        listing = self.ok("user", "list")
+        for shown in ('name="Zoe Washburne"', 'given-name="Zoe"', 'surname="Washburne"',
+                      'title="First Mate"', 'department="Crew"', 'organization="Serenity"',
+                      'phones="+1 555 0101, (555) 0199 ext. 2"', "quota=2MB"):
+            self.assertIn(shown, listing)
+        self.assertNotIn("serenity\n", listing)
+
+        # Options left out are kept; "" clears one; --name still works; --no-phones clears.
+        self.ok("user", "set", "zoe@example.com", "--title", "", "--name", "Zoë")
+        self.ok("user", "set", "zoe@example.com", "--no-phones")
+        self.assertEqual(self.attributes("zoe@example.com"),
+                         ("Zoë", "Zoe", "Washburne", "", "Crew", "Serenity", "", 2 * 1024 * 1024))
+        listing = self.ok("user", "list", "example.com")
+        self.assertIn('name="Zoë"', listing)
+        self.assertNotIn("title=", listing)
+        self.assertNotIn("phones=", listing)
+
+        # Mistakes: both phone options, an empty number, a control character, no such account.
+        self.fails("user", "set", "zoe@example.com", "--phone", "1", "--no-phones", code=2)
+        self.fails("user", "set", "zoe@example.com", "--phone", "", code=1)
+        self.fails("user", "set", "zoe@example.com", "--surname", "a\nb", code=1)
+        self.fails("user", "set", "nobody@example.com", "--title", "x", code=1)
+        self.fails("user", "set", "zoe@example.com", "--phone", code=2)
+        self.assertEqual(self.attributes("zoe@example.com")[2], "Washburne")
 
     def test_errors_exit_non_zero(self):
         self.ok("domain", "add", "example.com")

@@ -50,7 +50,9 @@
 // C++ header first and wrote "stdlib-unknown") and the container layout (_GLIBCXX_DEBUG) instead of
 // NDEBUG, which changes no layout; 1.4 Host::filter (portico/filter.h: Filter, FilterRequest,
 // FilterResult, FilterAction: the content filter stage, spam checks before a message is
-// accepted), SessionContext::hold (a SessionHandle that keeps its connection open).
+// accepted), SessionContext::hold (a SessionHandle that keeps its connection open); 1.5 Directory::version and
+// address_book (portico/address_book.h: AddressBook, AddressBookPerson, AddressBookGroup: the
+// directory published as an address book).
 #pragma once
 
 #include <stddef.h>
@@ -60,7 +62,7 @@
 #endif
 
 #define PORTICO_ABI_MAJOR 1
-#define PORTICO_ABI_MINOR 4
+#define PORTICO_ABI_MINOR 5
 
 #define PORTICO_STRINGIFY_INNER(x) #x
 #define PORTICO_STRINGIFY(x) PORTICO_STRINGIFY_INNER(x)

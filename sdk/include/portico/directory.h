@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "portico/address_book.h"
+
 namespace portico::sdk {
 
 struct Account {
@@ -107,6 +109,15 @@ class Directory {
   // Failures are counted per remote address and per account; see AuthResult::delay.
   virtual AuthResult authenticate(std::string_view user, std::string_view password,
                                   std::string_view remote_address) = 0;
+
+  // --- ABI 1.5 ---
+  // A number that changes whenever the directory's content changes, by this process or by
+  // another (the CLI). Cheap (no table is read): call it before reusing a cached address book.
+  virtual std::uint64_t version() = 0;
+  // The address book of one local domain, or of every local domain when `domain` is empty
+  // (an unknown domain: an empty book). Disabled accounts are included, marked. Sorted by
+  // address. Empty, with version 0, when the directory could not be read.
+  virtual AddressBook address_book(std::string_view domain) = 0;
 
  protected:
   ~Directory() = default;

@@ -1,6 +1,7 @@
 // Portico tests — the directory service on real SQLite files: administration, recipient
 // resolution (accounts, aliases, loops, lists, catch-all), authentication (constant path for
-// unknown users, throttling), schema versions, and two processes writing at once.
+// unknown users, throttling), schema versions and upgrades from each older one, and two
+// processes writing at once. The address book is in address_book_test.cpp.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -372,6 +373,97 @@ TEST_F(DirectoryTest, SwitchingADomainToCaseSensitive) {
   EXPECT_TRUE(dir_->find_account("Alice@example.com"));
 }
 
+// Makes a database this build wrote into the file an older portico wrote (schema `version`),
+// undoing the migrations after it.
+void downgrade(const fs::path& data_dir, int version) {
+  std::string sql;
+  if (version <= 2)  // 2 -> 3: the address-book columns, the (domain, address) index
+    sql +=
+        "DROP INDEX accounts_domain_address; CREATE INDEX accounts_domain ON accounts(domain); "
+        "ALTER TABLE accounts DROP COLUMN given_name; ALTER TABLE accounts DROP COLUMN surname; "
+        "ALTER TABLE accounts DROP COLUMN title; ALTER TABLE accounts DROP COLUMN department; "
+        "ALTER TABLE accounts DROP COLUMN organization; ALTER TABLE accounts DROP COLUMN phones; ";
+  if (version <= 1)  // 1 -> 2: per-domain case sensitivity
+    sql += "ALTER TABLE domains DROP COLUMN case_sensitive_local_part; ";
+  sql += "PRAGMA user_version = " + std::to_string(version);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(DirectoryService::database_file(data_dir).c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+// The names of a table's columns, or of the database's indexes (table "index").
+std::vector<std::string> names(const fs::path& data_dir, const std::string& table) {
+  std::vector<std::string> out;
+  sqlite3* db = nullptr;
+  sqlite3_open(DirectoryService::database_file(data_dir).c_str(), &db);
+  sqlite3_stmt* s = nullptr;
+  std::string sql = table == "index"
+                        ? "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name"
+                        : "SELECT name FROM pragma_table_info('" + table + "')";
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+  while (sqlite3_step(s) == SQLITE_ROW)
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
+bool has(const std::vector<std::string>& v, const char* name) {
+  return std::find(v.begin(), v.end(), name) != v.end();
+}
+
+int user_version(const fs::path& data_dir) {
+  sqlite3* db = nullptr;
+  sqlite3_open(DirectoryService::database_file(data_dir).c_str(), &db);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
+  int version = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return version;
+}
+
+TEST(DirectorySchema, UpgradesAVersion2Database) {
+  test::TempDir tmp;
+  {
+    auto d = open_directory(tmp.path());
+    d->add_domain("old.test");
+    d->add_account("erin@old.test", "Erin", 512, std::nullopt);
+    d->add_alias("team@old.test", {"erin@old.test"});
+  }
+  downgrade(tmp.path(), 2);
+  ASSERT_FALSE(has(names(tmp.path(), "accounts"), "given_name"));
+  ASSERT_TRUE(has(names(tmp.path(), "index"), "accounts_domain"));
+
+  auto d = open_directory(tmp.path());
+  EXPECT_EQ(user_version(tmp.path()), kDirectorySchemaVersion);
+  EXPECT_EQ(kDirectorySchemaVersion, 3);
+  auto columns = names(tmp.path(), "accounts");
+  for (const char* column :
+       {"given_name", "surname", "title", "department", "organization", "phones"})
+    EXPECT_TRUE(has(columns, column)) << column;
+  auto indexes = names(tmp.path(), "index");
+  EXPECT_TRUE(has(indexes, "accounts_domain_address"));
+  EXPECT_FALSE(has(indexes, "accounts_domain"));
+  // What was there is kept; the new attributes start empty and can be set.
+  auto book = d->address_book("old.test");
+  ASSERT_EQ(book.people.size(), 1u);
+  EXPECT_EQ(book.people[0].address, "erin@old.test");
+  EXPECT_EQ(book.people[0].display_name, "Erin");
+  EXPECT_TRUE(book.people[0].surname.empty());
+  EXPECT_TRUE(book.people[0].phones.empty());
+  ASSERT_EQ(book.groups.size(), 1u);
+  EXPECT_EQ(d->find_account("erin@old.test")->quota_bytes, 512u);
+  AccountAttributes a;
+  a.surname = "Old";
+  a.phones = std::vector<std::string>{"1", "2"};
+  d->set_account_attributes("erin@old.test", a);
+  EXPECT_EQ(d->address_book("").people[0].phones, (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(d->accounts()[0].surname, "Old");
+}
+
 TEST(DirectorySchema, UpgradesAVersion1Database) {
   test::TempDir tmp;
   {
@@ -379,16 +471,10 @@ TEST(DirectorySchema, UpgradesAVersion1Database) {
     d->add_domain("old.test");
     d->add_account("dave@old.test", "", 0, std::nullopt);
   }
-  // Make it the file a version-1 portico wrote: no case_sensitive_local_part column.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(DirectoryService::database_file(tmp.path()).c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "ALTER TABLE domains DROP COLUMN case_sensitive_local_part; "
-                         "PRAGMA user_version = 1",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  // Make it the file a version-1 portico wrote: no case_sensitive_local_part column (and none
+  // of the later ones).
+  downgrade(tmp.path(), 1);
+  ASSERT_FALSE(has(names(tmp.path(), "domains"), "case_sensitive_local_part"));
 
   auto d = open_directory(tmp.path());
   auto ds = d->domains();
@@ -399,16 +485,9 @@ TEST(DirectorySchema, UpgradesAVersion1Database) {
   EXPECT_EQ(d->find_account("DAVE@old.test")->address, "dave@old.test");
   d->set_case_sensitive_local_part("old.test", true);
   EXPECT_TRUE(d->domains()[0].case_sensitive_local_part);
+  EXPECT_TRUE(has(names(tmp.path(), "accounts"), "phones"));  // both steps ran
   d.reset();
-
-  ASSERT_EQ(sqlite3_open(DirectoryService::database_file(tmp.path()).c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
-  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(s, 0), kDirectorySchemaVersion);
-  EXPECT_EQ(kDirectorySchemaVersion, 2);
-  sqlite3_finalize(s);
-  sqlite3_close(db);
+  EXPECT_EQ(user_version(tmp.path()), kDirectorySchemaVersion);
 }
 
 TEST(DirectorySchema, RefusesANewerDatabase) {
