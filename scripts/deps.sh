@@ -10,8 +10,8 @@ PACKAGES=(
   libboost1.81-dev libssl-dev openssl libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libgsasl-dev libcrypt-dev
   libgmime-3.0-dev libunbound-dev libldap-dev libexpat1-dev prometheus-cpp-dev
-  python3 swaks libnet-ssleay-perl fetchmail
-  postfix unbound python3-aiosmtpd rspamd
+  python3 swaks libnet-ssleay-perl fetchmail ldap-utils python3-ldap3
+  postfix unbound python3-aiosmtpd rspamd slapd
 )
 
 missing=()
@@ -29,10 +29,11 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing: ${missing[*]}"
 # Servers used by the tests (postfix for smtp-sink and smtp-source, unbound as a DNS server on a
-# loopback port, rspamd as the spam filter) run as private instances the tests start; their own
+# loopback port, rspamd as the spam filter, slapd as the LDAP peer of the benchmark) run as private instances the tests start; their own
 # system services are not set up ("No configuration") nor started (a temporary policy-rc.d,
 # when the machine has none).
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
 policy=""
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   policy=/usr/sbin/policy-rc.d

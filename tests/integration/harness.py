@@ -375,6 +375,13 @@ class PorticoServer:
         """Runs a portico administration command against this server's config."""
         return run_portico(*args, "--config", self.config_path, timeout=timeout)
 
+    def run(self, *args, input_text=None):
+        """Runs a portico administration command that must succeed; returns its output."""
+        r = run_portico(*args, "--config", self.config_path, input_text=input_text)
+        if r.returncode != 0:
+            raise AssertionError(f"portico {' '.join(args)}: {r.returncode}\n{r.stdout}{r.stderr}")
+        return r.stdout
+
     def status_json(self):
         r = self.cli("status", "--json")
         if r.returncode != 0:

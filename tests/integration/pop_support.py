@@ -48,12 +48,6 @@ class PopServer(harness.PorticoServer):
             self.import_messages(user, messages)
         self.start()
 
-    def run(self, *args, input_text=None):
-        r = harness.run_portico(*args, "--config", self.config_path, input_text=input_text)
-        if r.returncode != 0:
-            raise AssertionError(f"portico {' '.join(args)}: {r.returncode}\n{r.stdout}{r.stderr}")
-        return r.stdout
-
     def import_messages(self, user, messages):
         folder = tempfile.mkdtemp(prefix="portico-maildir-")
         try:

@@ -46,12 +46,6 @@ class SmtpServer(harness.PorticoServer):
             self.run("list", "add", name, *members)
         self.start()
 
-    def run(self, *args, input_text=None):
-        r = harness.run_portico(*args, "--config", self.config_path, input_text=input_text)
-        if r.returncode != 0:
-            raise AssertionError(f"portico {' '.join(args)}: {r.returncode}\n{r.stdout}{r.stderr}")
-        return r.stdout
-
     def listeners(self, protocol="smtp-in"):
         return super().listeners(protocol)
 
