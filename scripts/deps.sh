@@ -28,10 +28,10 @@ if [ "$(id -u)" -ne 0 ]; then
   SUDO=sudo
 fi
 echo "installing: ${missing[*]}"
-# Servers used by the tests (postfix for smtp-sink and smtp-source, unbound as a DNS server on a
-# loopback port, rspamd as the spam filter, slapd as the LDAP peer of the benchmark) run as private instances the tests start; their own
-# system services are not set up ("No configuration") nor started (a temporary policy-rc.d,
-# when the machine has none).
+# Servers used by the tests and benchmarks (postfix for smtp-sink and smtp-source, unbound as a
+# DNS server on a loopback port, rspamd as the spam filter, slapd as the LDAP peer) run as private
+# instances started by the tests; their own system services are not set up ("No configuration")
+# nor started (a temporary policy-rc.d, when the machine has none).
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
 policy=""
