@@ -412,6 +412,36 @@ TEST(LdapSession, APduSplitAnywhereGivesTheSameAnswers) {
   EXPECT_FALSE(half->in_command());
 }
 
+TEST(LdapSession, AnAbandonedSearchSendsNothingAndOthersGoOn) {
+  LdapWorld w;
+  auto d = w.connect();
+  bind_alice(*d);
+  // The search is still queued for the worker pool when the abandon arrives.
+  auto m = roundtrip(*d, c::search(2, kBase, LDAP_SCOPE_SUBTREE, c::present("objectClass")) +
+                             c::abandon(3, 2) + c::extended(4, LDAP_EXOP_WHO_AM_I));
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].id, 4);
+  // Abandoning what is done or unknown is no error and gets no answer either (RFC 4511 4.11).
+  m = roundtrip(*d, c::abandon(5, 2) + c::abandon(6, 999));
+  EXPECT_TRUE(m.empty());
+  EXPECT_FALSE(d->closed());
+}
+
+TEST(LdapSession, RequestsBeyondTheOutstandingLimitWaitTheirTurn) {
+  LdapWorld w;
+  auto d = w.connect("max_outstanding_requests: 1");
+  bind_alice(*d);
+  std::string three;
+  for (int id = 2; id <= 4; ++id)
+    three += c::search(id, kAlice, LDAP_SCOPE_BASE, c::present("objectClass"), {"1.1"});
+  auto m = roundtrip(*d, three);
+  std::vector<int> done_ids;
+  for (const auto& x : m)
+    if (x.op == LDAP_RES_SEARCH_RESULT) done_ids.push_back(x.id);
+  EXPECT_EQ(done_ids, (std::vector<int>{2, 3, 4}));
+  EXPECT_FALSE(d->paused());
+}
+
 TEST(LdapSession, MalformedOrHugePdusEndWithANoticeOfDisconnection) {
   LdapWorld w;
   for (const std::string& bad :
