@@ -178,43 +178,31 @@ bool substring_match(std::string_view v, const std::vector<std::string>& pieces_
   return true;
 }
 
-Truth match_attribute(const Filter& f, const Entry& e, std::string_view key) {
-  const Attribute* a = e.find(key);
-  if (a == nullptr) return known_attribute(key) ? Truth::false_ : Truth::undefined;
+// f is prepared: f.attribute is canonical and every assertion value is in its matching form.
+Truth match_attribute(const Filter& f, const Entry& e) {
+  const Attribute* a = e.find(f.attribute);
+  if (a == nullptr) return f.known ? Truth::false_ : Truth::undefined;
   switch (f.kind) {
     case Filter::Kind::present:
       return Truth::true_;
-    case Filter::Kind::equality: {
-      std::string want = fold_for(key, f.value);
+    case Filter::Kind::equality:
       for (const auto& v : a->folded)
-        if (v == want) return Truth::true_;
+        if (v == f.value) return Truth::true_;
       return Truth::false_;
-    }
-    case Filter::Kind::approx: {
-      std::string want = approx_form(fold_for(key, f.value));
+    case Filter::Kind::approx:
       for (const auto& v : a->folded)
-        if (approx_form(v) == want) return Truth::true_;
+        if (approx_form(v) == f.value) return Truth::true_;
       return Truth::false_;
-    }
     case Filter::Kind::greater_or_equal:
-    case Filter::Kind::less_or_equal: {
-      std::string want = fold_for(key, f.value);
+    case Filter::Kind::less_or_equal:
       for (const auto& v : a->folded)
-        if (f.kind == Filter::Kind::greater_or_equal ? v >= want : v <= want) return Truth::true_;
+        if (f.kind == Filter::Kind::greater_or_equal ? v >= f.value : v <= f.value)
+          return Truth::true_;
       return Truth::false_;
-    }
-    case Filter::Kind::substrings: {
-      std::optional<std::string> initial, final_;
-      if (f.initial) initial = fold_piece(key, *f.initial);
-      if (f.final_) final_ = fold_piece(key, *f.final_);
-      std::vector<std::string> any;
-      any.reserve(f.any.size());
-      for (const auto& p : f.any)
-        any.push_back(fold_piece(key, p));
+    case Filter::Kind::substrings:
       for (const auto& v : a->folded)
-        if (substring_match(v, any, initial, final_)) return Truth::true_;
+        if (substring_match(v, f.any, f.initial, f.final_)) return Truth::true_;
       return Truth::false_;
-    }
     default:
       return Truth::undefined;
   }
@@ -353,6 +341,43 @@ const Attribute* Entry::find(std::string_view key) const {
   return nullptr;
 }
 
+Filter prepare(const Filter& f) {
+  Filter p = f;
+  p.prepared = true;
+  for (auto& c : p.children)
+    c = prepare(c);
+  switch (f.kind) {
+    case Filter::Kind::and_:
+    case Filter::Kind::or_:
+    case Filter::Kind::not_:
+    case Filter::Kind::extensible:  // matched on the values as given (exact rules need them)
+      return p;
+    default:
+      break;
+  }
+  p.attribute = canonical_attribute(f.attribute);
+  p.known = known_attribute(p.attribute);
+  switch (f.kind) {
+    case Filter::Kind::equality:
+    case Filter::Kind::greater_or_equal:
+    case Filter::Kind::less_or_equal:
+      p.value = fold_for(p.attribute, f.value);
+      break;
+    case Filter::Kind::approx:
+      p.value = approx_form(fold_for(p.attribute, f.value));
+      break;
+    case Filter::Kind::substrings:
+      if (f.initial) p.initial = fold_piece(p.attribute, *f.initial);
+      if (f.final_) p.final_ = fold_piece(p.attribute, *f.final_);
+      for (auto& a : p.any)
+        a = fold_piece(p.attribute, a);
+      break;
+    default:
+      break;
+  }
+  return p;
+}
+
 Truth evaluate(const Filter& f, const Entry& e) {
   switch (f.kind) {
     case Filter::Kind::and_: {
@@ -380,7 +405,8 @@ Truth evaluate(const Filter& f, const Entry& e) {
     case Filter::Kind::extensible:
       return match_extensible(f, e);
     default:
-      return match_attribute(f, e, canonical_attribute(f.attribute));
+      if (!f.prepared) return evaluate(prepare(f), e);
+      return match_attribute(f, e);
   }
 }
 

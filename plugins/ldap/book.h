@@ -77,13 +77,28 @@ class Book {
   const std::vector<int>* lookup(std::string_view key, std::string_view folded) const;
   // Whether entry e is base or below it within `scope` (0 base, 1 one level, 2 subtree).
   bool in_scope(int e, int base, int scope) const;
+  // The entries with a value of this (canonical) attribute that contains `folded`, in entry
+  // order, each once; nullopt when that attribute has no substring index. Substring searches
+  // scan one contiguous string per attribute instead of every entry.
+  std::optional<std::vector<int>> containing(std::string_view key, std::string_view folded) const;
 
  private:
+  // Every folded value of one attribute, NUL-separated, with where each starts and whose it is.
+  struct Column {
+    std::string text;
+    std::vector<std::size_t> starts;
+    std::vector<int> owners;
+  };
+  std::unordered_map<std::string, Column> columns_;
   std::unordered_map<std::string, int> by_ndn_;
   std::unordered_map<std::string, std::unordered_map<std::string, std::vector<int>>> index_;
 };
 
-// Evaluates a filter against an entry (dn_attributes of extensible matches look at its DN).
+// The filter with canonical attribute types and its assertion values in their matching forms,
+// ready for evaluate(). Done once per search, not once per entry.
+Filter prepare(const Filter& filter);
+// Evaluates a prepared filter against an entry (dn_attributes of extensible matches look at its
+// DN).
 Truth evaluate(const Filter& filter, const Entry& entry);
 // Whether an attribute type is one this server knows (unknown ones make a filter Undefined).
 bool known_attribute(std::string_view key);

@@ -3,6 +3,8 @@
 #include <ldap.h>
 
 #include <algorithm>
+#include <cstring>
+#include <functional>
 
 #include "book.h"
 
@@ -194,8 +196,45 @@ std::shared_ptr<const Book> Book::build(const sdk::AddressBook& ab,
       if (const Attribute* a = e.find(key))
         for (const auto& v : a->folded)
           book->index_[key][v].push_back(static_cast<int>(i));
+    // The attributes address-book clients search by substring (Thunderbird: cn, mail,
+    // givenName, sn; Outlook: displayName, ...).
+    for (const char* key : {"cn", "mail", "givenname", "sn", "displayname", "uid"})
+      if (const Attribute* a = e.find(key)) {
+        Column& c = book->columns_[key];
+        for (const auto& v : a->folded) {
+          c.starts.push_back(c.text.size());
+          c.owners.push_back(static_cast<int>(i));
+          c.text += v;
+          c.text += '\0';
+        }
+      }
   }
   return book;
+}
+
+std::optional<std::vector<int>> Book::containing(std::string_view key,
+                                                 std::string_view folded) const {
+  auto it = columns_.find(std::string(key));
+  if (it == columns_.end() || folded.empty() ||
+      std::memchr(folded.data(), 0, folded.size()) != nullptr)
+    return std::nullopt;
+  const Column& c = it->second;
+  std::vector<int> out;
+  std::boyer_moore_horspool_searcher search(folded.begin(), folded.end());
+  auto pos = c.text.begin();
+  while (true) {
+    pos = std::search(pos, c.text.end(), search);
+    if (pos == c.text.end()) break;
+    std::size_t at = static_cast<std::size_t>(pos - c.text.begin());
+    // The value holding the match, then on to the next value.
+    auto value = std::upper_bound(c.starts.begin(), c.starts.end(), at) - 1;
+    std::size_t index = static_cast<std::size_t>(value - c.starts.begin());
+    int owner = c.owners[index];
+    if (out.empty() || out.back() != owner) out.push_back(owner);
+    if (index + 1 >= c.starts.size()) break;
+    pos = c.text.begin() + static_cast<std::ptrdiff_t>(c.starts[index + 1]);
+  }
+  return out;
 }
 
 const Entry* Book::by_ndn(std::string_view ndn) const {
@@ -244,7 +283,16 @@ std::shared_ptr<const Book> BookCache::get(sdk::Directory& directory) {
     return nullptr;
   };
   if (auto b = current()) return b;
-  std::lock_guard build(build_mutex_);
+  // One thread reads the directory again; the others go on with the book they had meanwhile
+  // (a large directory takes a second or more to read and index).
+  std::unique_lock build(build_mutex_, std::try_to_lock);
+  if (!build.owns_lock()) {
+    {
+      std::lock_guard lock(mutex_);
+      if (book_ && built_generation_ == base_dns_generation_) return book_;
+    }
+    build.lock();
+  }
   if (auto b = current()) return b;
   std::map<std::string, std::string> bases;
   std::uint64_t generation = 0;

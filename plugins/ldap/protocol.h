@@ -72,6 +72,10 @@ struct Filter {
   std::optional<std::string> final_;
   bool dn_attributes = false;  // extensible
   std::string rule;            // extensible: the matching rule, if given
+  // Set by prepare() (book.h): attribute is the canonical type and the assertion values are in
+  // the attribute's matching form, so that evaluation folds nothing per entry.
+  bool prepared = false;
+  bool known = true;  // prepared: whether the attribute type is one this server knows
 };
 
 struct BindRequest {

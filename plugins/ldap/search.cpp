@@ -104,17 +104,57 @@ void encode_root_dse(std::string& out, std::int32_t id, const Entry& e, const Se
   encode_entry(out, id, "", attrs, types_only);
 }
 
-// An index that narrows the candidates: equality on mail, uid or cn at the top of the filter or
-// in a top-level AND.
+// An index that narrows the candidates: equality on mail, uid or cn at the top of the (prepared)
+// filter or in a top-level AND.
 const std::vector<int>* indexed(const Book& book, const Filter& f) {
-  if (f.kind == Filter::Kind::equality) {
-    std::string key = canonical_attribute(f.attribute);
-    if (key == "mail" || key == "uid" || key == "cn") return book.lookup(key, fold(f.value));
-  }
+  if (f.kind == Filter::Kind::equality &&
+      (f.attribute == "mail" || f.attribute == "uid" || f.attribute == "cn"))
+    return book.lookup(f.attribute, f.value);
   if (f.kind == Filter::Kind::and_)
     for (const auto& c : f.children)
       if (const auto* v = indexed(book, c)) return v;
   return nullptr;
+}
+
+// Candidates from the substring columns: a substring filter on an indexed attribute (its longest
+// piece), an OR whose every branch narrows (the union), an AND with one branch that narrows.
+// Every candidate is still evaluated against the whole filter.
+std::optional<std::vector<int>> narrowed(const Book& book, const Filter& f) {
+  switch (f.kind) {
+    case Filter::Kind::substrings: {
+      const std::string* longest = nullptr;
+      if (f.initial) longest = &*f.initial;
+      for (const auto& a : f.any)
+        if (longest == nullptr || a.size() > longest->size()) longest = &a;
+      if (f.final_ && (longest == nullptr || f.final_->size() > longest->size()))
+        longest = &*f.final_;
+      if (longest == nullptr || longest->size() < 2) return std::nullopt;
+      return book.containing(f.attribute, *longest);
+    }
+    case Filter::Kind::equality: {
+      if (const auto* hits = indexed(book, f)) return *hits;
+      return std::nullopt;
+    }
+    case Filter::Kind::or_: {
+      std::vector<int> all;
+      for (const auto& c : f.children) {
+        auto part = narrowed(book, c);
+        if (!part) return std::nullopt;
+        std::vector<int> merged;
+        merged.reserve(all.size() + part->size());
+        std::set_union(all.begin(), all.end(), part->begin(), part->end(),
+                       std::back_inserter(merged));
+        all.swap(merged);
+      }
+      return all;
+    }
+    case Filter::Kind::and_:
+      for (const auto& c : f.children)
+        if (auto part = narrowed(book, c)) return part;
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
 }
 
 // The least (or, reversed, greatest) folded value of an attribute, for sorting.
@@ -139,6 +179,7 @@ SearchOutput run_search(const std::shared_ptr<const Book>& book_ptr, const Searc
                         std::unique_ptr<PagedState> state, const std::string& cookie_for_more) {
   const Book& book = *book_ptr;
   const SearchRequest& r = job.request;
+  const Filter filter = prepare(r.filter);
   SearchOutput out;
   Selection sel(r.attributes);
   std::vector<ResponseControl> controls;
@@ -153,7 +194,7 @@ SearchOutput run_search(const std::shared_ptr<const Book>& book_ptr, const Searc
   if (!base_ndn) return finish(invalid_dn_syntax, "invalid base DN");
   if (base_ndn->empty() && r.scope == 0) {  // the root DSE
     Entry dse = root_dse(book, job);
-    if (evaluate(r.filter, dse) == Truth::true_) {
+    if (evaluate(filter, dse) == Truth::true_) {
       encode_root_dse(out.pdus, job.id, dse, sel, r.types_only);
       out.entries = 1;
     }
@@ -175,17 +216,22 @@ SearchOutput run_search(const std::shared_ptr<const Book>& book_ptr, const Searc
     auto consider = [&](int i) {
       const Entry& e = book.entries[static_cast<std::size_t>(i)];
       if (visible(book, e, job) && book.in_scope(i, base, r.scope) &&
-          evaluate(r.filter, e) == Truth::true_)
+          evaluate(filter, e) == Truth::true_)
         state->matches.push_back(i);
     };
     std::size_t checked = 0;
+    // Without sorting or paging, one match past the size limit is all there is to know.
+    const std::size_t enough = !job.sort && !job.paged && !job.vlv && job.size_limit > 0
+                                   ? static_cast<std::size_t>(job.size_limit) + 1
+                                   : static_cast<std::size_t>(-1);
     auto out_of_time = [&] {
       return job.time_limit.count() > 0 && (++checked & 255) == 0 &&
              std::chrono::steady_clock::now() > deadline;
     };
-    if (const auto* candidates = indexed(book, r.filter)) {
+    if (auto candidates = narrowed(book, filter)) {
       for (int i : *candidates) {
         consider(i);
+        if (state->matches.size() >= enough) break;
         if (out_of_time()) {
           timed_out = true;
           break;
@@ -198,7 +244,7 @@ SearchOutput run_search(const std::shared_ptr<const Book>& book_ptr, const Searc
         auto [first, last] = book.domain_range[d];
         if (base >= 0 && (base < first || base >= last)) continue;
         if (!job.all_domains && book.domains[d] != job.domain) continue;
-        for (int i = first; i < last; ++i) {
+        for (int i = first; i < last && state->matches.size() < enough; ++i) {
           consider(i);
           if (out_of_time()) {
             timed_out = true;
@@ -334,7 +380,7 @@ Result run_compare(const Book& book, const CompareRequest& request, bool all_dom
   f.value = request.value;
   std::string key = canonical_attribute(request.attribute);
   if (e->find(key) == nullptr) return {no_such_attribute, "", ""};
-  return {evaluate(f, *e) == Truth::true_ ? compare_true : compare_false, "", ""};
+  return {evaluate(prepare(f), *e) == Truth::true_ ? compare_true : compare_false, "", ""};
 }
 
 std::string address_for_dn(const Book& book, const std::string& dn) {
