@@ -186,21 +186,21 @@ Truth match_attribute(const Filter& f, const Entry& e) {
     case Filter::Kind::present:
       return Truth::true_;
     case Filter::Kind::equality:
-      for (const auto& v : a->folded)
+      for (const auto& v : a->matching())
         if (v == f.value) return Truth::true_;
       return Truth::false_;
     case Filter::Kind::approx:
-      for (const auto& v : a->folded)
+      for (const auto& v : a->matching())
         if (approx_form(v) == f.value) return Truth::true_;
       return Truth::false_;
     case Filter::Kind::greater_or_equal:
     case Filter::Kind::less_or_equal:
-      for (const auto& v : a->folded)
+      for (const auto& v : a->matching())
         if (f.kind == Filter::Kind::greater_or_equal ? v >= f.value : v <= f.value)
           return Truth::true_;
       return Truth::false_;
     case Filter::Kind::substrings:
-      for (const auto& v : a->folded)
+      for (const auto& v : a->matching())
         if (substring_match(v, f.any, f.initial, f.final_)) return Truth::true_;
       return Truth::false_;
     default:

@@ -41,7 +41,8 @@ struct Attribute {
   std::string name;                 // as published ("givenName")
   std::string key;                  // canonical lower case ("givenname")
   std::vector<std::string> values;  // as published
-  std::vector<std::string> folded;  // for matching, same order
+  std::vector<std::string> folded;  // for matching, same order; empty when equal to values
+  const std::vector<std::string>& matching() const { return folded.empty() ? values : folded; }
 };
 
 struct Entry {
@@ -90,8 +91,9 @@ class Book {
     std::vector<int> owners;
   };
   std::unordered_map<std::string, Column> columns_;
-  std::unordered_map<std::string, int> by_ndn_;
-  std::unordered_map<std::string, std::unordered_map<std::string, std::vector<int>>> index_;
+  // Keys view the entries' own strings (the entries do not change once built).
+  std::unordered_map<std::string_view, int> by_ndn_;
+  std::unordered_map<std::string, std::unordered_map<std::string_view, std::vector<int>>> index_;
 };
 
 // The filter with canonical attribute types and its assertion values in their matching forms,

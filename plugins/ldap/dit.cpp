@@ -30,11 +30,14 @@ struct Builder {
       a.key = canonical_attribute(name);
       a.name = std::move(name);
       a.values = std::move(values);
-      a.folded.reserve(a.values.size());
-      for (const auto& v : a.values)
+      bool same = true;
+      for (const auto& v : a.values) {
         a.folded.push_back(a.key == "telephonenumber" ? fold_phone(v)
                            : a.key == "member"        ? normalize_dn(v).value_or(fold(v))
                                                       : fold(v));
+        same = same && a.folded.back() == v;
+      }
+      if (same) a.folded = {};  // most mail and uid values: kept once
       e.attributes.push_back(std::move(a));
     }
     if (parent >= 0) book.entries[static_cast<std::size_t>(parent)].has_children = true;
@@ -194,14 +197,14 @@ std::shared_ptr<const Book> Book::build(const sdk::AddressBook& ab,
     book->by_ndn_.emplace(e.ndn, static_cast<int>(i));
     for (const char* key : {"mail", "uid", "cn"})
       if (const Attribute* a = e.find(key))
-        for (const auto& v : a->folded)
+        for (const auto& v : a->matching())
           book->index_[key][v].push_back(static_cast<int>(i));
     // The attributes address-book clients search by substring (Thunderbird: cn, mail,
     // givenName, sn; Outlook: displayName, ...).
     for (const char* key : {"cn", "mail", "givenname", "sn", "displayname", "uid"})
       if (const Attribute* a = e.find(key)) {
         Column& c = book->columns_[key];
-        for (const auto& v : a->folded) {
+        for (const auto& v : a->matching()) {
           c.starts.push_back(c.text.size());
           c.owners.push_back(static_cast<int>(i));
           c.text += v;
@@ -243,7 +246,7 @@ const Entry* Book::by_ndn(std::string_view ndn) const {
 }
 
 int Book::index_of(std::string_view ndn) const {
-  auto it = by_ndn_.find(std::string(ndn));
+  auto it = by_ndn_.find(ndn);
   return it == by_ndn_.end() ? -1 : it->second;
 }
 
@@ -251,7 +254,7 @@ const std::vector<int>* Book::lookup(std::string_view key, std::string_view fold
   auto it = index_.find(std::string(key));
   if (it == index_.end()) return nullptr;
   static const std::vector<int> none;
-  auto v = it->second.find(std::string(folded));
+  auto v = it->second.find(folded);
   return v == it->second.end() ? &none : &v->second;
 }
 

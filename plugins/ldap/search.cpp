@@ -160,9 +160,9 @@ std::optional<std::vector<int>> narrowed(const Book& book, const Filter& f) {
 // The least (or, reversed, greatest) folded value of an attribute, for sorting.
 const std::string* sort_value(const Entry& e, const SortKey& key) {
   const Attribute* a = e.find(canonical_attribute(key.attribute));
-  if (a == nullptr || a->folded.empty()) return nullptr;
-  auto it = key.reverse ? std::max_element(a->folded.begin(), a->folded.end())
-                        : std::min_element(a->folded.begin(), a->folded.end());
+  if (a == nullptr || a->matching().empty()) return nullptr;
+  auto it = key.reverse ? std::max_element(a->matching().begin(), a->matching().end())
+                        : std::min_element(a->matching().begin(), a->matching().end());
   return &*it;
 }
 
