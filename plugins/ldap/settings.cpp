@@ -61,7 +61,7 @@ sdk::Schema schema() {
   sdk::Schema s;
   s.summary =
       "LDAPv3 address book of the directory, read-only (RFC 4511), with StartTLS, paged "
-      "results and server-side sorting";
+      "results, server-side sorting and virtual list views";
   s.shared.listeners = {sdk::ListenerSpec{"127.0.0.1", 3890, sdk::TlsMode::starttls, "", ""}};
   s.shared.banner = "";
   s.shared.command_timeout = "120s";
