@@ -149,6 +149,10 @@ bool Statement::step() {
   fail(db_, "step");
 }
 
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+}
+
 void Statement::run() {
   while (step()) {
   }
@@ -205,6 +209,7 @@ Database::Database(const std::filesystem::path& file) : file_(file) {
 }
 
 Database::~Database() {
+  data_version_.reset();  // finalized before the connection closes
   sqlite3_close(db_);
 }
 
@@ -229,9 +234,12 @@ void Database::rollback() noexcept {
 }
 
 std::int64_t Database::data_version() {
-  Statement s(db_, "PRAGMA data_version");
-  s.step();
-  return s.integer(0);
+  if (!data_version_) data_version_ = std::make_unique<Statement>(db_, "PRAGMA data_version");
+  data_version_->reset();
+  data_version_->step();
+  std::int64_t version = data_version_->integer(0);
+  data_version_->reset();  // ends the statement's read of the database at once
+  return version;
 }
 
 int Database::user_version() {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -48,6 +49,8 @@ class Statement {
   bool step();
   // Runs a statement that returns no rows.
   void run();
+  // Makes it ready to step again from the start (a statement kept prepared).
+  void reset();
   std::string text(int column) const;
   std::int64_t integer(int column) const;
   bool is_null(int column) const;
@@ -125,6 +128,8 @@ class Database {
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
   std::uint64_t commits_ = 0;
+  // PRAGMA data_version, prepared once: it runs before every use of a cached address book.
+  std::unique_ptr<Statement> data_version_;
 };
 
 }  // namespace directory
