@@ -15,13 +15,6 @@ char lower_char(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    c = lower_char(c);
-  return out;
-}
-
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
@@ -117,7 +110,9 @@ Rule rule_of(std::string_view key) {
   return Rule::case_ignore;
 }
 
-std::string fold_for(std::string_view key, std::string_view value) {
+}  // namespace
+
+std::string match_form(std::string_view key, std::string_view value) {
   switch (rule_of(key)) {
     case Rule::phone:
       return fold_phone(value);
@@ -130,6 +125,8 @@ std::string fold_for(std::string_view key, std::string_view value) {
   }
   return fold(value);
 }
+
+namespace {
 
 // Folds a substring assertion piece: lower case, whitespace runs collapsed, not trimmed.
 std::string fold_piece(std::string_view key, std::string_view value) {
@@ -220,7 +217,7 @@ Truth match_extensible(const Filter& f, const Entry& e) {
   if (!exact && !ignore) return Truth::undefined;
   auto matches = [&](std::string_view key, std::string_view value) {
     if (exact) return value == f.value;
-    return fold_for(key, value) == fold_for(key, f.value);
+    return match_form(key, value) == match_form(key, f.value);
   };
   bool any_known = false;
   for (const auto& a : e.attributes) {
@@ -361,10 +358,10 @@ Filter prepare(const Filter& f) {
     case Filter::Kind::equality:
     case Filter::Kind::greater_or_equal:
     case Filter::Kind::less_or_equal:
-      p.value = fold_for(p.attribute, f.value);
+      p.value = match_form(p.attribute, f.value);
       break;
     case Filter::Kind::approx:
-      p.value = approx_form(fold_for(p.attribute, f.value));
+      p.value = approx_form(match_form(p.attribute, f.value));
       break;
     case Filter::Kind::substrings:
       if (f.initial) p.initial = fold_piece(p.attribute, *f.initial);

@@ -29,6 +29,9 @@ namespace portico::ldap {
 std::string fold(std::string_view value);
 // telephoneNumberMatch: case-folded with spaces and hyphens removed.
 std::string fold_phone(std::string_view value);
+// A value of the attribute type `key` (canonical) in the form its equality rule compares:
+// telephoneNumber as fold_phone, DN-valued ones as normalize_dn, the rest as fold.
+std::string match_form(std::string_view key, std::string_view value);
 // A DN in one normal form (RFC 4514 spacing and escaping via libldap, then lower case);
 // nullopt when it is not a valid DN. "" stays "".
 std::optional<std::string> normalize_dn(std::string_view dn);

@@ -9,13 +9,6 @@ namespace portico::ldap {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 bool get_string(BerElement* ber, std::string& out) {
   berval bv{};
   if (ber_get_stringbv(ber, &bv, LBER_BV_NOTERM) == LBER_DEFAULT) return false;

@@ -32,9 +32,7 @@ struct Builder {
       a.values = std::move(values);
       bool same = true;
       for (const auto& v : a.values) {
-        a.folded.push_back(a.key == "telephonenumber" ? fold_phone(v)
-                           : a.key == "member"        ? normalize_dn(v).value_or(fold(v))
-                                                      : fold(v));
+        a.folded.push_back(match_form(a.key, v));
         same = same && a.folded.back() == v;
       }
       if (same) a.folded = {};  // most mail and uid values: kept once

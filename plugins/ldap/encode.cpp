@@ -3,6 +3,8 @@
 
 #include <ldap.h>
 
+#include "protocol.h"
+
 namespace portico::ldap {
 
 namespace {
@@ -28,13 +30,6 @@ struct BerFromString {
   }
   BerElement* ber = nullptr;
 };
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 }  // namespace
 

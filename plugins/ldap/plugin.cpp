@@ -35,10 +35,6 @@ class LdapPlugin final : public sdk::Plugin {
     return t;
   }
 
-  void configure(const sdk::Settings& s) override {
-    shared_->cache.set_base_dns(LdapSettings::from(s).base_dns);
-  }
-
   std::unique_ptr<sdk::Session> open_session(sdk::SessionContext& ctx) override {
     return std::make_unique<LdapSession>(ctx, host_, shared_, LdapSettings::from(ctx.settings()));
   }

@@ -10,11 +10,20 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ber.h"
 
 namespace portico::ldap {
+
+// ASCII lower case (attribute types, OIDs' names, DNs of this server's DIT).
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
 
 // RFC 4511 section 4.1.9 (the ones this server sends).
 enum ResultCode : int {

@@ -166,6 +166,52 @@ const std::string* sort_value(const Entry& e, const SortKey& key) {
   return &*it;
 }
 
+// Sorts the matches by the keys (RFC 2891) when every key can be used; returns the sortResult.
+int sort_matches(const Book& book, const std::vector<SortKey>& keys, std::vector<int>& matches) {
+  for (const auto& k : keys) {
+    if (!k.ordering_rule.empty()) return inappropriate_matching;
+    if (!known_attribute(canonical_attribute(k.attribute))) return no_such_attribute;
+  }
+  std::stable_sort(matches.begin(), matches.end(), [&](int a, int b) {
+    const Entry& ea = book.entries[static_cast<std::size_t>(a)];
+    const Entry& eb = book.entries[static_cast<std::size_t>(b)];
+    for (const auto& k : keys) {
+      const std::string* va = sort_value(ea, k);
+      const std::string* vb = sort_value(eb, k);
+      if (va == nullptr && vb == nullptr) continue;
+      // RFC 2891 section 1.2: a missing attribute is larger than every value.
+      if (va == nullptr) return k.reverse;
+      if (vb == nullptr) return !k.reverse;
+      if (*va == *vb) continue;
+      return k.reverse ? *va > *vb : *va < *vb;
+    }
+    return false;
+  });
+  return success;
+}
+
+// The 0-based target of a virtual list view over the sorted matches (draft section 6.2): an
+// offset scaled from the client's content count to ours, or the first entry whose first sort
+// key is at least the assertion value. By offset, v.offset is not 0.
+std::size_t vlv_target(const Book& book, const VlvRequest& v, const SortKey& key,
+                       const std::vector<int>& matches) {
+  const std::size_t count = matches.size();
+  if (v.by_offset) {
+    double position = v.content_count == 0
+                          ? v.offset
+                          : static_cast<double>(v.offset) * static_cast<double>(count) /
+                                static_cast<double>(v.content_count);
+    std::size_t one_based = static_cast<std::size_t>(position + 0.5);
+    return std::clamp<std::size_t>(one_based, 1, count == 0 ? 1 : count) - 1;
+  }
+  const std::string want = match_form(canonical_attribute(key.attribute), v.greater_or_equal);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string* value = sort_value(book.entries[static_cast<std::size_t>(matches[i])], key);
+    if (value != nullptr && (key.reverse ? *value <= want : *value >= want)) return i;
+  }
+  return count;
+}
+
 }  // namespace
 
 std::string paged_key(const SearchRequest& r) {
@@ -255,28 +301,7 @@ SearchOutput run_search(const std::shared_ptr<const Book>& book_ptr, const Searc
     }
     if (job.sort) {
       const auto& keys = *job.sort;
-      int sort_code = success;
-      for (const auto& k : keys) {
-        if (!k.ordering_rule.empty()) sort_code = inappropriate_matching;
-        if (!known_attribute(canonical_attribute(k.attribute))) sort_code = no_such_attribute;
-      }
-      if (sort_code == success) {
-        std::stable_sort(state->matches.begin(), state->matches.end(), [&](int a, int b) {
-          const Entry& ea = book.entries[static_cast<std::size_t>(a)];
-          const Entry& eb = book.entries[static_cast<std::size_t>(b)];
-          for (const auto& k : keys) {
-            const std::string* va = sort_value(ea, k);
-            const std::string* vb = sort_value(eb, k);
-            if (va == nullptr && vb == nullptr) continue;
-            // RFC 2891 section 1.2: an entry without the attribute sorts after all others.
-            if (va == nullptr) return k.reverse;
-            if (vb == nullptr) return !k.reverse;
-            if (*va == *vb) continue;
-            return k.reverse ? *va > *vb : *va < *vb;
-          }
-          return false;
-        });
-      }
+      int sort_code = sort_matches(book, keys, state->matches);
       controls.push_back({kSortResponseOid, sort_result_value(sort_code)});
       if (sort_code != success && job.sort_critical) {
         return finish(unavailable_critical_extension, "cannot sort by that attribute");
@@ -293,32 +318,11 @@ SearchOutput run_search(const std::shared_ptr<const Book>& book_ptr, const Searc
       return finish(job.vlv_critical ? unavailable_critical_extension : kSortControlMissing,
                     "a virtual list view needs a sort control");
     }
-    std::size_t target = 0;  // 0-based
-    if (v.by_offset) {
-      if (v.offset == 0) {
-        controls.push_back({kVlvResponseOid, vlv_response_value(0, 0, kOffsetRangeError)});
-        return finish(kOffsetRangeError, "offset 0 is out of range");
-      }
-      double position = v.content_count == 0
-                            ? v.offset
-                            : static_cast<double>(v.offset) * static_cast<double>(count) /
-                                  static_cast<double>(v.content_count);
-      std::size_t one_based = static_cast<std::size_t>(position + 0.5);
-      one_based = std::clamp<std::size_t>(one_based, 1, count == 0 ? 1 : count);
-      target = one_based - 1;
-    } else {
-      const SortKey& key = job.sort->front();
-      std::string want = fold(v.greater_or_equal);
-      target = count;
-      for (std::size_t i = 0; i < count; ++i) {
-        const std::string* value =
-            sort_value(book.entries[static_cast<std::size_t>(state->matches[i])], key);
-        if (value != nullptr && (key.reverse ? *value <= want : *value >= want)) {
-          target = i;
-          break;
-        }
-      }
+    if (v.by_offset && v.offset == 0) {
+      controls.push_back({kVlvResponseOid, vlv_response_value(0, 0, kOffsetRangeError)});
+      return finish(kOffsetRangeError, "offset 0 is out of range");
     }
+    const std::size_t target = vlv_target(book, v, job.sort->front(), state->matches);
     std::size_t first = target > static_cast<std::size_t>(v.before) ? target - v.before : 0;
     std::size_t last = std::min(count, target + static_cast<std::size_t>(v.after) + 1);
     if (job.size_limit > 0) last = std::min(last, first + static_cast<std::size_t>(job.size_limit));

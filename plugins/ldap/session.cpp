@@ -4,6 +4,7 @@
 #include <ldap.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "encode.h"
 #include "portico/directory.h"
@@ -297,7 +298,11 @@ void LdapSession::search(Request& r) {
         return;
       }
       if (!paged->cookie.empty()) {
-        auto it = paging_.find(paged->cookie);
+        std::uint64_t number = 0;
+        const char* end = paged->cookie.data() + paged->cookie.size();
+        auto parsed = std::from_chars(paged->cookie.data(), end, number);
+        auto it =
+            parsed.ec == std::errc() && parsed.ptr == end ? paging_.find(number) : paging_.end();
         if (it == paging_.end() || it->second->key != paged_key(s)) {
           answer(r.id, LDAP_RES_SEARCH_RESULT, unwilling_to_perform,
                  "paged results cookie is invalid");
@@ -345,7 +350,8 @@ void LdapSession::search(Request& r) {
   auto abandoned = std::make_shared<std::atomic<bool>>(false);
   outstanding_[r.id] = abandoned;
   auto output = std::make_shared<SearchOutput>();
-  std::string cookie = std::to_string(shared_->next_cookie.fetch_add(1));
+  const std::uint64_t cookie_number = shared_->next_cookie.fetch_add(1);
+  std::string cookie = std::to_string(cookie_number);
   auto shared = shared_;
   sdk::Host* host = &host_;
   std::int32_t id = r.id;
@@ -360,21 +366,15 @@ void LdapSession::search(Request& r) {
         if (state) owned = std::make_unique<PagedState>(std::move(*state));
         *output = run_search(book, *job, std::move(owned), cookie);
       },
-      [this, output, id, cookie, abandoned] {
-        outstanding_.erase(id);
+      [this, output, id, cookie_number, abandoned] {
         if (!*abandoned && !closing_) {
           ctx_.write(output->pdus);
           if (output->more) {
             if (paging_.size() >= kMaxPagedSearches) paging_.erase(paging_.begin());
-            paging_[cookie] = std::shared_ptr<PagedState>(std::move(output->more));
+            paging_[cookie_number] = std::shared_ptr<PagedState>(std::move(output->more));
           }
         }
-        if (deferred_ && outstanding_.empty()) {
-          Request next = std::move(*deferred_);
-          deferred_.reset();
-          dispatch(next);
-        }
-        pump();
+        operation_done(id);
       });
 }
 
@@ -402,15 +402,19 @@ void LdapSession::compare(Request& r) {
         *result = run_compare(*shared->cache.get(*dir), request, all, domain);
       },
       [this, result, id, abandoned] {
-        outstanding_.erase(id);
         if (!*abandoned && !closing_) answer(id, LDAP_RES_COMPARE, result->code, result->message);
-        if (deferred_ && outstanding_.empty()) {
-          Request next = std::move(*deferred_);
-          deferred_.reset();
-          dispatch(next);
-        }
-        pump();
+        operation_done(id);
       });
+}
+
+void LdapSession::operation_done(std::int32_t id) {
+  outstanding_.erase(id);
+  if (deferred_ && outstanding_.empty()) {
+    Request next = std::move(*deferred_);
+    deferred_.reset();
+    dispatch(next);
+  }
+  pump();
 }
 
 void LdapSession::extended(Request& r) {

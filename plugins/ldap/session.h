@@ -59,6 +59,8 @@ class LdapSession final : public sdk::Session {
   void compare(Request& request);
   void extended(Request& request);
   bool may_read() const;  // bound, or anonymous access allowed
+  // A search or compare has finished: a bind or StartTLS waiting for it may go, then more input.
+  void operation_done(std::int32_t id);
 
   sdk::SessionContext& ctx_;
   sdk::Host& host_;
@@ -71,7 +73,9 @@ class LdapSession final : public sdk::Session {
   bool tls_pending_ = false;
   std::optional<Request> deferred_;  // a bind or StartTLS waiting for outstanding operations
   std::map<std::int32_t, std::shared_ptr<std::atomic<bool>>> outstanding_;  // id -> abandoned
-  std::map<std::string, std::shared_ptr<PagedState>> paging_;               // cookie -> state
+  // Paged searches with pages still to send, by cookie: numbers that only grow, so the first is
+  // the oldest (the one given up when a client leaves too many unfinished).
+  std::map<std::uint64_t, std::shared_ptr<PagedState>> paging_;
   // Authentication state (RFC 4513 section 5): anonymous until a bind succeeds.
   std::string user_;  // canonical account address
   std::string user_dn_;

@@ -78,15 +78,21 @@ def dns(ldif):
     return set(re.findall(r"^dn: (.*)$", ldif, flags=re.M))
 
 
-class LdapUtilsTest(unittest.TestCase):
+class ServerTest(unittest.TestCase):
+    """One server per test class, with the class's `settings` for the ldap plugin."""
+
+    settings = {}
+
     @classmethod
     def setUpClass(cls):
-        cls.server = LdapServer()
+        cls.server = LdapServer(**cls.settings)
 
     @classmethod
     def tearDownClass(cls):
         cls.server.close()
 
+
+class LdapUtilsTest(ServerTest):
     def search(self, filter_text, *extra, who=ALICE, base=BASE):
         r = tool("ldapsearch", "-x", "-ZZ", "-H", self.server.url(), "-D", who, "-w", PASSWORD,
                  "-b", base, "-LLL", *extra, filter_text, "1.1")
@@ -154,15 +160,7 @@ class LdapUtilsTest(unittest.TestCase):
         self.assertEqual(self.search("(title=boss)"), {BOB})
 
 
-class RawPduTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = LdapServer()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
-
+class RawPduTest(ServerTest):
     def read_all(self, sock, limit=10.0):
         sock.settimeout(limit)
         data = b""
@@ -200,16 +198,10 @@ class RawPduTest(unittest.TestCase):
 
 
 @unittest.skipIf(ldap3 is None, "python3-ldap3 is not installed")
-class Ldap3Test(unittest.TestCase):
+class Ldap3Test(ServerTest):
     """python3-ldap3 over LDAPS, with the queries Thunderbird sends."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.server = LdapServer(visible_domains="all")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
+    settings = {"visible_domains": "all"}
 
     def connect(self, user=ALICE, password=PASSWORD):
         tls = ldap3.Tls(validate=ssl.CERT_NONE)

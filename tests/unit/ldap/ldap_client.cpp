@@ -20,6 +20,24 @@ struct Ber {
   }
 };
 
+// A BerElement reading a copy of `bytes`.
+struct Reader {
+  explicit Reader(const std::string& bytes) {
+    berval bv{static_cast<ber_len_t>(bytes.size()), const_cast<char*>(bytes.data())};
+    ber = ber_init(&bv);
+    if (ber == nullptr) throw std::runtime_error("ber_init");
+  }
+  ~Reader() { ber_free(ber, 1); }
+  BerElement* ber;
+};
+
+// The value of the response control `oid` of a message, if it has one.
+const std::string* control(const Message& m, const char* oid) {
+  for (const auto& [name, value] : m.controls)
+    if (name == oid) return &value;
+  return nullptr;
+}
+
 void put_filter(BerElement* b, const F& f) {
   switch (f.tag) {
     case LDAP_FILTER_AND:
@@ -162,18 +180,6 @@ RequestControl vlv(int before, int after, const std::string& value) {
   return {LDAP_CONTROL_VLVREQUEST, false, b.bytes()};
 }
 
-VlvAnswer vlv_answer(const Message& done) {
-  VlvAnswer a;
-  for (const auto& [oid, value] : done.controls)
-    if (oid == LDAP_CONTROL_VLVRESPONSE) {
-      berval bv{static_cast<ber_len_t>(value.size()), const_cast<char*>(value.data())};
-      BerElement* ber = ber_init(&bv);
-      if (ber_scanf(ber, "{iie", &a.target, &a.count, &a.code) == LBER_ERROR) a = {};
-      ber_free(ber, 1);
-    }
-  return a;
-}
-
 std::string bind(int id, const std::string& name, const std::string& password, int version) {
   Ber c;
   ber_printf(c.ber, "{it{isto}}", static_cast<ber_int_t>(id), LDAP_REQ_BIND,
@@ -242,19 +248,10 @@ const std::vector<std::string>* Message::attribute(const std::string& name) cons
 
 std::vector<Message> parse(const std::string& bytes) {
   std::vector<Message> out;
-  std::size_t pos = 0;
-  while (pos < bytes.size()) {
-    berval all{static_cast<ber_len_t>(bytes.size() - pos), const_cast<char*>(bytes.data() + pos)};
-    BerElement* probe = ber_init(&all);
-    ber_len_t len = 0;
-    ber_tag_t tag = ber_skip_tag(probe, &len);
-    ber_len_t remaining = 0;
-    ber_get_option(probe, LBER_OPT_BER_REMAINING_BYTES, &remaining);
-    ber_free(probe, 1);
-    if (tag != LBER_SEQUENCE) break;
-    const std::size_t whole = bytes.size() - pos - remaining + len;  // header and contents
-    berval one{static_cast<ber_len_t>(whole), const_cast<char*>(bytes.data() + pos)};
-    BerElement* ber = ber_init(&one);
+  for (const auto& pdu : split(bytes)) {
+    Reader reader(pdu);
+    BerElement* ber = reader.ber;
+    ber_len_t len = 0, remaining = 0;
     ber_skip_tag(ber, &len);
     Message m;
     ber_int_t id = 0;
@@ -309,8 +306,6 @@ std::vector<Message> parse(const std::string& bytes) {
       }
     }
     out.push_back(std::move(m));
-    pos += whole;
-    ber_free(ber, 1);
   }
   return out;
 }
@@ -325,8 +320,8 @@ std::vector<std::string> split(const std::string& bytes) {
     ber_tag_t tag = ber_skip_tag(probe, &len);
     ber_get_option(probe, LBER_OPT_BER_REMAINING_BYTES, &remaining);
     ber_free(probe, 1);
-    if (tag == LBER_DEFAULT) break;
-    std::size_t whole = bytes.size() - pos - remaining + len;
+    if (tag != LBER_SEQUENCE) break;
+    std::size_t whole = bytes.size() - pos - remaining + len;  // header and contents
     out.push_back(bytes.substr(pos, whole));
     pos += whole;
   }
@@ -334,32 +329,30 @@ std::vector<std::string> split(const std::string& bytes) {
 }
 
 std::string paged_cookie(const Message& done) {
-  for (const auto& [oid, value] : done.controls)
-    if (oid == LDAP_CONTROL_PAGEDRESULTS) {
-      berval bv{static_cast<ber_len_t>(value.size()), const_cast<char*>(value.data())};
-      BerElement* ber = ber_init(&bv);
-      ber_int_t size = 0;
-      berval cookie{};
-      std::string out;
-      if (ber_scanf(ber, "{im}", &size, &cookie) != LBER_ERROR)
-        out.assign(cookie.bv_val ? cookie.bv_val : "", cookie.bv_len);
-      ber_free(ber, 1);
-      return out;
-    }
-  return {};
+  const std::string* value = control(done, LDAP_CONTROL_PAGEDRESULTS);
+  if (value == nullptr) return {};
+  Reader r(*value);
+  ber_int_t size = 0;
+  berval cookie{};
+  if (ber_scanf(r.ber, "{im}", &size, &cookie) == LBER_ERROR) return {};
+  return std::string(cookie.bv_val ? cookie.bv_val : "", cookie.bv_len);
 }
 
 int sort_result(const Message& done) {
-  for (const auto& [oid, value] : done.controls)
-    if (oid == LDAP_CONTROL_SORTRESPONSE) {
-      berval bv{static_cast<ber_len_t>(value.size()), const_cast<char*>(value.data())};
-      BerElement* ber = ber_init(&bv);
-      ber_int_t code = -1;
-      if (ber_scanf(ber, "{e", &code) == LBER_ERROR) code = -1;
-      ber_free(ber, 1);
-      return code;
-    }
-  return -1;
+  const std::string* value = control(done, LDAP_CONTROL_SORTRESPONSE);
+  if (value == nullptr) return -1;
+  Reader r(*value);
+  ber_int_t code = -1;
+  return ber_scanf(r.ber, "{e", &code) == LBER_ERROR ? -1 : code;
+}
+
+VlvAnswer vlv_answer(const Message& done) {
+  const std::string* value = control(done, LDAP_CONTROL_VLVRESPONSE);
+  if (value == nullptr) return {};
+  Reader r(*value);
+  VlvAnswer a;
+  if (ber_scanf(r.ber, "{iie", &a.target, &a.count, &a.code) == LBER_ERROR) return {};
+  return a;
 }
 
 }  // namespace portico::testing::ldap_client

@@ -327,6 +327,31 @@ TEST(LdapSession, SizeLimitPagedResultsAndSorting) {
   EXPECT_EQ(done(m).code, LDAP_UNAVAILABLE_CRITICAL_EXTENSION);
 }
 
+TEST(LdapSession, TheOldestUnfinishedPagedSearchIsTheOneGivenUp) {
+  LdapWorld w;
+  auto d = w.connect();
+  bind_alice(*d);
+  // Twelve paged searches left after their first page (cookies past 9, whose decimal strings
+  // do not sort by age); eight are kept per connection, the last eight.
+  std::vector<std::string> cookies;
+  for (int id = 2; id <= 13; ++id) {
+    auto m = roundtrip(*d, c::search(id, kBase, LDAP_SCOPE_SUBTREE, c::eq("objectClass", "person"),
+                                     {"1.1"}, 0, false, {c::paged(1)}));
+    cookies.push_back(c::paged_cookie(done(m)));
+    ASSERT_FALSE(cookies.back().empty());
+  }
+  auto next_page = [&](int id, const std::string& cookie) {
+    return done(roundtrip(*d,
+                          c::search(id, kBase, LDAP_SCOPE_SUBTREE, c::eq("objectClass", "person"),
+                                    {"1.1"}, 0, false, {c::paged(1, cookie)})))
+        .code;
+  };
+  for (std::size_t i = 0; i < cookies.size(); ++i)
+    EXPECT_EQ(next_page(20 + static_cast<int>(i), cookies[i]),
+              i < 4 ? LDAP_UNWILLING_TO_PERFORM : LDAP_SUCCESS)
+        << i;
+}
+
 TEST(LdapSession, VirtualListViewByOffsetAndByValue) {
   LdapWorld w;
   auto d = w.connect();
