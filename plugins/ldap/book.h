@@ -9,6 +9,7 @@
 // three-valued (RFC 4511 section 4.5.1.7: TRUE, FALSE, Undefined).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -108,8 +109,8 @@ Truth evaluate(const Filter& filter, const Entry& entry);
 // Whether an attribute type is one this server knows (unknown ones make a filter Undefined).
 bool known_attribute(std::string_view key);
 
-// Reads the address book again only when the directory's version has changed. Thread-safe; call
-// from a worker thread (it reads the directory).
+// Reads the address book again only when the directory's version has changed (looked at no more
+// than once a millisecond). Thread-safe; call from a worker thread (it reads the directory).
 class BookCache {
  public:
   std::shared_ptr<const Book> get(sdk::Directory& directory);
@@ -122,6 +123,9 @@ class BookCache {
   std::map<std::string, std::string> base_dns_;
   std::uint64_t base_dns_generation_ = 0;
   std::uint64_t built_generation_ = 0;
+  static constexpr std::chrono::milliseconds kRecheck{1};
+  std::uint64_t checked_version_ = 0;
+  std::chrono::steady_clock::time_point checked_at_{};
 };
 
 }  // namespace portico::ldap

@@ -6,8 +6,10 @@
 #include <ldap.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "core/directory/directory.h"
 #include "core/plugins/loader.h"
@@ -494,6 +496,8 @@ TEST(LdapSession, MalformedOrHugePdusEndWithANoticeOfDisconnection) {
   EXPECT_EQ(m[0].code, LDAP_UNAVAILABLE);
 }
 
+// The book looks at the directory's version at most once a millisecond (BookCache), so each
+// change is followed by a pause longer than that.
 TEST(LdapSession, ADirectoryChangeIsSeenByTheNextSearch) {
   LdapWorld w;
   auto d = w.connect();
@@ -503,6 +507,7 @@ TEST(LdapSession, ADirectoryChangeIsSeenByTheNextSearch) {
   frank.surname = "Frank";
   w.services.directory().add_account("frank@example.test", "", 0, std::nullopt, std::nullopt,
                                      frank);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
   EXPECT_EQ(find(*d, c::eq("uid", "frank"), 3),
             std::set<std::string>{"uid=frank,ou=people,dc=example,dc=test"});
   // And through another process's connection to the same database (as the CLI writes).
@@ -512,6 +517,7 @@ TEST(LdapSession, ADirectoryChangeIsSeenByTheNextSearch) {
     a.title = "Chef";
     return a;
   }());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
   EXPECT_EQ(find(*d, c::eq("title", "chef"), 4),
             std::set<std::string>{"uid=frank,ou=people,dc=example,dc=test"});
 }
