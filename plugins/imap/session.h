@@ -1,0 +1,172 @@
+// imap — one IMAP session: RFC 9051 (IMAP4rev2) and RFC 3501 (IMAP4rev1), with IDLE (RFC
+// 2177), UIDPLUS (RFC 4315), MOVE (RFC 6851), LITERAL+ (RFC 7888), NAMESPACE (RFC 2342), ID
+// (RFC 2971), ENABLE (RFC 5161), SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154), CONDSTORE (RFC
+// 7162), ESEARCH (RFC 4731), SASL-IR (RFC 4959), UNSELECT (RFC 3691), CHILDREN (RFC 3348),
+// LIST-EXTENDED and LIST-STATUS (RFC 5258, 5819), STATUS=SIZE and APPENDLIMIT (RFC 7889),
+// BINARY (RFC 3516), STARTTLS and LOGINDISABLED.
+//
+// Sans I/O: the core frames lines and literals, runs the timers and counts bad commands; this
+// class parses, acts and answers. Guarantees:
+// - One command at a time: its store work runs on the worker pool with input paused, and its
+//   answer is written on the session's executor, so pipelined commands are answered in order
+//   and the worker never touches session state.
+// - The selected mailbox's view (sequence number -> UID, and each message's last MODSEQ this
+//   session has reported) changes only where RFC 9051 section 7.5.1 allows: new messages, flag
+//   changes and expunges made by other sessions (learned from the store's change
+//   notifications) are reported after a command completes, never an EXPUNGE during a FETCH,
+//   STORE or SEARCH by sequence number, and at once while in IDLE.
+// - FETCH answers in batches of at most kFetchBatchOctets of message octets and waits for the
+//   output to drain before the next, so a FETCH 1:* BODY[] holds one batch, not the mailbox.
+// - Passwords (LOGIN, PLAIN, LOGIN SASL) are refused before TLS unless the operator allows it;
+//   the capability list then says LOGINDISABLED.
+// - A connection that has not logged in gets the login timeout; IDLE gets the idle timeout.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "parser.h"
+#include "portico/plugin.h"
+#include "portico/sasl.h"
+#include "portico/store.h"
+#include "settings.h"
+
+namespace portico::imap {
+
+// Message octets gathered for one FETCH batch at most (a single larger message is one batch).
+inline constexpr std::size_t kFetchBatchOctets = 1 << 20;
+// Messages in one FETCH batch at most.
+inline constexpr std::size_t kFetchBatchMessages = 256;
+// Pending output above which the session waits for it to drain (the core's throttle size).
+inline constexpr std::size_t kOutputHighWater = 256 * 1024;
+
+// The selected mailbox as this session sees it.
+struct SelectedMailbox {
+  std::string name;  // the store's name ("INBOX", "Archive/2024")
+  bool read_only = false;
+  std::uint32_t uid_validity = 0;
+  std::uint32_t uid_next = 1;
+  std::uint64_t highest_modseq = 0;
+  std::vector<std::uint32_t> uids;     // index + 1 = sequence number; ascending
+  std::vector<std::uint64_t> modseqs;  // the MODSEQ last reported for each message
+  std::unique_ptr<sdk::StoreHandle> subscription;
+  bool changed = false;  // the store said something changed since the last look
+};
+
+class ImapSession final : public sdk::Session {
+ public:
+  ImapSession(sdk::SessionContext& ctx, sdk::Host& host, ImapSettings settings);
+  ~ImapSession() override;
+
+  void on_start() override;
+  void on_line(std::string_view line) override;
+  void on_line_too_long() override;
+  void on_bytes(std::string_view bytes, bool last) override;
+  void on_tls_started() override;
+  void on_output_drained() override;
+  void on_close() override;
+  bool on_final_words(sdk::CloseReason reason) override;
+
+ private:
+  enum class State { not_authenticated, authenticated, selected, logout };
+  struct FetchJob;
+
+  // input
+  void handle_step(const CommandAssembler::Step& step);
+  void run(Command& c);
+  void dispatch(Command& c);
+  bool allowed_in_state(const Command& c);
+
+  // replies
+  void tagged(const std::string& tag, std::string_view status, std::string_view text);
+  void ok(const Command& c, std::string_view text) { tagged(c.tag, "OK", text); }
+  void no(const Command& c, std::string_view text) { tagged(c.tag, "NO", text); }
+  void bad(const std::string& tag, std::string_view text);
+  void untagged(std::string_view text);
+  // Ends the command: writes what other sessions changed, when the command allows it, then
+  // `status text` tagged, and reads the next command.
+  void complete(const Command& c, std::string_view status, std::string text);
+  std::string capabilities() const;
+  // Runs work on the worker pool, input paused, then done here.
+  void work(std::function<void()> fn, std::function<void()> done);
+
+  // not authenticated (auth.cpp)
+  void do_starttls(const Command& c);
+  void do_login(const Command& c);
+  void do_authenticate(const Command& c);
+  void on_sasl(const sdk::SaslEvent& e);
+  void logged_in(const std::string& account);
+  bool plaintext_allowed() const;
+
+  // mailboxes (mailboxes.cpp)
+  void do_select(const Command& c);
+  void do_create(const Command& c);
+  void do_delete(const Command& c);
+  void do_rename(const Command& c);
+  void do_subscribe(const Command& c, bool subscribe);
+  void do_list(const Command& c);
+  void do_status(const Command& c);
+  void do_append(const Command& c);
+  void do_namespace(const Command& c);
+  void do_getquotaroot(const Command& c);
+  void do_getquota(const Command& c);
+  void do_enable(const Command& c);
+  void do_id(const Command& c);
+  void close_mailbox();
+
+  // messages (messages.cpp)
+  void do_fetch(const Command& c);
+  void fetch_next(const std::shared_ptr<FetchJob>& job);
+  void do_store(const Command& c);
+  void do_search(const Command& c);
+  void do_copy(const Command& c, bool move);
+  void do_expunge(const Command& c);
+  void do_close(const Command& c);
+  void do_idle(const Command& c);
+  void end_idle(bool done);
+  // The set as store UIDs (sequence numbers mapped; "*" and "$" resolved).
+  sdk::UidSet uid_set(const SequenceSet& set, bool uid) const;
+  std::uint32_t seq_of(std::uint32_t uid) const;  // 0: not in the view
+  // Looks at the store and writes the untagged responses for what changed; `expunges` false
+  // keeps expunged messages in the view for now. Then done().
+  void sync(bool expunges, std::function<void()> done);
+  void on_store_change();
+
+  sdk::SessionContext& ctx_;
+  sdk::Host& host_;
+  ImapSettings settings_;
+  State state_ = State::not_authenticated;
+  CommandAssembler assembler_;
+  std::uint64_t discard_ = 0;  // octets of a refused literal still to be thrown away
+  std::string refused_tag_;    // its command's tag
+  std::string account_;
+  std::optional<SelectedMailbox> selected_;
+  std::vector<std::uint32_t> saved_;  // SEARCH RETURN (SAVE) result, as UIDs (RFC 5182)
+  bool rev2_ = false;                 // ENABLE IMAP4rev2
+  bool condstore_ = false;            // CONDSTORE enabled (by ENABLE or a CONDSTORE command)
+  bool utf8_ = false;                 // ENABLE UTF8=ACCEPT
+  std::unique_ptr<sdk::SaslExchange> sasl_;
+  std::string sasl_tag_;
+  bool idling_ = false;
+  std::string idle_tag_;
+  bool busy_ = false;  // a command's work is running
+  std::shared_ptr<FetchJob> fetching_;
+  std::shared_ptr<bool> alive_;
+};
+
+// Helpers shared by the session's files (format.cpp).
+std::string quote(std::string_view s);    // a quoted string, or a literal when it must be
+std::string astring(std::string_view s);  // an atom when it can be, else quote()
+std::string flags_text(const sdk::Flags& f, bool recent = false);
+sdk::Flags flags_of(const std::vector<std::string>& names);
+std::string imap_date(std::int64_t epoch_seconds);      // "02-Dec-2026 13:32:52 +0000"
+std::string store_mailbox(std::string_view imap_name);  // "inbox" -> "INBOX"
+bool list_match(std::string_view pattern, std::string_view name, char delimiter);
+std::string seq_set_text(const std::vector<std::uint32_t>& sorted_numbers);  // "1:3,7"
+
+}  // namespace portico::imap

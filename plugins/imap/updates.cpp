@@ -1,0 +1,216 @@
+// imap — SEARCH (RFC 9051 section 6.4.4; ESEARCH's RETURN options of RFC 4731, SAVE and "$" of
+// RFC 5182, MODSEQ of RFC 7162), IDLE (RFC 2177), and telling the client what other sessions
+// changed in the selected mailbox (RFC 9051 section 7.5.1: EXISTS, EXPUNGE, FETCH FLAGS).
+//
+// SEARCH reads the message list once and, only for keys that look inside messages (HEADER,
+// FROM, BODY, TEXT, SENT*), each message of the mailbox, one at a time: its cost is the
+// mailbox's octets for those keys, and the message list otherwise.
+#include <algorithm>
+
+#include "message.h"
+#include "session.h"
+
+namespace portico::imap {
+
+namespace {
+
+bool uses_modseq(const SearchKey& k) {
+  if (k.kind == SearchKey::Kind::modseq) return true;
+  return std::any_of(k.children.begin(), k.children.end(), uses_modseq);
+}
+
+}  // namespace
+
+void ImapSession::do_search(const Command& c) {
+  // "$" in a key means the saved result: UIDs either way.
+  SearchKey key = c.search;
+  std::vector<SearchKey*> todo{&key};
+  while (!todo.empty()) {
+    SearchKey* k = todo.back();
+    todo.pop_back();
+    if ((k->kind == SearchKey::Kind::sequence || k->kind == SearchKey::Kind::uid) && k->set.saved) {
+      k->kind = SearchKey::Kind::uid;
+      k->set = SequenceSet{};
+      for (std::uint32_t u : saved_)
+        k->set.ranges.push_back({u, u});
+      if (saved_.empty()) {
+        k->kind = SearchKey::Kind::not_;
+        k->children = {SearchKey{}};  // matches nothing
+      }
+    }
+    for (auto& child : k->children)
+      todo.push_back(&child);
+  }
+  const bool modseq = uses_modseq(key);
+  if (modseq) condstore_ = true;
+  struct Out {
+    std::vector<std::uint32_t> uids;  // matching, ascending
+    std::uint64_t highest_modseq = 0;
+    bool failed = false;
+  };
+  auto out = std::make_shared<Out>();
+  const bool octets = needs_octets(key);
+  work(
+      [store = host_.store(), account = account_, mailbox = selected_->name, view = selected_->uids,
+       key = std::move(key), out, octets] {
+        auto infos = store->fetch(account, mailbox, {}, false, 0);
+        if (!infos.ok()) {
+          out->failed = true;
+          return;
+        }
+        SearchBounds bounds;
+        bounds.max_seq = static_cast<std::uint32_t>(view.size());
+        bounds.max_uid = view.empty() ? 0 : view.back();
+        for (const auto& m : infos.value) {
+          auto it = std::lower_bound(view.begin(), view.end(), m.uid);
+          if (it == view.end() || *it != m.uid) continue;  // not announced yet
+          SearchSubject subject;
+          subject.seq = static_cast<std::uint32_t>(it - view.begin()) + 1;
+          subject.info = &m;
+          std::string body;
+          if (octets) {
+            auto r = store->read_message(account, mailbox, m.uid);
+            if (!r.ok()) continue;
+            body = std::move(r.value);
+            subject.octets = body;
+          }
+          if (matches(key, subject, bounds)) {
+            out->uids.push_back(m.uid);
+            out->highest_modseq = std::max(out->highest_modseq, m.modseq);
+          }
+        }
+      },
+      [this, out, c, modseq] {
+        if (out->failed) return complete(c, "NO", "[SERVERBUG] SEARCH failed");
+        std::vector<std::uint32_t> numbers;
+        for (std::uint32_t uid : out->uids)
+          if (std::uint32_t n = c.uid ? uid : seq_of(uid); n != 0) numbers.push_back(n);
+        const auto& ret = c.search_return;
+        auto wants = [&ret](std::string_view o) {
+          return std::find(ret.begin(), ret.end(), o) != ret.end();
+        };
+        if (c.esearch && wants("SAVE")) saved_ = out->uids;
+        if (c.esearch || rev2_) {
+          bool only_save = c.esearch && ret.size() == 1 && wants("SAVE");
+          if (!only_save) {
+            bool all = ret.empty() || wants("ALL") || (!c.esearch && rev2_) ||
+                       (ret.size() == 1 && wants("SAVE"));
+            std::string line = "ESEARCH (TAG " + quote(c.tag) + ")";
+            if (c.uid) line += " UID";
+            if (wants("MIN") && !numbers.empty()) line += " MIN " + std::to_string(numbers.front());
+            if (wants("MAX") && !numbers.empty()) line += " MAX " + std::to_string(numbers.back());
+            if (wants("COUNT")) line += " COUNT " + std::to_string(numbers.size());
+            if (all && !numbers.empty()) line += " ALL " + seq_set_text(numbers);
+            if (modseq && !numbers.empty())
+              line += " MODSEQ " + std::to_string(out->highest_modseq);
+            untagged(line);
+          }
+        } else {
+          std::string line = "SEARCH";
+          for (std::uint32_t n : numbers)
+            line += " " + std::to_string(n);
+          if (modseq && !numbers.empty())
+            line += " (MODSEQ " + std::to_string(out->highest_modseq) + ")";
+          untagged(line);
+        }
+        complete(c, "OK", c.uid ? "UID SEARCH completed" : "SEARCH completed");
+      });
+}
+
+void ImapSession::do_idle(const Command& c) {
+  if (!settings_.enable_idle) return bad(c.tag, "IDLE is not enabled on this server");
+  idling_ = true;
+  idle_tag_ = c.tag;
+  ctx_.write("+ idling\r\n");
+  ctx_.set_timeouts(settings_.idle_timeout, std::chrono::milliseconds(0));
+  if (selected_ && selected_->changed) sync(true, [this] { ctx_.resume_input(); });
+}
+
+void ImapSession::end_idle(bool done) {
+  idling_ = false;
+  const sdk::Settings& s = ctx_.settings();
+  ctx_.set_timeouts(s.get_bool("session_timeout_enabled") ? s.get_duration("session_timeout")
+                                                          : std::chrono::milliseconds(-1),
+                    std::chrono::milliseconds(0));
+  if (done) tagged(idle_tag_, "OK", "IDLE terminated");
+}
+
+void ImapSession::on_store_change() {
+  if (!selected_) return;
+  selected_->changed = true;
+  if (idling_ && !busy_) sync(true, [this] { ctx_.resume_input(); });
+}
+
+void ImapSession::sync(bool expunges, std::function<void()> done) {
+  struct Out {
+    std::vector<sdk::MessageInfo> messages;
+    bool failed = false;
+  };
+  auto out = std::make_shared<Out>();
+  selected_->changed = false;
+  work(
+      [store = host_.store(), account = account_, mailbox = selected_->name, out] {
+        auto infos = store->fetch(account, mailbox, {}, false, 0);
+        if (!infos.ok()) {
+          out->failed = true;
+          return;
+        }
+        out->messages = std::move(infos.value);
+      },
+      [this, out, expunges, done = std::move(done)] {
+        if (!selected_ || out->failed) return done();
+        SelectedMailbox& b = *selected_;
+        const auto& now = out->messages;  // ascending UIDs
+        auto present = [&now](std::uint32_t uid) {
+          auto it = std::lower_bound(
+              now.begin(), now.end(), uid,
+              [](const sdk::MessageInfo& m, std::uint32_t u) { return m.uid < u; });
+          return it != now.end() && it->uid == uid ? &*it : nullptr;
+        };
+        std::string lines;
+        // Expunges, from the highest number down so that each number is still right.
+        bool deferred = false;
+        for (std::size_t i = b.uids.size(); i-- > 0;) {
+          if (present(b.uids[i]) != nullptr) continue;
+          if (!expunges) {
+            deferred = true;
+            continue;
+          }
+          lines += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
+          b.uids.erase(b.uids.begin() + static_cast<std::ptrdiff_t>(i));
+          b.modseqs.erase(b.modseqs.begin() + static_cast<std::ptrdiff_t>(i));
+        }
+        if (deferred) b.changed = true;
+        // Flag changes of the messages this session knows.
+        for (std::size_t i = 0; i < b.uids.size(); ++i) {
+          const sdk::MessageInfo* m = present(b.uids[i]);
+          if (m == nullptr || m->modseq <= b.modseqs[i]) continue;
+          b.modseqs[i] = m->modseq;
+          std::string items = "FLAGS " + flags_text(m->flags) + " UID " + std::to_string(m->uid);
+          if (condstore_) items += " MODSEQ (" + std::to_string(m->modseq) + ")";
+          lines += "* " + std::to_string(i + 1) + " FETCH (" + items + ")\r\n";
+        }
+        // New messages: above the highest UID this session knows.
+        std::uint32_t max = b.uids.empty() ? 0 : b.uids.back();
+        std::size_t before = b.uids.size();
+        for (const auto& m : now)
+          if (m.uid > max) {
+            b.uids.push_back(m.uid);
+            b.modseqs.push_back(m.modseq);
+            b.uid_next = std::max(b.uid_next, m.uid + 1);
+          }
+        if (b.uids.size() != before) {
+          lines += "* " + std::to_string(b.uids.size()) + " EXISTS\r\n";
+          if (!rev2_) lines += "* 0 RECENT\r\n";
+        }
+        for (const auto& m : now)
+          b.highest_modseq = std::max(b.highest_modseq, m.modseq);
+        if (!lines.empty()) ctx_.write(lines);
+        done();
+        // A change that came while this one was being read is told at once in IDLE.
+        if (idling_ && selected_ && selected_->changed && !busy_ && expunges)
+          sync(true, [this] { ctx_.resume_input(); });
+      });
+}
+
+}  // namespace portico::imap

@@ -1,0 +1,322 @@
+"""imap against a real client library: Python's imaplib over STARTTLS and implicit TLS (LOGIN,
+AUTHENTICATE PLAIN, SELECT/EXAMINE, FETCH of every item, STORE, SEARCH, APPEND, COPY, MOVE,
+EXPUNGE and their UID variants, CREATE/RENAME/DELETE/LIST/STATUS), IDLE over a raw TLS socket
+woken by an SMTP delivery and by another session's flag change, a 5 MB message fetched intact, and mbsync
+(Debian's isync) syncing a 500-message mailbox both ways, then once more with nothing to do."""
+
+import imaplib
+import os
+import glob
+import re
+import shutil
+import smtplib
+import subprocess
+import socket
+import sys
+import time
+import unittest
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from pop_support import DOMAIN, PASSWORD, PLUGINS, PopServer, message  # noqa: E402
+from smtp_support import SmtpServer  # noqa: E402
+
+ALICE = f"alice@{DOMAIN}"
+THREE = [message("first"),
+         message("second", body="Shall we meet?\r\n", sender="carol@remote.test"),
+         message("third", body="".join(f"line {i}\r\n" for i in range(1, 11)))]
+
+
+def imap_settings(port, tls_port, **overrides):
+    section = {
+        "enabled": True,
+        "listeners": [harness.listener(port, "starttls"), harness.listener(tls_port, "implicit")],
+        "banner": "#HostName# IMAP test",
+        "command_timeout": "20s",
+        "session_timeout": "30s",
+    }
+    section.update(overrides)
+    return section
+
+
+def login(srv, implicit=False):
+    if implicit:
+        m = imaplib.IMAP4_SSL("127.0.0.1", srv.imap_tls_port,
+                              ssl_context=harness.unverified_context(), timeout=10)
+    else:
+        m = imaplib.IMAP4("127.0.0.1", srv.imap_port, timeout=10)
+        m.starttls(ssl_context=harness.unverified_context())
+    m.login(ALICE, PASSWORD)
+    return m
+
+
+class Server(PopServer):
+    """portico with the imap plugin alone (a STARTTLS listener and an implicit-TLS one), alice
+    and bob, and alice's INBOX filled through `portico import --maildir`."""
+
+    def __init__(self, mailboxes=None):
+        self.imap_port, self.imap_tls_port = harness.free_ports(2)
+        harness.PorticoServer.__init__(
+            self, plugins={"imap": imap_settings(self.imap_port, self.imap_tls_port)},
+            plugin_dir=PLUGINS, start=False)
+        self.run("domain", "add", DOMAIN)
+        for user in ("alice", "bob"):
+            self.run("user", "add", f"{user}@{DOMAIN}", "--password-stdin", input_text=PASSWORD)
+        for user, messages in (mailboxes or {}).items():
+            self.import_messages(user, messages)
+        self.start()
+
+
+class ImaplibTest(unittest.TestCase):
+    def test_starttls_login_and_every_fetch_item(self):
+        with Server(mailboxes={"alice": THREE}) as srv:
+            m = imaplib.IMAP4("127.0.0.1", srv.imap_port, timeout=10)
+            self.assertIn(b"IMAP test", m.welcome)
+            self.assertIn("LOGINDISABLED", m.capabilities)
+            self.assertIn("STARTTLS", m.capabilities)
+            with self.assertRaises(imaplib.IMAP4.error):
+                m.login(ALICE, PASSWORD)  # no password before TLS
+            m.starttls(ssl_context=harness.unverified_context())
+            self.assertNotIn("LOGINDISABLED", m.capabilities)
+            with self.assertRaises(imaplib.IMAP4.error):
+                m.login(ALICE, "wrong")
+            typ, _ = m.login(ALICE, PASSWORD)
+            self.assertEqual(typ, "OK")
+            typ, data = m.select("INBOX")
+            self.assertEqual((typ, data), ("OK", [b"3"]))
+            typ, data = m.fetch("1:3", "(UID FLAGS RFC822.SIZE)")
+            sizes = [int(re.search(rb"RFC822.SIZE (\d+)", d).group(1)) for d in data]
+            self.assertEqual(sizes, [len(x) for x in THREE])
+            for i, expected in enumerate(THREE, start=1):
+                typ, data = m.fetch(str(i), "(BODY.PEEK[])")
+                self.assertEqual(data[0][1], expected)
+            typ, data = m.fetch("2", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+            self.assertEqual(data[0][1], b"Subject: second\r\n\r\n")
+            typ, data = m.fetch("3", "(BODY.PEEK[TEXT]<0.6>)")
+            self.assertEqual(data[0][1], b"line 1")
+            typ, data = m.fetch("1", "(ENVELOPE BODYSTRUCTURE INTERNALDATE)")
+            self.assertIn(b'"first"', data[0])
+            self.assertIn(b'("TEXT" "PLAIN"', data[0].upper())
+            # Nothing read so far: PEEK leaves \Seen alone; RFC822 sets it.
+            typ, data = m.fetch("1:3", "(FLAGS)")
+            self.assertNotIn(b"\\Seen", b"".join(data))
+            typ, data = m.fetch("1", "(RFC822)")
+            self.assertEqual(data[0][1], THREE[0])
+            typ, data = m.fetch("1", "(FLAGS)")
+            self.assertIn(b"\\Seen", data[0])
+            m.logout()
+
+    def test_store_search_copy_move_expunge_and_uid_variants(self):
+        with Server(mailboxes={"alice": THREE}) as srv:
+            m = login(srv, implicit=True)
+            m.select("INBOX")
+            typ, data = m.store("2", "+FLAGS", "(\\Flagged $Work)")
+            self.assertIn(b"\\Flagged", data[0])
+            self.assertIn(b"$Work", data[0])
+            self.assertEqual(m.search(None, "FLAGGED")[1], [b"2"])
+            self.assertEqual(m.search(None, "KEYWORD", "$Work")[1], [b"2"])
+            self.assertEqual(m.search(None, "FROM", "carol")[1], [b"2"])
+            self.assertEqual(m.search(None, "BODY", '"line 7"')[1], [b"3"])
+            self.assertEqual(m.search(None, "NOT", "FLAGGED")[1], [b"1 3"])
+            self.assertEqual(m.search(None, "OR", "SUBJECT", "first", "SUBJECT", "third")[1],
+                             [b"1 3"])
+            typ, data = m.uid("SEARCH", None, "ALL")
+            uids = data[0].split()
+            self.assertEqual(len(uids), 3)
+            m.create("Archive")
+            typ, data = m.uid("COPY", uids[0].decode(), "Archive")
+            self.assertEqual(typ, "OK")
+            code = m.response("COPYUID")[1][0].split()  # the tagged OK's response code
+            self.assertEqual(code[1:], [uids[0], b"1"])
+            typ, data = m.uid("MOVE", uids[2].decode(), "Archive")
+            self.assertEqual(typ, "OK")
+            self.assertEqual(m.response("EXPUNGE")[1], [b"3"])  # RFC 6851: the moved one
+            self.assertEqual(m.status("Archive", "(MESSAGES)")[1],
+                             [b'Archive (MESSAGES 2)'])
+            self.assertEqual(m.search(None, "ALL")[1], [b"1 2"])
+            m.store("1", "+FLAGS", "(\\Deleted)")
+            typ, data = m.expunge()
+            self.assertEqual(data, [b"1"])
+            self.assertEqual(m.search(None, "ALL")[1], [b"1"])
+            typ, data = m.uid("FETCH", uids[1].decode(), "(BODY.PEEK[])")
+            self.assertEqual(data[0][1], THREE[1])
+            # APPEND with flags and a date, then the message is there as sent.
+            new = message("appended", body="appended body\r\n")
+            typ, data = m.append("Archive", "(\\Seen)", imaplib.Time2Internaldate(1700000000),
+                                 new)
+            self.assertEqual(typ, "OK")
+            self.assertEqual(m.response("APPENDUID")[1][0].split()[1], b"3")
+            m.select("Archive", readonly=True)
+            typ, data = m.search(None, "SUBJECT", "appended")
+            self.assertEqual(data, [b"3"])
+            typ, data = m.fetch("3", "(FLAGS BODY.PEEK[])")
+            self.assertIn(b"\\Seen", data[0][0])
+            self.assertEqual(data[0][1], new)
+            self.assertEqual(m.store("1", "+FLAGS", "(\\Deleted)")[0], "NO")  # EXAMINE
+            m.close()
+            self.assertEqual(m.rename("Archive", "Old")[0], "OK")
+            typ, data = m.list()
+            names = [d.split(b' "/" ')[1] for d in data]
+            self.assertIn(b"INBOX", names)
+            self.assertIn(b"Old", names)
+            self.assertEqual(m.delete("Old")[0], "OK")
+            self.assertEqual(m.select("Old")[0], "NO")
+            m.logout()
+
+    def test_authenticate_plain_and_a_large_message(self):
+        big = message("big", body="".join(f"{i:08d} " + "x" * 90 + "\r\n"
+                                          for i in range(50000)))
+        self.assertGreater(len(big), 5_000_000)
+        with Server(mailboxes={"alice": [big]}) as srv:
+            m = imaplib.IMAP4_SSL("127.0.0.1", srv.imap_tls_port,
+                                  ssl_context=harness.unverified_context(), timeout=30)
+            typ, _ = m.authenticate("PLAIN",
+                                    lambda _: f"\0{ALICE}\0{PASSWORD}".encode())
+            self.assertEqual(typ, "OK")
+            m.select("INBOX")
+            typ, data = m.fetch("1", "(BODY.PEEK[])")
+            self.assertEqual(data[0][1], big)
+            m.logout()
+
+
+class IdleTest(unittest.TestCase):
+    def test_idle_is_woken_by_an_smtp_delivery_and_a_flag_change_from_another_session(self):
+        imap_port, imap_tls_port = harness.free_ports(2)
+        with SmtpServer(other_plugins={"imap": imap_settings(imap_port, imap_tls_port)}) as srv:
+            srv.imap_port, srv.imap_tls_port = imap_port, imap_tls_port
+            raw = socket.create_connection(("127.0.0.1", imap_tls_port), timeout=10)
+            s = harness.unverified_context().wrap_socket(raw)
+            f = s.makefile("rb")
+
+            def until(tag):
+                lines = []
+                while True:
+                    line = f.readline()
+                    self.assertTrue(line, "connection closed")
+                    lines.append(line)
+                    if line.startswith(tag):
+                        return lines
+
+            f.readline()
+            s.sendall(f"a1 LOGIN {ALICE} \"{PASSWORD}\"\r\na2 SELECT INBOX\r\n".encode())
+            self.assertIn(b"* 0 EXISTS\r\n", until(b"a2 "))
+            s.sendall(b"a3 IDLE\r\n")
+            self.assertEqual(f.readline(), b"+ idling\r\n")
+            started = time.monotonic()
+            with smtplib.SMTP("127.0.0.1", srv.smtp_port, timeout=10) as smtp:
+                smtp.sendmail("outsider@remote.test", [ALICE], message("delivered"))
+            self.assertEqual(f.readline(), b"* 1 EXISTS\r\n")
+            self.assertLess(time.monotonic() - started, 1.5)
+            self.assertEqual(f.readline(), b"* 0 RECENT\r\n")
+            other = login(srv, implicit=True)
+            other.select("INBOX")
+            started = time.monotonic()
+            other.store("1", "+FLAGS", "(\\Flagged)")
+            self.assertEqual(f.readline(), b"* 1 FETCH (FLAGS (\\Flagged) UID 1)\r\n")
+            self.assertLess(time.monotonic() - started, 1.5)
+            s.sendall(b"DONE\r\n")
+            self.assertEqual(until(b"a3 ")[-1], b"a3 OK IDLE terminated\r\n")
+            s.sendall(b"a4 LOGOUT\r\n")
+            until(b"a4 ")
+            other.logout()
+            f.close()
+            s.close()
+
+
+MBSYNC_CONFIG = """IMAPAccount portico
+Host 127.0.0.1
+Port {port}
+User {user}
+Pass "{password}"
+SSLType IMAPS
+SystemCertificates no
+CertificateFile {cert}
+
+IMAPStore remote
+Account portico
+
+MaildirStore local
+Path {local}/
+Inbox {local}/INBOX
+SubFolders Verbatim
+
+Channel sync
+Far :remote:
+Near :local:
+Patterns INBOX Archive
+Create Both
+Expunge Both
+SyncState *
+"""
+
+
+@unittest.skipUnless(shutil.which("mbsync"), "mbsync (Debian package isync) is not installed")
+class MbsyncTest(unittest.TestCase):
+    def mbsync(self, config):
+        r = subprocess.run(["mbsync", "-V", "-c", config, "-a"], capture_output=True, text=True,
+                           timeout=300)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r.stdout
+
+    def test_a_500_message_mailbox_both_ways_then_nothing_to_do(self):
+        messages = [message(f"message {i}", body=f"body of message {i}\r\n" * (1 + i % 40))
+                    for i in range(500)]
+        with Server(mailboxes={"alice": messages}) as srv:
+            local = os.path.join(srv.dir, "local")
+            os.makedirs(local)
+            cert = glob.glob(os.path.join(srv.dir, "data", "**", "development-cert.pem"),
+                             recursive=True)
+            self.assertTrue(cert, "no development certificate in the data directory")
+            config = srv.write_file("mbsyncrc", MBSYNC_CONFIG.format(
+                port=srv.imap_tls_port, user=ALICE, password=PASSWORD, cert=cert[0],
+                local=local))
+            m = login(srv, implicit=True)
+            m.create("Archive")
+            m.append("Archive", "(\\Flagged)", None, message("archived"))
+
+            # First sync: everything comes down, byte for byte.
+            self.mbsync(config)
+            inbox = sorted(glob.glob(os.path.join(local, "INBOX", "cur", "*")) +
+                           glob.glob(os.path.join(local, "INBOX", "new", "*")))
+            self.assertEqual(len(inbox), 500)
+            got = set()
+            for path in inbox:
+                with open(path, "rb") as f:
+                    got.add(re.sub(rb"X-TUID: [^\n]*\n", b"", f.read()))
+            # mbsync keeps a maildir's messages with the local line ends (LF), and marks each
+            # copy it makes with an X-TUID header.
+            want = {x.replace(b"\r\n", b"\n") for x in messages}
+            self.assertTrue(got == want, f"{len(got ^ want)} messages differ, e.g. {sorted(got - want)[:1]}")
+            archived = glob.glob(os.path.join(local, "Archive", "*", "*:2,*"))
+            self.assertEqual(len(archived), 1)
+            self.assertTrue(archived[0].endswith("F"), archived[0])  # \Flagged came down
+
+            # Local changes go up: one read, one deleted, one new.
+            os.rename(inbox[0], inbox[0].replace("/new/", "/cur/").split(":2,")[0] + ":2,S")
+            os.remove(inbox[1])
+            with open(os.path.join(local, "INBOX", "cur", "1700000000.new.local:2,"), "wb") as f:
+                f.write(message("written locally"))
+            self.mbsync(config)
+            m.select("INBOX")
+            self.assertEqual(m.search(None, "ALL")[1][0].split()[-1], b"500")
+            self.assertEqual(m.search(None, "SEEN")[1], [b"1"])
+            self.assertEqual(m.search(None, "SUBJECT", '"written locally"')[1], [b"500"])
+            self.assertEqual(m.search(None, "SUBJECT", '"message 1"', "NOT", "SUBJECT",
+                                       '"message 1"')[1], [b""])
+
+            # A server-side change comes down, then a sync with nothing to do changes nothing.
+            m.store("2", "+FLAGS", "(\\Flagged)")
+            self.mbsync(config)
+            status = m.status("INBOX", "(MESSAGES UIDNEXT HIGHESTMODSEQ)")[1]
+            before = sorted(os.listdir(os.path.join(local, "INBOX", "cur")))
+            self.assertEqual(sum(1 for n in before if n.endswith("F")), 1)
+            out = self.mbsync(config)
+            self.assertEqual(sorted(os.listdir(os.path.join(local, "INBOX", "cur"))), before)
+            self.assertEqual(m.status("INBOX", "(MESSAGES UIDNEXT HIGHESTMODSEQ)")[1], status)
+            self.assertIn("far side: 500 messages", out)
+            m.logout()
+
+
+if __name__ == "__main__":
+    unittest.main()

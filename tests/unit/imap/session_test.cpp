@@ -1,0 +1,215 @@
+// imap sessions over the real directory and store, the plugin loaded from the build's plugin
+// folder. Golden transcripts: every tests/golden/imap/NAME.in must make the plugin answer
+// exactly NAME.ref, fed whole and one byte at a time, each over a fresh data directory with
+// alice@example.test (password "secret") holding kMessages in INBOX. UIDVALIDITY values (the
+// store picks them from the clock) are written as "V" in the .ref files. NAME.setup may say
+// "plaintext" (allow LOGIN before TLS) or "implicit_tls". Set PORTICO_UPDATE_GOLDEN=1 to write
+// missing .ref files (then read them before committing).
+//
+// Beyond the transcripts: IDLE woken by a delivery and by another session's flag change, an
+// APPEND's synchronizing literal, and the bad-command limit.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "core/plugins/loader.h"
+#include "golden.h"
+#include "portico/store.h"
+#include "session_driver.h"
+
+namespace portico::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<std::string> kMessages = {
+    "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n"
+    "From: Bob <bob@example.test>\r\n"
+    "To: alice@example.test\r\n"
+    "Subject: first\r\n"
+    "Message-ID: <1@example.test>\r\n"
+    "\r\n"
+    "Hello Alice.\r\n",
+
+    "Date: Wed, 15 Nov 2023 10:00:00 +0100\r\n"
+    "From: Carol <carol@remote.example>\r\n"
+    "To: alice@example.test\r\n"
+    "Subject: =?UTF-8?Q?caf=C3=A9?= plans\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"b1\"\r\n"
+    "\r\n"
+    "--b1\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "\r\n"
+    "Shall we meet at noon?\r\n"
+    "--b1\r\n"
+    "Content-Type: application/octet-stream; name=\"a.bin\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "AAECAw==\r\n"
+    "--b1--\r\n",
+
+    "Date: Thu, 16 Nov 2023 08:30:00 -0500\r\n"
+    "From: Dave <dave@remote.example>\r\n"
+    "To: alice@example.test\r\n"
+    "Subject: third\r\n"
+    "\r\n"
+    "line 1\r\n"
+    "line 2\r\n",
+};
+
+struct ImapWorld {
+  ImapWorld() {
+    auto& d = services.directory();
+    d.add_domain("example.test");
+    d.add_account("alice@example.test", "Alice", 0, std::string_view("secret"), std::nullopt);
+    d.add_account("bob@example.test", "", 0, std::string_view("secret"), std::nullopt);
+    for (const auto& m : kMessages)
+      deliver(m);
+    auto scan = core::load_plugins(PORTICO_PLUGIN_DIR,
+                                   [&](const std::string&) -> sdk::Host& { return host; });
+    for (auto& p : scan.loaded)
+      if (p.name == "imap") plugin = p.instance;
+    if (!plugin) throw std::runtime_error("imap.so not found in " PORTICO_PLUGIN_DIR);
+  }
+  void deliver(const std::string& m) {
+    auto r = services.store().deliver({sdk::DeliveryTarget{"alice@example.test", "INBOX", 0}}, m,
+                                      1700000000);
+    if (!r.ok() || r.value.at(0).error != sdk::StoreError::none)
+      throw std::runtime_error("deliver failed: " + r.message);
+  }
+  sdk::Settings settings(const std::string& yaml = "") const {
+    return validated_settings(*plugin, "imap", yaml);
+  }
+  std::unique_ptr<SessionDriver> connect(const std::string& yaml = "", bool tls = true) {
+    DriverOptions o;
+    o.listener = "127.0.0.1:993";
+    o.implicit_tls = tls;
+    auto d = std::make_unique<SessionDriver>(*plugin, host, settings(yaml), o);
+    d->start();
+    return d;
+  }
+  TestServices services;
+  TestHost host{services};
+  std::shared_ptr<sdk::Plugin> plugin;
+};
+
+std::string masked(std::string out) {
+  static const std::regex uidvalidity("(UIDVALIDITY|APPENDUID|COPYUID) [0-9]+");
+  return std::regex_replace(out, uidvalidity, "$1 V");
+}
+
+std::string run_transcript(const fs::path& in, bool bytewise) {
+  ImapWorld world;
+  std::string yaml;
+  DriverOptions options;
+  options.listener = "127.0.0.1:143";
+  fs::path setup_path = in;
+  setup_path.replace_extension(".setup");
+  std::istringstream setup(slurp(setup_path));
+  for (std::string line; std::getline(setup, line);) {
+    if (line == "plaintext")
+      yaml += "allow_plaintext_auth_without_tls: true\n";
+    else if (line == "implicit_tls")
+      options.implicit_tls = true;
+    else if (!line.empty())
+      throw std::runtime_error("unknown setup directive: " + line);
+  }
+  SessionDriver driver(*world.plugin, world.host, world.settings(yaml), options);
+  driver.start();
+  return masked(feed_transcript(driver, slurp(in), bytewise));
+}
+
+TEST(ImapSession, Transcripts) {
+  testkit::expect_transcripts(PORTICO_GOLDEN_DIR, run_transcript);
+}
+
+TEST(ImapSession, IdleIsWokenByADeliveryAndByAnotherSessionsFlagChange) {
+  ImapWorld w;
+  auto a = w.connect();
+  a->feed("a1 LOGIN alice@example.test secret\r\na2 SELECT INBOX\r\na3 IDLE\r\n");
+  std::string out = a->take();
+  ASSERT_NE(out.find("+ idling\r\n"), std::string::npos) << out;
+  EXPECT_EQ(a->session_timeout(), std::chrono::minutes(29));
+  w.deliver("From: x@example.test\r\nSubject: new\r\n\r\nnew\r\n");
+  // The store's notification thread posts to the session; the driver runs it on the next feed.
+  out.clear();
+  for (int i = 0; i < 50 && out.find("EXISTS") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    a->feed("");
+    out += a->take();
+  }
+  EXPECT_EQ(out, "* 4 EXISTS\r\n* 0 RECENT\r\n");
+
+  auto b = w.connect();
+  b->feed(
+      "b1 LOGIN alice@example.test secret\r\nb2 SELECT INBOX\r\nb3 STORE 2 +FLAGS (\\Flagged)\r\n");
+  EXPECT_NE(b->take().find("* 2 FETCH (FLAGS (\\Flagged))"), std::string::npos);
+  out.clear();
+  for (int i = 0; i < 50 && out.find("FETCH") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    a->feed("");
+    out += a->take();
+  }
+  EXPECT_EQ(out, "* 2 FETCH (FLAGS (\\Flagged) UID 2)\r\n");
+  a->feed("DONE\r\n");
+  EXPECT_EQ(a->take(), "a3 OK IDLE terminated\r\n");
+  EXPECT_EQ(a->session_timeout(), std::chrono::minutes(30));
+}
+
+TEST(ImapSession, AppendWaitsForTheContinuationAndStoresTheMessage) {
+  ImapWorld w;
+  auto d = w.connect();
+  d->feed("a1 LOGIN alice@example.test secret\r\n");
+  d->take();
+  const std::string message = "Subject: appended\r\n\r\nbody\r\n";
+  d->feed("a2 APPEND INBOX (\\Seen) {" + std::to_string(message.size()) + "}\r\n");
+  EXPECT_EQ(d->take(), "+ Ready for literal data\r\n");
+  d->feed(message + "\r\n");
+  std::string out = masked(d->take());
+  EXPECT_EQ(out, "a2 OK [APPENDUID V 4] APPEND completed\r\n");
+  auto read = w.services.store().read_message("alice@example.test", "INBOX", 4);
+  ASSERT_TRUE(read.ok()) << read.message;
+  EXPECT_EQ(read.value, message);
+}
+
+TEST(ImapSession, AnAppendOverTheLimitIsRefusedBeforeItsOctets) {
+  ImapWorld w;
+  auto d = w.connect("append_limit: 1KB");
+  d->feed("a1 LOGIN alice@example.test secret\r\na2 APPEND INBOX {5000}\r\n");
+  std::string out = d->take();
+  EXPECT_NE(out.find("a2 NO [TOOBIG]"), std::string::npos) << out;
+  EXPECT_EQ(out.find("+ Ready"), std::string::npos) << out;
+  d->feed("a3 NOOP\r\n");
+  EXPECT_EQ(d->take(), "a3 OK NOOP completed\r\n");
+}
+
+TEST(ImapSession, TooManyBadCommandsCloseTheConnection) {
+  ImapWorld w;
+  auto d = w.connect();
+  d->take();
+  for (int i = 0; i < 8; ++i)
+    d->feed("x" + std::to_string(i) + " FROBNICATE\r\n");
+  EXPECT_TRUE(d->closed());
+  EXPECT_NE(d->take().find("* BYE too many bad commands"), std::string::npos);
+}
+
+TEST(ImapSession, LoginBeforeTlsIsRefusedAndAnnouncedAsDisabled) {
+  ImapWorld w;
+  auto d = w.connect("", false);
+  std::string greeting = d->take();
+  EXPECT_NE(greeting.find("STARTTLS"), std::string::npos) << greeting;
+  EXPECT_NE(greeting.find("LOGINDISABLED"), std::string::npos) << greeting;
+  d->feed("a1 LOGIN alice@example.test secret\r\n");
+  EXPECT_EQ(d->take(),
+            "a1 NO [PRIVACYREQUIRED] Plaintext authentication is not allowed "
+            "without TLS; use STARTTLS\r\n");
+}
+
+}  // namespace
+}  // namespace portico::testing
