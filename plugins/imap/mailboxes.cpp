@@ -125,8 +125,8 @@ void ImapSession::do_select(const Command& c) {
           return;
         }
         // Subscribed before the listing, so that nothing committed in between goes unseen.
-        auto sub = store->subscribe(account, name, [handle, session](const sdk::StoreChange&) {
-          handle->post([session] { session->on_store_change(); });
+        auto sub = store->subscribe(account, name, [handle, session](const sdk::StoreChange& c) {
+          handle->post([session, c] { session->on_store_change(c); });
         });
         if (sub.ok()) out->box.subscription = std::move(sub.value);
         auto list = store->fetch(account, name, {}, false, 0);

@@ -44,6 +44,9 @@ inline constexpr std::size_t kFetchBatchOctets = 1 << 20;
 inline constexpr std::size_t kFetchBatchMessages = 256;
 // Pending output above which the session waits for it to drain (the core's throttle size).
 inline constexpr std::size_t kOutputHighWater = 256 * 1024;
+// UIDs kept from the store's notifications between two looks; past that the next look reads the
+// whole message list instead.
+inline constexpr std::size_t kMaxPendingUids = 10000;
 
 // The selected mailbox as this session sees it.
 struct SelectedMailbox {
@@ -56,6 +59,10 @@ struct SelectedMailbox {
   std::vector<std::uint64_t> modseqs;  // the MODSEQ last reported for each message
   std::unique_ptr<sdk::StoreHandle> subscription;
   bool changed = false;  // the store said something changed since the last look
+  // What the store's notifications named since the last look (UIDs), so that a look reads only
+  // those messages; `unknown` when a notification named none (the whole list is read then).
+  std::vector<std::uint32_t> added, expunged, flagged;
+  bool unknown = false;
 };
 
 class ImapSession final : public sdk::Session {
@@ -135,7 +142,7 @@ class ImapSession final : public sdk::Session {
   // Looks at the store and writes the untagged responses for what changed; `expunges` false
   // keeps expunged messages in the view for now. Then done().
   void sync(bool expunges, std::function<void()> done);
-  void on_store_change();
+  void on_store_change(const sdk::StoreChange& change);
 
   sdk::SessionContext& ctx_;
   sdk::Host& host_;

@@ -135,82 +135,133 @@ void ImapSession::end_idle(bool done) {
   if (done) tagged(idle_tag_, "OK", "IDLE terminated");
 }
 
-void ImapSession::on_store_change() {
-  if (!selected_) return;
-  selected_->changed = true;
+void ImapSession::on_store_change(const sdk::StoreChange& change) {
+  if (!selected_ || change.mailbox != selected_->name) return;
+  SelectedMailbox& b = *selected_;
+  b.changed = true;
+  using K = sdk::StoreChange::Kind;
+  auto& into = change.kind == K::added      ? b.added
+               : change.kind == K::expunged ? b.expunged
+                                            : b.flagged;
+  if (change.uids.empty() || into.size() + change.uids.size() > kMaxPendingUids)
+    b.unknown = true;
+  else
+    into.insert(into.end(), change.uids.begin(), change.uids.end());
   if (idling_ && !busy_) sync(true, [this] { ctx_.resume_input(); });
 }
 
+namespace {
+
+std::vector<std::uint32_t> sorted_unique(std::vector<std::uint32_t> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+sdk::UidSet as_ranges(const std::vector<std::uint32_t>& sorted) {
+  sdk::UidSet out;
+  for (std::uint32_t u : sorted) {
+    if (!out.empty() && out.back().last + 1 == u)
+      out.back().last = u;
+    else
+      out.push_back({u, u});
+  }
+  return out;
+}
+
+}  // namespace
+
 void ImapSession::sync(bool expunges, std::function<void()> done) {
   struct Out {
-    std::vector<sdk::MessageInfo> messages;
+    std::vector<sdk::MessageInfo> messages;  // ascending UIDs
     bool failed = false;
+    bool whole = false;  // every message of the mailbox (else only those named)
   };
   auto out = std::make_shared<Out>();
-  selected_->changed = false;
+  SelectedMailbox& box = *selected_;
+  // What the notifications named: new and re-flagged messages are read; expunged ones are
+  // known by UID already. A notification without UIDs (or too many) reads the whole list.
+  out->whole = box.unknown;
+  std::vector<std::uint32_t> wanted = sorted_unique(box.added);
+  for (std::uint32_t u : box.flagged)
+    wanted.push_back(u);
+  wanted = sorted_unique(std::move(wanted));
+  std::vector<std::uint32_t> gone = sorted_unique(box.expunged);
+  box.added.clear();
+  box.flagged.clear();
+  box.expunged.clear();
+  box.unknown = false;
+  box.changed = false;
+  if (!out->whole && wanted.empty() && gone.empty()) return done();
+  auto apply = [this, out, expunges, gone, done = std::move(done)] {
+    if (!selected_ || out->failed) return done();
+    SelectedMailbox& b = *selected_;
+    const auto& now = out->messages;
+    auto find = [&now](std::uint32_t uid) -> const sdk::MessageInfo* {
+      auto it =
+          std::lower_bound(now.begin(), now.end(), uid,
+                           [](const sdk::MessageInfo& m, std::uint32_t u) { return m.uid < u; });
+      return it != now.end() && it->uid == uid ? &*it : nullptr;
+    };
+    auto is_gone = [&](std::uint32_t uid) {
+      return out->whole ? find(uid) == nullptr : std::binary_search(gone.begin(), gone.end(), uid);
+    };
+    std::string lines;
+    // Expunges, from the highest number down so that each number is still right. Those that
+    // may not be told now wait for the next look.
+    for (std::size_t i = b.uids.size(); i-- > 0;) {
+      if (!is_gone(b.uids[i])) continue;
+      if (!expunges) {
+        b.expunged.push_back(b.uids[i]);
+        b.changed = true;
+        continue;
+      }
+      lines += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
+      b.uids.erase(b.uids.begin() + static_cast<std::ptrdiff_t>(i));
+      b.modseqs.erase(b.modseqs.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    // Flag changes of the messages this session knows (its own changes are known already).
+    for (const auto& m : now) {
+      std::uint32_t seq = seq_of(m.uid);
+      if (seq == 0 || m.modseq <= b.modseqs[seq - 1]) continue;
+      b.modseqs[seq - 1] = m.modseq;
+      std::string items = "FLAGS " + flags_text(m.flags) + " UID " + std::to_string(m.uid);
+      if (condstore_) items += " MODSEQ (" + std::to_string(m.modseq) + ")";
+      lines += "* " + std::to_string(seq) + " FETCH (" + items + ")\r\n";
+    }
+    // New messages: above the highest UID this session knows.
+    std::uint32_t max = b.uids.empty() ? 0 : b.uids.back();
+    std::size_t before = b.uids.size();
+    for (const auto& m : now)
+      if (m.uid > max) {
+        b.uids.push_back(m.uid);
+        b.modseqs.push_back(m.modseq);
+        b.uid_next = std::max(b.uid_next, m.uid + 1);
+      }
+    if (b.uids.size() != before) {
+      lines += "* " + std::to_string(b.uids.size()) + " EXISTS\r\n";
+      if (!rev2_) lines += "* 0 RECENT\r\n";
+    }
+    for (const auto& m : now)
+      b.highest_modseq = std::max(b.highest_modseq, m.modseq);
+    if (!lines.empty()) ctx_.write(lines);
+    done();
+    // A change that came while this one was being read is told at once in IDLE.
+    if (idling_ && selected_ && selected_->changed && !busy_ && expunges)
+      sync(true, [this] { ctx_.resume_input(); });
+  };
+  if (!out->whole && wanted.empty()) return apply();  // only expunges: nothing to read
   work(
-      [store = host_.store(), account = account_, mailbox = selected_->name, out] {
-        auto infos = store->fetch(account, mailbox, {}, false, 0);
+      [store = host_.store(), account = account_, mailbox = box.name, out,
+       set = out->whole ? sdk::UidSet{} : as_ranges(wanted)] {
+        auto infos = store->fetch(account, mailbox, set, false, 0);
         if (!infos.ok()) {
           out->failed = true;
           return;
         }
         out->messages = std::move(infos.value);
       },
-      [this, out, expunges, done = std::move(done)] {
-        if (!selected_ || out->failed) return done();
-        SelectedMailbox& b = *selected_;
-        const auto& now = out->messages;  // ascending UIDs
-        auto present = [&now](std::uint32_t uid) {
-          auto it = std::lower_bound(
-              now.begin(), now.end(), uid,
-              [](const sdk::MessageInfo& m, std::uint32_t u) { return m.uid < u; });
-          return it != now.end() && it->uid == uid ? &*it : nullptr;
-        };
-        std::string lines;
-        // Expunges, from the highest number down so that each number is still right.
-        bool deferred = false;
-        for (std::size_t i = b.uids.size(); i-- > 0;) {
-          if (present(b.uids[i]) != nullptr) continue;
-          if (!expunges) {
-            deferred = true;
-            continue;
-          }
-          lines += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
-          b.uids.erase(b.uids.begin() + static_cast<std::ptrdiff_t>(i));
-          b.modseqs.erase(b.modseqs.begin() + static_cast<std::ptrdiff_t>(i));
-        }
-        if (deferred) b.changed = true;
-        // Flag changes of the messages this session knows.
-        for (std::size_t i = 0; i < b.uids.size(); ++i) {
-          const sdk::MessageInfo* m = present(b.uids[i]);
-          if (m == nullptr || m->modseq <= b.modseqs[i]) continue;
-          b.modseqs[i] = m->modseq;
-          std::string items = "FLAGS " + flags_text(m->flags) + " UID " + std::to_string(m->uid);
-          if (condstore_) items += " MODSEQ (" + std::to_string(m->modseq) + ")";
-          lines += "* " + std::to_string(i + 1) + " FETCH (" + items + ")\r\n";
-        }
-        // New messages: above the highest UID this session knows.
-        std::uint32_t max = b.uids.empty() ? 0 : b.uids.back();
-        std::size_t before = b.uids.size();
-        for (const auto& m : now)
-          if (m.uid > max) {
-            b.uids.push_back(m.uid);
-            b.modseqs.push_back(m.modseq);
-            b.uid_next = std::max(b.uid_next, m.uid + 1);
-          }
-        if (b.uids.size() != before) {
-          lines += "* " + std::to_string(b.uids.size()) + " EXISTS\r\n";
-          if (!rev2_) lines += "* 0 RECENT\r\n";
-        }
-        for (const auto& m : now)
-          b.highest_modseq = std::max(b.highest_modseq, m.modseq);
-        if (!lines.empty()) ctx_.write(lines);
-        done();
-        // A change that came while this one was being read is told at once in IDLE.
-        if (idling_ && selected_ && selected_->changed && !busy_ && expunges)
-          sync(true, [this] { ctx_.resume_input(); });
-      });
+      std::move(apply));
 }
 
 }  // namespace portico::imap

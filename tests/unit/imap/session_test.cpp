@@ -162,6 +162,30 @@ TEST(ImapSession, IdleIsWokenByADeliveryAndByAnotherSessionsFlagChange) {
   EXPECT_EQ(a->session_timeout(), std::chrono::minutes(30));
 }
 
+// RFC 9051 section 7.5.1: another session's expunge is not told during a FETCH by sequence
+// number (the numbers the client holds would shift), but after the next NOOP; a flag change is.
+TEST(ImapSession, AnotherSessionsExpungeWaitsForACommandThatMayTellIt) {
+  ImapWorld w;
+  auto a = w.connect();
+  a->feed("a1 LOGIN alice@example.test secret\r\na2 SELECT INBOX\r\n");
+  a->take();
+  auto b = w.connect();
+  b->feed(
+      "b1 LOGIN alice@example.test secret\r\nb2 SELECT INBOX\r\n"
+      "b3 STORE 1 +FLAGS.SILENT (\\Deleted)\r\nb4 STORE 3 +FLAGS.SILENT (\\Seen)\r\n"
+      "b5 EXPUNGE\r\n");
+  EXPECT_NE(b->take().find("* 1 EXPUNGE\r\nb5 OK"), std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the notifications arrive
+  a->feed("");
+  a->feed("a3 FETCH 2 (UID)\r\n");
+  EXPECT_EQ(a->take(),
+            "* 2 FETCH (UID 2)\r\n* 3 FETCH (FLAGS (\\Seen) UID 3)\r\na3 OK FETCH completed\r\n");
+  a->feed("a4 NOOP\r\n");
+  EXPECT_EQ(a->take(), "* 1 EXPUNGE\r\na4 OK NOOP completed\r\n");
+  a->feed("a5 FETCH 1:* (UID)\r\n");
+  EXPECT_EQ(a->take(), "* 1 FETCH (UID 2)\r\n* 2 FETCH (UID 3)\r\na5 OK FETCH completed\r\n");
+}
+
 TEST(ImapSession, AppendWaitsForTheContinuationAndStoresTheMessage) {
   ImapWorld w;
   auto d = w.connect();
