@@ -332,12 +332,18 @@ void ImapSession::do_append(const Command& c) {
             request.quota_bytes = a->quota_bytes;
         out->result = store->append(request);
       },
-      [this, out, c] {
+      [this, out, c, mailbox = store_mailbox(c.mailbox)] {
         const auto& r = out->result;
         if (!r.ok()) {
           if (r.error == sdk::StoreError::not_found)
             return complete(c, "NO", "[TRYCREATE] No such mailbox");
           return complete(c, "NO", store_refusal({r.error, r.message}, "APPEND"));
+        }
+        // Into the selected mailbox: told (EXISTS) before the OK, so that the client may fetch
+        // the new UID at once (RFC 9051 section 6.3.12), not when the notification comes.
+        if (selected_ && selected_->name == mailbox) {
+          selected_->added.push_back(r.value.uid);
+          selected_->changed = true;
         }
         complete(c, "OK",
                  "[APPENDUID " + std::to_string(r.value.uid_validity) + " " +

@@ -432,6 +432,12 @@ void ImapSession::do_copy(const Command& c, bool move) {
           return complete(c, "NO", std::string("[SERVERBUG] ") + what + " failed");
         }
         const auto& r = result->value;
+        // Into the selected mailbox itself: the copies are told before the OK.
+        if (selected_ && selected_->name == store_mailbox(c.mailbox)) {
+          for (const auto& [from, to] : r.uids)
+            selected_->added.push_back(to);
+          selected_->changed = true;
+        }
         std::string code;
         if (!r.uids.empty()) {
           std::string from, to;

@@ -186,6 +186,22 @@ TEST(ImapSession, AnotherSessionsExpungeWaitsForACommandThatMayTellIt) {
   EXPECT_EQ(a->take(), "* 1 FETCH (UID 2)\r\n* 2 FETCH (UID 3)\r\na5 OK FETCH completed\r\n");
 }
 
+// RFC 9051 section 6.3.12: an APPEND (or COPY) into the selected mailbox says EXISTS before its
+// OK, and the new UID can be fetched at once.
+TEST(ImapSession, AnAppendIntoTheSelectedMailboxIsToldBeforeItsOk) {
+  ImapWorld w;
+  auto d = w.connect();
+  d->feed("a1 LOGIN alice@example.test secret\r\na2 SELECT INBOX\r\n");
+  d->take();
+  d->feed(
+      "a3 APPEND INBOX {12+}\r\nSubject: x\r\n\r\na4 UID FETCH 4 (UID RFC822.SIZE)\r\n"
+      "a5 COPY 1 INBOX\r\n");
+  EXPECT_EQ(masked(d->take()),
+            "* 4 EXISTS\r\n* 0 RECENT\r\na3 OK [APPENDUID V 4] APPEND completed\r\n"
+            "* 4 FETCH (UID 4 RFC822.SIZE 12)\r\na4 OK FETCH completed\r\n"
+            "* 5 EXISTS\r\n* 0 RECENT\r\na5 OK [COPYUID V 1 5] COPY completed\r\n");
+}
+
 TEST(ImapSession, AppendWaitsForTheContinuationAndStoresTheMessage) {
   ImapWorld w;
   auto d = w.connect();
