@@ -6,6 +6,8 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <vector>
 
 namespace portico::core::store {
@@ -47,6 +49,8 @@ std::unique_ptr<sdk::StoreHandle> Notifier::subscribe(std::shared_ptr<Account> a
                                                       sdk::StoreChangeCallback callback) {
   Subscription sub;
   sub.mailbox = normalize_mailbox(mailbox);
+  // The counter first: a change committed between the two reads is then looked at again.
+  sub.counter = account->change_counter();
   {
     std::lock_guard lock(account->mutex);
     auto row = account->find(sub.mailbox);
@@ -55,7 +59,6 @@ std::unique_ptr<sdk::StoreHandle> Notifier::subscribe(std::shared_ptr<Account> a
     sub.uid_next = row->uid_next;
     sub.modseq = row->highest_modseq;
   }
-  sub.counter = account->change_counter();
   sub.account = std::move(account);
   sub.callback = std::move(callback);
   std::uint64_t id;
@@ -63,10 +66,9 @@ std::unique_ptr<sdk::StoreHandle> Notifier::subscribe(std::shared_ptr<Account> a
     std::lock_guard lock(mutex_);
     id = next_id_++;
     add_watch(sub);
+    by_root_[sub.account->root().string()].push_back(id);
     subscriptions_.emplace(id, std::move(sub));
   }
-  std::uint64_t one = 1;
-  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
   return std::make_unique<SubscriptionHandle>(*this, id);
 }
 
@@ -79,10 +81,11 @@ void Notifier::unsubscribe(std::uint64_t id) {
   if (it == subscriptions_.end()) return;
   const std::string root = it->second.account->root().string();
   subscriptions_.erase(it);
+  auto& ids = by_root_[root];
+  ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+  if (!ids.empty()) return;
   // The account's last subscriber gone: stop watching its changes file.
-  for (const auto& [other, sub] : subscriptions_) {
-    if (sub.account->root().string() == root) return;
-  }
+  by_root_.erase(root);
   for (auto w = watches_.begin(); w != watches_.end(); ++w) {
     if (w->second == root) {
       inotify_rm_watch(inotify_fd_, w->first);
@@ -110,7 +113,8 @@ void Notifier::add_watch(Subscription& sub) {
 }
 
 void Notifier::run() {
-  std::vector<char> buf(4096);
+  alignas(inotify_event) char buf[4096];
+  auto last_full = std::chrono::steady_clock::now();
   while (!stop_) {
     pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
     int n = ::poll(fds, inotify_fd_ >= 0 ? 2 : 1, poll_interval_ms);
@@ -119,19 +123,53 @@ void Notifier::run() {
       std::uint64_t v;
       [[maybe_unused]] auto r = ::read(wake_fd_, &v, sizeof v);
     }
+    bool all = false;
+    std::vector<std::string> roots;
     if (n > 0 && inotify_fd_ >= 0 && (fds[1].revents & POLLIN)) {
-      while (::read(inotify_fd_, buf.data(), buf.size()) > 0) {
+      ssize_t got;
+      while ((got = ::read(inotify_fd_, buf, sizeof buf)) > 0) {
+        std::lock_guard lock(mutex_);
+        for (ssize_t at = 0; at + static_cast<ssize_t>(sizeof(inotify_event)) <= got;) {
+          const auto* ev = reinterpret_cast<const inotify_event*>(buf + at);
+          if (ev->mask & IN_Q_OVERFLOW) all = true;  // events were lost: look at everything
+          auto w = watches_.find(ev->wd);
+          if (w != watches_.end()) roots.push_back(w->second);
+          at += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+        }
       }
     }
-    scan(false);
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_full >= std::chrono::milliseconds(poll_interval_ms)) all = true;
+    if (all) {
+      last_full = now;
+      scan(nullptr);
+    } else if (!roots.empty()) {
+      std::sort(roots.begin(), roots.end());
+      roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+      auto ids = subscribers_of(roots);
+      scan(&ids);
+    }
   }
 }
 
-// Re-reads the changes file of each subscribed account and, where it moved, asks the database.
-void Notifier::scan(bool force) {
+std::vector<std::uint64_t> Notifier::subscribers_of(const std::vector<std::string>& roots) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::uint64_t> ids;
+  for (const auto& root : roots) {
+    auto it = by_root_.find(root);
+    if (it != by_root_.end()) ids.insert(ids.end(), it->second.begin(), it->second.end());
+  }
+  return ids;
+}
+
+// Re-reads the changes file of each account of `ids` (of every subscription when null) and,
+// where it moved, asks the database.
+void Notifier::scan(const std::vector<std::uint64_t>* only) {
   std::lock_guard callbacks(callback_mutex_);
   std::vector<std::uint64_t> ids;
-  {
+  if (only != nullptr) {
+    ids = *only;
+  } else {
     std::lock_guard lock(mutex_);
     for (auto& [id, sub] : subscriptions_)
       ids.push_back(id);
@@ -147,7 +185,7 @@ void Notifier::scan(bool force) {
     }
     Account* account = sub->account.get();
     if (!counters.count(account)) counters[account] = account->change_counter();
-    if (!force && counters[account] == sub->counter) continue;
+    if (counters[account] == sub->counter) continue;
     sub->counter = counters[account];
     try {
       deliver(id, *sub);

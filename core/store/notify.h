@@ -7,6 +7,11 @@
 // it then asks the database what moved past the modseq it saw last: messages at or above the
 // old UIDNEXT are new, other changed messages had their flags changed, and the expunged log
 // names removed UIDs. Callbacks run on the watcher thread, one at a time.
+//
+// Cost: an inotify event names the changes file that moved, so only the subscriptions of that
+// account are looked at (an index by account); the once-a-second fallback reads every watched
+// account's changes file (one open and pread per account). A new subscription wakes nothing:
+// it starts from the state it read when it was made.
 #pragma once
 
 #include <atomic>
@@ -17,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/store/account.h"
 #include "portico/store.h"
@@ -49,13 +55,16 @@ class Notifier {
   };
   void run();
   void add_watch(Subscription& sub);
-  void scan(bool force);
+  // Looks at the subscriptions `ids` (every one when null) whose account's changes file moved.
+  void scan(const std::vector<std::uint64_t>* ids);
+  std::vector<std::uint64_t> subscribers_of(const std::vector<std::string>& roots);
   void deliver(std::uint64_t id, Subscription& sub);
 
   std::mutex mutex_;                     // subscriptions_, watches_
   std::recursive_mutex callback_mutex_;  // held while callbacks run
   std::map<std::uint64_t, Subscription> subscriptions_;
   std::map<int, std::string> watches_;  // inotify watch descriptor -> account root
+  std::map<std::string, std::vector<std::uint64_t>> by_root_;  // account root -> subscriptions
   std::uint64_t next_id_ = 1;
   int inotify_fd_ = -1;
   int wake_fd_ = -1;  // eventfd: stop, or a new subscription
