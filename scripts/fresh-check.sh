@@ -118,7 +118,10 @@ step() {
 
 print_summary() {
   echo
-  echo "fresh-check summary (Debian $suite from $mirror, HEAD $(git -C "$here" rev-parse --short HEAD)):"
+  # The commit that was cloned (HEAD may have moved on while the check ran).
+  local tested
+  tested=$(git -C "$root/root/portico" rev-parse --short HEAD 2>/dev/null || echo "not cloned")
+  echo "fresh-check summary (Debian $suite from $mirror, commit $tested):"
   printf '  %s\n' "${summary[@]}"
   echo "  total $(($(date +%s) - started)) s"
 }
