@@ -142,7 +142,6 @@ void ImapSession::do_select(const Command& c) {
         b.highest_modseq = info.value.highest_modseq;
         for (const auto& m : list.value) {
           b.uids.push_back(m.uid);
-          b.modseqs.push_back(m.modseq);
           if (b.uid_next <= m.uid) b.uid_next = m.uid + 1;
           if (b.highest_modseq < m.modseq) b.highest_modseq = m.modseq;
           if (out->first_unseen == 0 && !(m.flags.system & sdk::flag_seen))
@@ -152,6 +151,7 @@ void ImapSession::do_select(const Command& c) {
       [this, out, c] {
         if (!out->status.ok()) return complete(c, "NO", store_refusal(out->status, "SELECT"));
         selected_ = std::move(out->box);
+        selected_->reported_modseq = selected_->highest_modseq;
         state_ = State::selected;
         const SelectedMailbox& b = *selected_;
         untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");

@@ -401,6 +401,43 @@ std::optional<std::string> PartMap::section(const Section& section) const {
   }
 }
 
+std::optional<std::string> top_level_section(std::string_view message, const Section& section) {
+  try {
+    // The header ends with the first empty line (RFC 5322 section 2.1), which belongs to it.
+    std::size_t header_end = message.size();
+    if (message.substr(0, 2) == "\r\n") {
+      header_end = 2;
+    } else if (!message.empty() && message[0] == '\n') {
+      header_end = 1;
+    } else {
+      for (std::size_t at = message.find('\n'); at != std::string_view::npos;
+           at = message.find('\n', at + 1)) {
+        std::string_view next = message.substr(at + 1);
+        if (next.substr(0, 2) == "\r\n") {
+          header_end = at + 3;
+          break;
+        }
+        if (!next.empty() && next[0] == '\n') {
+          header_end = at + 2;
+          break;
+        }
+      }
+    }
+    switch (section.text) {
+      case Section::Text::none:
+        return std::string(message);
+      case Section::Text::text:
+        return std::string(message.substr(header_end));
+      case Section::Text::mime:
+        return std::nullopt;
+      default:
+        return header_section(message.substr(0, header_end), section);
+    }
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
 PartMap::Binary PartMap::binary(const Section& section) const {
   Binary out;
   try {

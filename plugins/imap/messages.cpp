@@ -100,8 +100,10 @@ std::string render(const std::vector<FetchItem>& items, const sdk::MessageInfo& 
   if (uid && !has_uid) add("UID " + std::to_string(m.uid));
   for (const auto& i : items) {
     using K = FetchItem::Kind;
-    if ((i.kind == K::body_section || i.kind == K::binary || i.kind == K::binary_size) && !parts &&
-        octets != nullptr)
+    // The MIME structure is parsed only for what needs part numbers or decoding.
+    const bool top = i.kind == K::body_section && i.section.part.empty();
+    if ((i.kind == K::body_section || i.kind == K::binary || i.kind == K::binary_size) && !top &&
+        !parts && octets != nullptr)
       parts.emplace(*octets);
     std::string_view whole = octets != nullptr ? std::string_view(*octets) : std::string_view();
     switch (i.kind) {
@@ -131,7 +133,9 @@ std::string render(const std::vector<FetchItem>& items, const sdk::MessageInfo& 
         break;
       case K::body_section: {
         std::string name = "BODY[" + section_text(i.section) + "]";
-        auto data = parts ? parts->section(i.section) : std::nullopt;
+        auto data = top && octets != nullptr ? top_level_section(*octets, i.section)
+                    : parts                  ? parts->section(i.section)
+                                             : std::nullopt;
         std::string cut = partial(data ? std::string_view(*data) : std::string_view(), i, name);
         add(name + " " + literal(cut));
         break;
@@ -280,15 +284,21 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
     bool unknown_cte = false;
   };
   auto batch = std::make_shared<Batch>();
-  std::size_t end = std::min(job->uids.size(), job->next + kFetchBatchMessages);
+  // Message octets go in batches; metadata alone comes in one trip.
+  std::size_t end =
+      job->octets ? std::min(job->uids.size(), job->next + kFetchBatchMessages) : job->uids.size();
   std::vector<std::uint32_t> uids(job->uids.begin() + static_cast<std::ptrdiff_t>(job->next),
                                   job->uids.begin() + static_cast<std::ptrdiff_t>(end));
   work(
       [store = host_.store(), account = account_, mailbox = selected_->name, job, batch, uids,
        modseq = job->modseq || condstore_] {
         sdk::UidSet set;
-        for (std::uint32_t u : uids)
-          set.push_back({u, u});
+        for (std::uint32_t u : uids) {
+          if (!set.empty() && set.back().last + 1 == u)
+            set.back().last = u;
+          else
+            set.push_back({u, u});
+        }
         std::vector<std::uint32_t> seen_now;
         if (job->set_seen) {
           sdk::Flags seen;
@@ -345,12 +355,14 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
           if (seq == 0) continue;
           out += "* " + std::to_string(seq) + " FETCH (" + text + ")\r\n";
         }
-        for (auto [uid, modseq] : batch->modseqs)
-          if (std::uint32_t seq = seq_of(uid); seq != 0)
-            selected_->modseqs[seq - 1] = std::max(selected_->modseqs[seq - 1], modseq);
+        for (auto [uid, modseq] : batch->modseqs)  // the client has seen these flags now
+          if (modseq > selected_->reported_modseq && seq_of(uid) != 0 &&
+              selected_->own.size() < kMaxPendingUids)
+            selected_->own[uid] = std::max(selected_->own[uid], modseq);
         ctx_.write(out);
         if (batch->stop_uid == 0) {
-          job->next = std::min(job->uids.size(), job->next + kFetchBatchMessages);
+          job->next = job->octets ? std::min(job->uids.size(), job->next + kFetchBatchMessages)
+                                  : job->uids.size();
         } else {
           auto at = std::lower_bound(job->uids.begin(), job->uids.end(), batch->stop_uid);
           job->next = static_cast<std::size_t>(at - job->uids.begin());
@@ -389,7 +401,7 @@ void ImapSession::do_store(const Command& c) {
          for (const auto& m : result->value.changed) {
            std::uint32_t seq = seq_of(m.uid);
            if (seq == 0) continue;
-           selected_->modseqs[seq - 1] = m.modseq;
+           selected_->own[m.uid] = m.modseq;
            if (c.silent && !condstore_) continue;
            std::string items;
            if (!c.silent) items = "FLAGS " + flags_text(m.flags);
@@ -456,7 +468,6 @@ void ImapSession::do_copy(const Command& c, bool move) {
         for (std::uint32_t s : seqs) {
           untagged(std::to_string(s) + " EXPUNGE");
           selected_->uids.erase(selected_->uids.begin() + (s - 1));
-          selected_->modseqs.erase(selected_->modseqs.begin() + (s - 1));
         }
         complete(c, "OK", "MOVE completed");
       });
@@ -477,7 +488,6 @@ void ImapSession::do_expunge(const Command& c) {
          for (std::uint32_t s : seqs) {
            untagged(std::to_string(s) + " EXPUNGE");
            selected_->uids.erase(selected_->uids.begin() + (s - 1));
-           selected_->modseqs.erase(selected_->modseqs.begin() + (s - 1));
          }
          complete(c, "OK", "EXPUNGE completed");
        });

@@ -55,8 +55,13 @@ struct SelectedMailbox {
   std::uint32_t uid_validity = 0;
   std::uint32_t uid_next = 1;
   std::uint64_t highest_modseq = 0;
-  std::vector<std::uint32_t> uids;     // index + 1 = sequence number; ascending
-  std::vector<std::uint64_t> modseqs;  // the MODSEQ last reported for each message
+  std::vector<std::uint32_t> uids;  // index + 1 = sequence number; ascending
+  // Flag changes up to this MODSEQ are known to the client (told, or seen at SELECT); beyond it,
+  // `own` holds the MODSEQ of what this session changed or fetched itself since the last look,
+  // so that a look tells only other sessions' changes. Nothing per message otherwise: an idle
+  // session's view costs 4 octets a message.
+  std::uint64_t reported_modseq = 0;
+  std::map<std::uint32_t, std::uint64_t> own;
   std::unique_ptr<sdk::StoreHandle> subscription;
   bool changed = false;  // the store said something changed since the last look
   // What the store's notifications named since the last look (UIDs), so that a look reads only

@@ -2,9 +2,10 @@
 // RFC 5182, MODSEQ of RFC 7162), IDLE (RFC 2177), and telling the client what other sessions
 // changed in the selected mailbox (RFC 9051 section 7.5.1: EXISTS, EXPUNGE, FETCH FLAGS).
 //
-// SEARCH reads the message list once and, only for keys that look inside messages (HEADER,
-// FROM, BODY, TEXT, SENT*), each message of the mailbox, one at a time: its cost is the
-// mailbox's octets for those keys, and the message list otherwise.
+// SEARCH reads the message list once. Header keys (HEADER, FROM, TO, CC, BCC, SUBJECT) with
+// ASCII text are answered by the store's header index (values as indexed: decoded, the first
+// 2,048 octets of each field). Only BODY, TEXT, SENT* and non-ASCII header text read each
+// message of the mailbox, one at a time: their cost is the mailbox's octets.
 #include <algorithm>
 
 #include "message.h"
@@ -17,6 +18,59 @@ namespace {
 bool uses_modseq(const SearchKey& k) {
   if (k.kind == SearchKey::Kind::modseq) return true;
   return std::any_of(k.children.begin(), k.children.end(), uses_modseq);
+}
+
+// Answers the header keys (FROM, TO, CC, BCC, SUBJECT, HEADER) from the store's header index,
+// built at delivery from each top-level field's decoded value, instead of reading every message:
+// each becomes the set of UIDs the index names. Only for ASCII text, which the index compares
+// case-insensitively as SEARCH does; other text is left to the message scan.
+void use_header_index(sdk::Store& store, const std::string& account, const std::string& mailbox,
+                      SearchKey& key) {
+  using K = SearchKey::Kind;
+  std::string field;
+  switch (key.kind) {
+    case K::from:
+      field = "from";
+      break;
+    case K::to:
+      field = "to";
+      break;
+    case K::cc:
+      field = "cc";
+      break;
+    case K::bcc:
+      field = "bcc";
+      break;
+    case K::subject:
+      field = "subject";
+      break;
+    case K::header:
+      for (char c : key.field)
+        field += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      break;
+    default:
+      for (auto& child : key.children)
+        use_header_index(store, account, mailbox, child);
+      return;
+  }
+  const bool ascii = std::all_of(key.text.begin(), key.text.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (!ascii || field.empty() || key.text.size() > 1000) return;
+  auto found = store.search_header(account, mailbox, field, key.text);
+  if (!found.ok()) return;  // the scan answers instead
+  SearchKey by_uid;
+  by_uid.kind = K::uid;
+  for (std::uint32_t u : found.value) {
+    if (!by_uid.set.ranges.empty() && by_uid.set.ranges.back().last + 1 == u)
+      by_uid.set.ranges.back().last = u;
+    else
+      by_uid.set.ranges.push_back({u, u});
+  }
+  if (found.value.empty()) {  // nothing: NOT ALL
+    by_uid.kind = K::not_;
+    by_uid.children = {SearchKey{}};
+  }
+  key = std::move(by_uid);
 }
 
 }  // namespace
@@ -49,10 +103,11 @@ void ImapSession::do_search(const Command& c) {
     bool failed = false;
   };
   auto out = std::make_shared<Out>();
-  const bool octets = needs_octets(key);
   work(
       [store = host_.store(), account = account_, mailbox = selected_->name, view = selected_->uids,
-       key = std::move(key), out, octets] {
+       key = std::move(key), out]() mutable {
+        use_header_index(*store, account, mailbox, key);
+        const bool octets = needs_octets(key);
         auto infos = store->fetch(account, mailbox, {}, false, 0);
         if (!infos.ok()) {
           out->failed = true;
@@ -218,13 +273,12 @@ void ImapSession::sync(bool expunges, std::function<void()> done) {
       }
       lines += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
       b.uids.erase(b.uids.begin() + static_cast<std::ptrdiff_t>(i));
-      b.modseqs.erase(b.modseqs.begin() + static_cast<std::ptrdiff_t>(i));
     }
     // Flag changes of the messages this session knows (its own changes are known already).
     for (const auto& m : now) {
       std::uint32_t seq = seq_of(m.uid);
-      if (seq == 0 || m.modseq <= b.modseqs[seq - 1]) continue;
-      b.modseqs[seq - 1] = m.modseq;
+      if (seq == 0 || m.modseq <= b.reported_modseq) continue;
+      if (auto own = b.own.find(m.uid); own != b.own.end() && own->second >= m.modseq) continue;
       std::string items = "FLAGS " + flags_text(m.flags) + " UID " + std::to_string(m.uid);
       if (condstore_) items += " MODSEQ (" + std::to_string(m.modseq) + ")";
       lines += "* " + std::to_string(seq) + " FETCH (" + items + ")\r\n";
@@ -235,7 +289,6 @@ void ImapSession::sync(bool expunges, std::function<void()> done) {
     for (const auto& m : now)
       if (m.uid > max) {
         b.uids.push_back(m.uid);
-        b.modseqs.push_back(m.modseq);
         b.uid_next = std::max(b.uid_next, m.uid + 1);
       }
     if (b.uids.size() != before) {
@@ -244,6 +297,9 @@ void ImapSession::sync(bool expunges, std::function<void()> done) {
     }
     for (const auto& m : now)
       b.highest_modseq = std::max(b.highest_modseq, m.modseq);
+    // Everything up to here is known now: what this session did itself no longer needs a note.
+    b.reported_modseq = std::max(b.reported_modseq, b.highest_modseq);
+    std::erase_if(b.own, [&b](const auto& entry) { return entry.second <= b.reported_modseq; });
     if (!lines.empty()) ctx_.write(lines);
     done();
     // A change that came while this one was being read is told at once in IDLE.

@@ -448,6 +448,24 @@ TEST(PartMap, LfOnlyMessage) {
   EXPECT_EQ(map.section(part({1}, T::mime)), "Content-Type: text/plain\n\n");
 }
 
+// top_level_section() cuts at the first empty line without GMime; it must give exactly what
+// the PartMap gives for every section without a part number, on every kind of message.
+TEST(PartMap, TopLevelSectionsWithoutParsingAgreeWithThePartMap) {
+  const std::vector<std::string> messages = {
+      kPlain, kMixed, "Subject: x\r\n", "", "\r\nonly a body\r\n",
+      "Subject: lf\nX-A: 1\n folded\n\nbody\n\nmore\n",
+      "Subject: no body, no end of line"};
+  const std::vector<Section> sections = {
+      Section{}, top(T::header), top(T::text), top(T::mime),
+      top(T::header_fields, {"subject", "X-A"}), top(T::header_fields_not, {"Subject"})};
+  for (const auto& m : messages) {
+    PartMap map(m);
+    for (const auto& s : sections)
+      EXPECT_EQ(top_level_section(m, s), map.section(s))
+          << "message " << testing::PrintToString(m) << ", text " << static_cast<int>(s.text);
+  }
+}
+
 TEST(PartMap, DeepNestingIsBoundedAndSafe) {
   std::string msg = "Content-Type: multipart/mixed; boundary=b0\r\n\r\n";
   const int depth = 60;
