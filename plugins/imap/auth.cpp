@@ -68,13 +68,17 @@ void ImapSession::do_login(const Command& c) {
       });
 }
 
-void ImapSession::logged_in(const std::string& account) {
-  account_ = account;
-  state_ = State::authenticated;
+void ImapSession::use_session_timeout() {
   const sdk::Settings& s = ctx_.settings();
   ctx_.set_timeouts(s.get_bool("session_timeout_enabled") ? s.get_duration("session_timeout")
                                                           : std::chrono::milliseconds(-1),
                     std::chrono::milliseconds(0));
+}
+
+void ImapSession::logged_in(const std::string& account) {
+  account_ = account;
+  state_ = State::authenticated;
+  use_session_timeout();
   ctx_.log(sdk::LogLevel::info, "logged in as " + account_);
 }
 

@@ -143,6 +143,17 @@ bool list_match(std::string_view pattern, std::string_view name, char delimiter)
   return p == pattern.size();
 }
 
+sdk::UidSet as_ranges(const std::vector<std::uint32_t>& sorted) {
+  sdk::UidSet out;
+  for (std::uint32_t u : sorted) {
+    if (!out.empty() && out.back().last + 1 == u)
+      out.back().last = u;
+    else
+      out.push_back({u, u});
+  }
+  return out;
+}
+
 std::string seq_set_text(const std::vector<std::uint32_t>& numbers) {
   std::string out;
   for (std::size_t i = 0; i < numbers.size();) {

@@ -303,7 +303,7 @@ void ImapSession::do_status(const Command& c) {
        });
 }
 
-void ImapSession::do_append(const Command& c) {
+void ImapSession::do_append(Command& c) {
   if (c.message.size() > settings_.append_limit)
     return complete(c, "NO", "[TOOBIG] message too large for APPENDLIMIT");
   struct Out {
@@ -316,7 +316,7 @@ void ImapSession::do_append(const Command& c) {
   request.flags = flags_of(c.flags);
   request.internal_date = c.internal_date.value_or(0);
   // The command's octets are not needed after this: the message moves into the request.
-  request.message = std::move(const_cast<Command&>(c).message);
+  request.message = std::move(c.message);
   work(
       [store = host_.store(), directory = host_.directory(), out,
        request = std::move(request)]() mutable {

@@ -292,13 +292,7 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
   work(
       [store = host_.store(), account = account_, mailbox = selected_->name, job, batch, uids,
        modseq = job->modseq || condstore_] {
-        sdk::UidSet set;
-        for (std::uint32_t u : uids) {
-          if (!set.empty() && set.back().last + 1 == u)
-            set.back().last = u;
-          else
-            set.push_back({u, u});
-        }
+        const sdk::UidSet set = as_ranges(uids);
         std::vector<std::uint32_t> seen_now;
         if (job->set_seen) {
           sdk::Flags seen;

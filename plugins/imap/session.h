@@ -113,6 +113,8 @@ class ImapSession final : public sdk::Session {
   void do_authenticate(const Command& c);
   void on_sasl(const sdk::SaslEvent& e);
   void logged_in(const std::string& account);
+  // The session timeout of the settings (after login, and after IDLE's own).
+  void use_session_timeout();
   bool plaintext_allowed() const;
 
   // mailboxes (mailboxes.cpp)
@@ -123,7 +125,7 @@ class ImapSession final : public sdk::Session {
   void do_subscribe(const Command& c, bool subscribe);
   void do_list(const Command& c);
   void do_status(const Command& c);
-  void do_append(const Command& c);
+  void do_append(Command& c);
   void do_namespace(const Command& c);
   void do_getquotaroot(const Command& c);
   void do_getquota(const Command& c);
@@ -179,6 +181,7 @@ sdk::Flags flags_of(const std::vector<std::string>& names);
 std::string imap_date(std::int64_t epoch_seconds);      // "02-Dec-2026 13:32:52 +0000"
 std::string store_mailbox(std::string_view imap_name);  // "inbox" -> "INBOX"
 bool list_match(std::string_view pattern, std::string_view name, char delimiter);
+sdk::UidSet as_ranges(const std::vector<std::uint32_t>& sorted);             // 1,2,3,7 -> 1:3,7
 std::string seq_set_text(const std::vector<std::uint32_t>& sorted_numbers);  // "1:3,7"
 
 }  // namespace portico::imap

@@ -20,6 +20,20 @@ bool uses_modseq(const SearchKey& k) {
   return std::any_of(k.children.begin(), k.children.end(), uses_modseq);
 }
 
+// A key matching exactly the messages of these UIDs (ascending); none: NOT ALL.
+SearchKey uid_key(const std::vector<std::uint32_t>& uids) {
+  SearchKey k;
+  if (uids.empty()) {
+    k.kind = SearchKey::Kind::not_;
+    k.children = {SearchKey{}};
+    return k;
+  }
+  k.kind = SearchKey::Kind::uid;
+  for (const auto& r : as_ranges(uids))
+    k.set.ranges.push_back({r.first, r.last});
+  return k;
+}
+
 // Answers the header keys (FROM, TO, CC, BCC, SUBJECT, HEADER) from the store's header index,
 // built at delivery from each top-level field's decoded value, instead of reading every message:
 // each becomes the set of UIDs the index names. Only for ASCII text, which the index compares
@@ -58,19 +72,7 @@ void use_header_index(sdk::Store& store, const std::string& account, const std::
   if (!ascii || field.empty() || key.text.size() > 1000) return;
   auto found = store.search_header(account, mailbox, field, key.text);
   if (!found.ok()) return;  // the scan answers instead
-  SearchKey by_uid;
-  by_uid.kind = K::uid;
-  for (std::uint32_t u : found.value) {
-    if (!by_uid.set.ranges.empty() && by_uid.set.ranges.back().last + 1 == u)
-      by_uid.set.ranges.back().last = u;
-    else
-      by_uid.set.ranges.push_back({u, u});
-  }
-  if (found.value.empty()) {  // nothing: NOT ALL
-    by_uid.kind = K::not_;
-    by_uid.children = {SearchKey{}};
-  }
-  key = std::move(by_uid);
+  key = uid_key(found.value);
 }
 
 }  // namespace
@@ -83,14 +85,7 @@ void ImapSession::do_search(const Command& c) {
     SearchKey* k = todo.back();
     todo.pop_back();
     if ((k->kind == SearchKey::Kind::sequence || k->kind == SearchKey::Kind::uid) && k->set.saved) {
-      k->kind = SearchKey::Kind::uid;
-      k->set = SequenceSet{};
-      for (std::uint32_t u : saved_)
-        k->set.ranges.push_back({u, u});
-      if (saved_.empty()) {
-        k->kind = SearchKey::Kind::not_;
-        k->children = {SearchKey{}};  // matches nothing
-      }
+      *k = uid_key(saved_);
     }
     for (auto& child : k->children)
       todo.push_back(&child);
@@ -183,10 +178,7 @@ void ImapSession::do_idle(const Command& c) {
 
 void ImapSession::end_idle(bool done) {
   idling_ = false;
-  const sdk::Settings& s = ctx_.settings();
-  ctx_.set_timeouts(s.get_bool("session_timeout_enabled") ? s.get_duration("session_timeout")
-                                                          : std::chrono::milliseconds(-1),
-                    std::chrono::milliseconds(0));
+  use_session_timeout();
   if (done) tagged(idle_tag_, "OK", "IDLE terminated");
 }
 
@@ -211,17 +203,6 @@ std::vector<std::uint32_t> sorted_unique(std::vector<std::uint32_t> v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
   return v;
-}
-
-sdk::UidSet as_ranges(const std::vector<std::uint32_t>& sorted) {
-  sdk::UidSet out;
-  for (std::uint32_t u : sorted) {
-    if (!out.empty() && out.back().last + 1 == u)
-      out.back().last = u;
-    else
-      out.push_back({u, u});
-  }
-  return out;
 }
 
 }  // namespace
