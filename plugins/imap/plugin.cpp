@@ -1,10 +1,13 @@
 // imap — the plugin: settings schema, protocol traits, sessions (RFC 9051, RFC 3501). The
 // replies the core sends on its own (busy, too many bad commands) are untagged BYE responses
 // with the response codes of RFC 5530; timeouts and shutdown are said by the session itself
-// (ImapSession::on_final_words).
+// (ImapSession::on_final_words). IMAP retrieval (retrieval_session.h, on retrieval-common's
+// scheduler) runs while the plugin is enabled.
 #include <memory>
 
 #include "portico/plugin.h"
+#include "retrieval_scheduler.h"
+#include "retrieval_session.h"
 #include "session.h"
 #include "settings.h"
 
@@ -13,7 +16,10 @@ namespace {
 
 class ImapPlugin final : public sdk::Plugin {
  public:
-  explicit ImapPlugin(sdk::Host& host) : host_(host) {}
+  explicit ImapPlugin(sdk::Host& host)
+      : host_(host),
+        retrieval_(std::make_shared<retrieval::RetrievalScheduler>(host, retrieval_protocol())) {}
+  ~ImapPlugin() override { retrieval_->stop(); }
 
   sdk::Schema schema() const override { return imap::schema(); }
 
@@ -30,12 +36,19 @@ class ImapPlugin final : public sdk::Plugin {
     return t;
   }
 
+  void configure(const sdk::Settings& s) override {
+    retrieval_->configure(ImapSettings::from(s, host_.data_dir()).retrieval);
+  }
+
+  void stop() override { retrieval_->stop(); }
+
   std::unique_ptr<sdk::Session> open_session(sdk::SessionContext& ctx) override {
     return std::make_unique<ImapSession>(ctx, host_, ImapSettings::from(ctx.settings()));
   }
 
  private:
   sdk::Host& host_;
+  std::shared_ptr<retrieval::RetrievalScheduler> retrieval_;
 };
 
 }  // namespace

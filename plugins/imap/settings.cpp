@@ -5,13 +5,18 @@ namespace portico::imap {
 
 using sdk::SettingType;
 
-ImapSettings ImapSettings::from(const sdk::Settings& s) {
+namespace {
+constexpr const char* kRetrievalFolder = "imap-retrieval";
+}  // namespace
+
+ImapSettings ImapSettings::from(const sdk::Settings& s, const std::string& data_dir) {
   ImapSettings o;
   o.allow_plaintext_auth = s.get_bool("allow_plaintext_auth_without_tls");
   o.enable_idle = s.get_bool("enable_idle");
   o.append_limit = s.get_size("append_limit");
   o.login_timeout = s.get_duration("login_timeout");
   o.idle_timeout = s.get_duration("idle_timeout");
+  o.retrieval = retrieval::Settings::from(s, data_dir, kRetrievalFolder);
   return o;
 }
 
@@ -55,6 +60,7 @@ sdk::Schema schema() {
       "gets NO [TOOBIG] before its octets are sent (synchronizing literal) or after they are "
       "read and thrown away (non-synchronizing).",
       "1KB"));
+  retrieval::add_settings(s, {"IMAP", kRetrievalFolder, "10m", "STARTTLS"});
   return s;
 }
 

@@ -5,12 +5,18 @@
 // section 5.4 requires at the least; IDLE runs under its own 29-minute window (RFC 2177) and a
 // connection that has not logged in under `login_timeout`. The default listener is
 // 127.0.0.1:1430 with STARTTLS; production runs 143 (starttls) and 993 (implicit TLS, RFC 8314).
+//
+// The retrieval settings (download path, max threads, interval, certificate verification) drive
+// IMAP retrieval, the polling of external IMAP mailboxes on behalf of local accounts
+// (retrieval_session.h); they are declared and read by retrieval-common, as for POP.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "portico/settings.h"
+#include "retrieval_settings.h"
 
 namespace portico::imap {
 
@@ -20,8 +26,11 @@ struct ImapSettings {
   std::uint64_t append_limit = 64ull << 20;  // APPENDLIMIT (RFC 7889), octets
   std::chrono::milliseconds login_timeout{std::chrono::minutes(1)};
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(29)};
+  // Interval 10 minutes, download folder data_dir/imap-retrieval.
+  retrieval::Settings retrieval;
 
-  static ImapSettings from(const sdk::Settings& s);
+  // `data_dir` resolves an empty retrieval_download_path to data_dir/imap-retrieval.
+  static ImapSettings from(const sdk::Settings& s, const std::string& data_dir = "");
 };
 
 sdk::Schema schema();

@@ -1,10 +1,12 @@
 // pop — the plugin: settings schema, protocol traits, sessions (RFC 1939). The replies the core
 // sends on its own (busy, too many bad commands, timeouts, shutdown) carry RFC 2449 response
-// codes where one applies. POP retrieval (retrieval.h) runs while the plugin is enabled.
+// codes where one applies. POP retrieval (retrieval_session.h, on retrieval-common's scheduler)
+// runs while the plugin is enabled.
 #include <memory>
 
 #include "portico/plugin.h"
-#include "retrieval.h"
+#include "retrieval_scheduler.h"
+#include "retrieval_session.h"
 #include "session.h"
 #include "settings.h"
 
@@ -14,7 +16,8 @@ namespace {
 class PopPlugin final : public sdk::Plugin {
  public:
   explicit PopPlugin(sdk::Host& host)
-      : host_(host), retrieval_(std::make_shared<RetrievalScheduler>(host)) {}
+      : host_(host),
+        retrieval_(std::make_shared<retrieval::RetrievalScheduler>(host, retrieval_protocol())) {}
   ~PopPlugin() override { retrieval_->stop(); }
 
   sdk::Schema schema() const override { return pop::schema(); }
@@ -33,7 +36,7 @@ class PopPlugin final : public sdk::Plugin {
   }
 
   void configure(const sdk::Settings& s) override {
-    retrieval_->configure(PopSettings::from(s, host_.data_dir()));
+    retrieval_->configure(PopSettings::from(s, host_.data_dir()).retrieval);
   }
 
   void stop() override { retrieval_->stop(); }
@@ -45,7 +48,7 @@ class PopPlugin final : public sdk::Plugin {
 
  private:
   sdk::Host& host_;
-  std::shared_ptr<RetrievalScheduler> retrieval_;
+  std::shared_ptr<retrieval::RetrievalScheduler> retrieval_;
 };
 
 }  // namespace

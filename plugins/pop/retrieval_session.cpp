@@ -12,9 +12,6 @@ namespace portico::pop {
 
 namespace {
 
-// Pieces of a message larger than this are written out while input waits.
-constexpr std::size_t kFlushAt = 256 * 1024;
-
 bool positive(std::string_view line) {
   return line.substr(0, 3) == "+OK";
 }
@@ -53,6 +50,11 @@ bool parse_listed(std::string_view line, std::uint64_t& number, std::string& uid
 
 }  // namespace
 
+retrieval::Protocol retrieval_protocol() {
+  return retrieval::protocol_of<RetrievalSession>(sdk::RetrievalSource::Protocol::pop,
+                                                  "pop-retrieval", 110, 995, kRetrievalMaxLine);
+}
+
 std::string RetrievalSession::apop_digest(std::string_view timestamp, std::string_view secret) {
   std::string input(timestamp);
   input += secret;
@@ -66,7 +68,7 @@ RetrievalSession::RetrievalSession(sdk::SessionContext& ctx, std::shared_ptr<Run
     : ctx_(ctx), run_(std::move(run)) {}
 
 RetrievalSession::~RetrievalSession() {
-  if (!reported_) report({false, run_->fetched, "the session ended early"});
+  run_->report({false, run_->fetched, "the session ended early"});
 }
 
 void RetrievalSession::on_start() {
@@ -131,15 +133,15 @@ void RetrievalSession::on_line(std::string_view line) {
         return next();
       }
       state_ = State::retr_body;
-      body_ = SourceSpool::trace_line(source, current_.uid, run_->hostname,
-                                      static_cast<std::int64_t>(std::time(nullptr)));
-      begun_ = false;
+      download_.start(current_.uid,
+                      SourceSpool::trace_line(source, current_.uid, run_->hostname,
+                                              static_cast<std::int64_t>(std::time(nullptr))));
       return;
     case State::retr_body:
       if (terminator(line)) return flush_body(true);
       if (line.front() == '.') line.remove_prefix(1);  // byte-stuffing
-      body_.append(line);
-      if (body_.size() >= kFlushAt) flush_body(false);
+      download_.append(line);
+      if (download_.full()) flush_body(false);
       return;
     case State::dele:
       if (!positive(line)) {
@@ -149,10 +151,10 @@ void RetrievalSession::on_line(std::string_view line) {
     case State::quit:
       state_ = State::done;
       if (!positive(line)) {
-        report(
+        run_->report(
             {false, run_->fetched, "the server could not delete messages: " + server_text(line)});
       } else {
-        report({true, run_->fetched, {}});
+        run_->report({true, run_->fetched, {}});
       }
       ctx_.close();
       return;
@@ -227,58 +229,32 @@ void RetrievalSession::next() {
 }
 
 void RetrievalSession::flush_body(bool last) {
-  ctx_.pause_input();
-  auto error = std::make_shared<std::string>();
-  const bool begin = !begun_;
-  begun_ = true;
-  ctx_.post_work(
-      [run = run_, error, piece = std::move(body_), uid = current_.uid, begin, last] {
-        try {
-          if (begin) run->spool->begin(uid);
-          run->spool->append(piece);
-          if (last) {
-            run->spool->commit();
-            *error = run->spool->deliver(uid, run->source, *run->store, *run->directory, false);
-          }
-        } catch (const std::exception& e) {
-          run->spool->abandon();
-          *error = e.what();
-        }
-      },
-      [this, error, last] {
-        ctx_.resume_input();
-        if (!error->empty()) return fail(*error);
-        if (!last) return;
-        ++run_->fetched;
-        if (!run_->source.leave_on_server) to_delete_.push_back(current_.number);
-        next();
-      });
-  body_.clear();
+  download_.flush(ctx_, run_, last, [this, last](const std::string& error) {
+    if (!error.empty()) return fail(error);
+    if (!last) return;
+    ++run_->fetched;
+    if (!run_->source.leave_on_server) to_delete_.push_back(current_.number);
+    next();
+  });
 }
 
 void RetrievalSession::fail(std::string error) {
   if (state_ == State::done) return;
   state_ = State::done;
-  report({false, run_->fetched, std::move(error)});
+  run_->report({false, run_->fetched, std::move(error)});
   ctx_.close();
 }
 
 void RetrievalSession::on_close() {
-  if (reported_) return;
+  if (run_->reported) return;
   static constexpr const char* waiting[] = {
       "the greeting",   "the STLS reply", "the TLS handshake", "the USER reply",
       "the PASS reply", "the APOP reply", "the UIDL reply",    "the UIDL listing",
       "the RETR reply", "a message",      "the DELE reply",    "the QUIT reply",
       "nothing"};
-  report({false, run_->fetched,
-          std::string("the connection closed while waiting for ") +
-              waiting[static_cast<int>(state_)] + " (timeout, TLS failure or server gone)"});
-}
-
-void RetrievalSession::report(RunOutcome outcome) {
-  if (reported_) return;
-  reported_ = true;
-  if (run_->finished) run_->finished(outcome);
+  run_->report({false, run_->fetched,
+                std::string("the connection closed while waiting for ") +
+                    waiting[static_cast<int>(state_)] + " (timeout, TLS failure or server gone)"});
 }
 
 }  // namespace portico::pop

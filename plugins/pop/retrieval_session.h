@@ -6,7 +6,7 @@
 // does not leave mail on the server, and QUIT, where the server deletes (section 6). Multi-line
 // replies are un-byte-stuffed (section 3). A message is streamed to the source's download folder
 // in pieces written on the worker pool while input waits, so a large one is never held whole;
-// it is delivered (see retrieval_spool.h) before the next command is sent. DELE is sent only for
+// it is delivered (see retrieval_run.h) before the next command is sent. DELE is sent only for
 // messages already delivered, so a run cut short anywhere loses nothing: the server keeps what
 // it was not told to delete, and the UIDLs already seen are not fetched again.
 #pragma once
@@ -21,32 +21,23 @@
 
 #include "portico/directory.h"
 #include "portico/session.h"
+#include "retrieval_scheduler.h"
 #include "retrieval_spool.h"
 
 namespace portico::pop {
 
-// How one run ended.
-struct RunOutcome {
-  bool ok = false;
-  std::uint64_t fetched = 0;  // messages delivered by this run
-  std::string error;          // why not ok
-};
-
-// What a run works with; shared by the scheduler and the session.
-struct RunContext {
-  sdk::RetrievalSource source;
-  std::shared_ptr<SourceSpool> spool;  // opened, pending downloads already delivered
-  sdk::Store* store = nullptr;
-  sdk::Directory* directory = nullptr;
-  std::string hostname;  // for the Received: line
-  std::uint64_t fetched = 0;
-  std::function<void(const RunOutcome&)> finished;  // called once
-};
+using retrieval::hex_encode;
+using retrieval::RunContext;
+using retrieval::RunOutcome;
+using retrieval::SourceSpool;
 
 // Lines longer than this in a retrieved message fail the run (RFC 5322 allows 998 octets).
 constexpr std::size_t kRetrievalMaxLine = 1024 * 1024;
 // The most messages one UIDL listing may name.
 constexpr std::size_t kRetrievalMaxListed = 200'000;
+
+// What the scheduler needs to run POP sources (default ports 110 and 995).
+retrieval::Protocol retrieval_protocol();
 
 class RetrievalSession final : public sdk::Session {
  public:
@@ -84,7 +75,6 @@ class RetrievalSession final : public sdk::Session {
   void next();  // the next RETR, DELE or QUIT
   void flush_body(bool last);
   void fail(std::string error);
-  void report(RunOutcome outcome);
 
   sdk::SessionContext& ctx_;
   std::shared_ptr<RunContext> run_;
@@ -98,10 +88,7 @@ class RetrievalSession final : public sdk::Session {
   std::deque<Listed> to_fetch_;
   std::deque<std::uint64_t> to_delete_;
   Listed current_;
-  std::string body_;    // the piece of the current message not yet written
-  bool begun_ = false;  // the current message's file is open
-  std::string error_;
-  bool reported_ = false;
+  retrieval::Download download_;  // of the current message
 };
 
 }  // namespace portico::pop

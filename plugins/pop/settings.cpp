@@ -7,16 +7,14 @@ namespace portico::pop {
 
 using sdk::SettingType;
 
+namespace {
+constexpr const char* kRetrievalFolder = "pop-retrieval";
+}  // namespace
+
 PopSettings PopSettings::from(const sdk::Settings& s, const std::string& data_dir) {
   PopSettings o;
   o.allow_plaintext_auth = s.get_bool("allow_plaintext_auth_without_tls");
-  o.retrieval_download_path = s.get_string("retrieval_download_path");
-  if (o.retrieval_download_path.empty() && !data_dir.empty()) {
-    o.retrieval_download_path = data_dir + (data_dir.back() == '/' ? "" : "/") + "pop-retrieval";
-  }
-  o.retrieval_max_threads = s.get_int("retrieval_max_threads");
-  o.retrieval_interval = s.get_duration("retrieval_interval");
-  o.retrieval_verify_tls = s.get_bool("retrieval_verify_tls");
+  o.retrieval = retrieval::Settings::from(s, data_dir, kRetrievalFolder);
   return o;
 }
 
@@ -38,29 +36,7 @@ sdk::Schema schema() {
                         "Off, they are refused with -ERR [AUTH] until the client has used "
                         "STLS (or connected to an implicit-TLS listener), so passwords never "
                         "cross the network in the clear."));
-  s.settings.push_back(
-      sdk::make_setting("retrieval_download_path", SettingType::path, "",
-                        "POP retrieval: the folder where messages fetched from external POP "
-                        "mailboxes are kept until they are delivered to the local account. "
-                        "Empty means <data_dir>/pop-retrieval."));
-  s.settings.push_back(
-      sdk::make_setting("retrieval_max_threads", SettingType::integer, "10",
-                        "POP retrieval: how many external POP mailboxes are polled at the "
-                        "same time, at most.",
-                        "1", "1000"));
-  s.settings.push_back(
-      sdk::make_setting("retrieval_interval", SettingType::duration, "1m",
-                        "POP retrieval: how often each external POP mailbox is checked for "
-                        "new messages. After a failed attempt a mailbox waits twice as long "
-                        "for each consecutive failure, up to an hour (or the interval, if "
-                        "longer).",
-                        "1s"));
-  s.settings.push_back(
-      sdk::make_setting("retrieval_verify_tls", SettingType::boolean, "true",
-                        "POP retrieval: verify the certificate of external POP servers reached "
-                        "over TLS (implicit TLS or STLS) against the system's trusted "
-                        "authorities and the server's name. Turn off only for a server with a "
-                        "self-signed certificate that you trust."));
+  retrieval::add_settings(s, {"POP", kRetrievalFolder, "1m", "STLS"});
   return s;
 }
 

@@ -7,7 +7,8 @@
 // (implicit TLS, RFC 8314), each one more entry of `listeners`.
 //
 // The retrieval settings (download path, max threads, interval, certificate verification) drive
-// POP retrieval, the polling of external POP mailboxes on behalf of local accounts (retrieval.h).
+// POP retrieval, the polling of external POP mailboxes on behalf of local accounts
+// (retrieval_scheduler.h); they are declared and read by retrieval-common, as for IMAP.
 #pragma once
 
 #include <chrono>
@@ -16,15 +17,13 @@
 #include <vector>
 
 #include "portico/settings.h"
+#include "retrieval_settings.h"
 
 namespace portico::pop {
 
 struct PopSettings {
-  bool allow_plaintext_auth = false;    // USER/PASS, PLAIN and LOGIN before TLS
-  std::string retrieval_download_path;  // absolute; "" before from() resolves it
-  std::int64_t retrieval_max_threads = 10;
-  std::chrono::milliseconds retrieval_interval{std::chrono::minutes(1)};
-  bool retrieval_verify_tls = true;
+  bool allow_plaintext_auth = false;  // USER/PASS, PLAIN and LOGIN before TLS
+  retrieval::Settings retrieval;      // interval 1 minute, download folder data_dir/pop-retrieval
 
   // `data_dir` resolves an empty retrieval_download_path to data_dir/pop-retrieval.
   static PopSettings from(const sdk::Settings& s, const std::string& data_dir);

@@ -4,31 +4,18 @@
 // when a run that reports success wrote nothing past QUIT, or when a message is delivered that
 // the input never completed (more deliveries than RETR terminators the input holds).
 #include <cstdint>
-#include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
+#include "retrieval_fixture.h"
 #include "retrieval_session.h"
-#include "retrieval_spool.h"
-#include "session_driver.h"
 
 namespace {
 
 using namespace portico;
 
-struct World {
-  testing::TestServices services;
-  testing::TestHost host{services};
-  World() {
-    services.directory().add_domain("example.test");
-    services.directory().add_account("alice@example.test", "", 0, std::string_view("x"),
-                                     std::nullopt);
-  }
-};
-
-World& world() {
-  static World w;
+testing::RetrievalWorld& world() {
+  static testing::RetrievalWorld w(sdk::RetrievalSource::Protocol::pop);
   return w;
 }
 
@@ -50,44 +37,21 @@ int count_terminators(std::string_view s) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > 64 * 1024 || size < 1) return 0;
-  World& w = world();
+  auto& w = world();
   const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
-  auto run = std::make_shared<pop::RunContext>();
-  run->source.id = next_source++;  // a fresh seen list per input
-  run->source.account = "alice@example.test";
-  run->source.host = "remote.test";
-  run->source.user = "u";
-  run->source.secret = "s";
-  run->source.apop = (data[0] & 1) != 0;
-  run->source.leave_on_server = (data[0] & 2) != 0;
-  run->source.tls =
+  w.source.id = next_source++;  // a fresh seen list per input
+  w.source.apop = (data[0] & 1) != 0;
+  w.source.leave_on_server = (data[0] & 2) != 0;
+  w.source.tls =
       (data[0] & 4) != 0 ? sdk::RetrievalSource::Tls::starttls : sdk::RetrievalSource::Tls::none;
-  run->spool =
-      std::make_shared<pop::SourceSpool>(w.services.data_dir() / "retrieval", run->source.id);
-  run->spool->open();
-  run->store = &w.services.store();
-  run->directory = &w.services.directory();
-  run->hostname = "mail.example.test";
-  int reports = 0;
-  std::optional<pop::RunOutcome> outcome;
-  run->finished = [&](const pop::RunOutcome& o) {
-    ++reports;
-    outcome = o;
-  };
-  {
-    testing::SessionDriver driver(
-        [run](sdk::SessionContext& ctx) {
-          return std::make_unique<pop::RetrievalSession>(ctx, run);
-        },
-        w.host);
-    driver.start();
-    const std::size_t cut = data[0] % (input.size() + 1);
-    driver.feed(input.substr(0, cut));
-    driver.feed(input.substr(cut));
-    const std::string sent = driver.take();
-    if (outcome && outcome->ok && sent.find("QUIT\r\n") == std::string::npos) __builtin_trap();
-  }
-  if (reports != 1) __builtin_trap();
-  if (outcome->fetched > static_cast<std::uint64_t>(count_terminators(input))) __builtin_trap();
+  testing::RetrievalRun<pop::RetrievalSession> r(w);
+  const std::size_t cut = data[0] % (input.size() + 1);
+  r.driver->feed(input.substr(0, cut));
+  r.driver->feed(input.substr(cut));
+  const std::string sent = r.driver->take();
+  if (r.outcome && r.outcome->ok && sent.find("QUIT\r\n") == std::string::npos) __builtin_trap();
+  r.driver.reset();  // the connection is gone: a run not yet ended reports now
+  if (r.reports != 1) __builtin_trap();
+  if (r.outcome->fetched > static_cast<std::uint64_t>(count_terminators(input))) __builtin_trap();
   return 0;
 }

@@ -5,12 +5,10 @@ USER/PASS with a wrong password (a failing source that fetches nothing and says 
 SIGKILL in the middle of a download, after which nothing is lost and nothing duplicated."""
 
 import email
-import json
 import os
 import poplib
 import signal
 import socket
-import sqlite3
 import sys
 import time
 import unittest
@@ -19,23 +17,10 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from pop_support import DOMAIN, PASSWORD, PopServer, message  # noqa: E402
+from retrieval_support import local_count, status  # noqa: E402
 
 BOB = f"bob@{DOMAIN}"
 ALICE = f"alice@{DOMAIN}"
-
-
-def local_count(srv, user="alice"):
-    """Messages in the account's store (read straight from its metadata database)."""
-    path = os.path.join(srv.dir, "data", "store", DOMAIN, user, "meta.sqlite")
-    if not os.path.exists(path):
-        return 0
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    try:
-        return db.execute("SELECT count(*) FROM messages").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-    finally:
-        db.close()
 
 
 def remote_messages(srv, user="bob"):
@@ -55,10 +40,6 @@ def remote_messages(srv, user="bob"):
     out = [b"\r\n".join(p.retr(i + 1)[1]) + b"\r\n" for i in range(count)]
     p.quit()
     return out
-
-
-def status(srv):
-    return json.loads(srv.run("retrieval", "status", "--json"))
 
 
 def add_source(srv, remote, tls="starttls", password=PASSWORD, leave=False, port=None):

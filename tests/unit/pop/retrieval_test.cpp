@@ -9,48 +9,21 @@
 #include <fstream>
 
 #include "portico/store.h"
-#include "retrieval.h"
+#include "retrieval_fixture.h"
+#include "retrieval_scheduler.h"
 #include "retrieval_session.h"
 #include "retrieval_spool.h"
-#include "session_driver.h"
 
 namespace portico::pop {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::SessionDriver;
-using testing::TestHost;
-using testing::TestServices;
+using retrieval::retrieval_backoff;
 
 const std::string kAlice = "alice@example.test";
 
-struct World {
-  TestServices services;
-  TestHost host{services};
-  sdk::RetrievalSource source;
-  fs::path root;
-
-  World() {
-    services.directory().add_domain("example.test");
-    services.directory().add_account(kAlice, "", 0, std::string_view("secret"), std::nullopt);
-    source.id = 7;
-    source.account = kAlice;
-    source.host = "pop.remote.test";
-    source.user = "bob";
-    source.secret = "tanstaaf";
-    source.tls = sdk::RetrievalSource::Tls::none;
-    root = services.data_dir() / "pop-retrieval";
-  }
-
-  std::vector<std::string> inbox() {
-    std::vector<std::string> out;
-    auto list = services.store().fetch(kAlice, "INBOX", {}, false, 0);
-    if (!list.ok()) return out;
-    for (const auto& m : list.value) {
-      out.push_back(services.store().read_message(kAlice, "INBOX", m.uid).value);
-    }
-    return out;
-  }
+struct World : testing::RetrievalWorld {
+  World() : RetrievalWorld(sdk::RetrievalSource::Protocol::pop) {}
 
   // Downloads `text` under `uid` the way a run does, without delivering it.
   void download(SourceSpool& spool, const std::string& uid, const std::string& text) {
@@ -197,31 +170,7 @@ TEST(RetrievalSession, ApopDigestIsRfc1939sExample) {
             "c4c9334bac560ecc979e58001b3e22fb");
 }
 
-struct FetchRun {
-  World& w;
-  std::shared_ptr<RunContext> run = std::make_shared<RunContext>();
-  std::optional<RunOutcome> outcome;
-  std::unique_ptr<SessionDriver> driver;
-
-  FetchRun(World& world, testing::DriverOptions options = {}) : w(world) {
-    run->source = w.source;
-    run->spool = std::make_shared<SourceSpool>(w.root, w.source.id);
-    run->spool->open();
-    run->store = &w.services.store();
-    run->directory = &w.services.directory();
-    run->hostname = "mail.example.test";
-    run->finished = [this](const RunOutcome& o) { outcome = o; };
-    driver = std::make_unique<SessionDriver>(
-        [r = run](sdk::SessionContext& ctx) { return std::make_unique<RetrievalSession>(ctx, r); },
-        w.host, options);
-    driver->start();
-  }
-  // Sends the server's lines, returns what the client answered.
-  std::string server(const std::string& lines) {
-    driver->feed(lines);
-    return driver->take();
-  }
-};
+using FetchRun = testing::RetrievalRun<RetrievalSession>;
 
 TEST(RetrievalSession, FetchesNewMessagesUnstuffedDeletesThemAndQuits) {
   World w;

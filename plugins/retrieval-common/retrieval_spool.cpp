@@ -1,4 +1,4 @@
-// pop — the download folder of one retrieval source (see retrieval_spool.h).
+// retrieval — the download folder of one retrieval source (see retrieval_spool.h).
 #include "retrieval_spool.h"
 
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 
 #include "portico/store.h"
 
-namespace portico::pop {
+namespace portico::retrieval {
 
 namespace fs = std::filesystem;
 
@@ -36,6 +36,23 @@ void write_all(int fd, std::string_view bytes, const fs::path& path) {
     }
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
+}
+
+// Replaces `path` whole with `text`: a temporary file beside it, fsync'd, renamed over it (the
+// caller syncs the folder).
+void replace_file(const fs::path& path, std::string_view text) {
+  const fs::path temp = path.string() + ".new";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) fail("cannot create", temp);
+  try {
+    write_all(fd, text, temp);
+    if (::fsync(fd) != 0) fail("cannot fsync", temp);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  if (::rename(temp.c_str(), path.c_str()) != 0) fail("cannot rename", temp);
 }
 
 bool hex_decode(std::string_view hex, std::string& out) {
@@ -162,6 +179,7 @@ void SourceSpool::abandon() {
 }
 
 void SourceSpool::mark_seen(const std::string& uid) {
+  if (seen(uid)) return;
   const fs::path path = folder_ / "seen";
   write_all(seen_fd_, hex_encode(uid) + "\n", path);
   if (::fdatasync(seen_fd_) != 0) fail("cannot fdatasync", path);
@@ -205,6 +223,24 @@ std::string SourceSpool::deliver(const std::string& uid, const sdk::RetrievalSou
   return {};
 }
 
+std::string SourceSpool::note(const std::string& name) const {
+  std::ifstream in(folder_ / (name + ".note"), std::ios::binary);
+  std::string value;
+  std::getline(in, value);
+  return value;
+}
+
+void SourceSpool::set_note(const std::string& name, const std::string& value) {
+  const fs::path path = folder_ / (name + ".note");
+  if (value.empty()) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail("cannot remove", path);
+    sync_folder();
+    return;
+  }
+  replace_file(path, value + "\n");
+  sync_folder();
+}
+
 void SourceSpool::keep_only(const std::unordered_set<std::string>& listed) {
   std::unordered_set<std::string> kept;
   for (const auto& uid : seen_) {
@@ -212,21 +248,10 @@ void SourceSpool::keep_only(const std::unordered_set<std::string>& listed) {
   }
   const fs::path path = folder_ / "seen";
   if (kept.size() == seen_.size() && seen_fd_ >= 0) return;
-  const fs::path temp = folder_ / "seen.new";
   std::string text;
   for (const auto& uid : kept)
     text += hex_encode(uid) + "\n";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) fail("cannot create", temp);
-  try {
-    write_all(fd, text, temp);
-    if (::fsync(fd) != 0) fail("cannot fsync", temp);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::close(fd);
-  if (::rename(temp.c_str(), path.c_str()) != 0) fail("cannot rename", temp);
+  replace_file(path, text);
   sync_folder();
   seen_ = std::move(kept);
   if (seen_fd_ >= 0) ::close(seen_fd_);
@@ -251,8 +276,9 @@ std::string SourceSpool::trace_line(const sdk::RetrievalSource& source, const st
       out += (c > 0x20 && c < 0x7f) ? c : '?';
     return out;
   };
-  return "Received: from " + clean(source.host) + " by " + clean(hostname) + " with POP3 " +
+  return "Received: from " + clean(source.host) + " by " + clean(hostname) + " with " +
+         (source.protocol == sdk::RetrievalSource::Protocol::imap ? "IMAP " : "POP3 ") +
          trace_id(source.id, uid) + "\r\n\t" + date + "\r\n";
 }
 
-}  // namespace portico::pop
+}  // namespace portico::retrieval

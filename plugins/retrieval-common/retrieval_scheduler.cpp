@@ -1,12 +1,12 @@
-// pop — POP retrieval scheduling (see retrieval.h).
-#include "retrieval.h"
+// retrieval — the scheduling of retrieval runs (see retrieval_scheduler.h).
+#include "retrieval_scheduler.h"
 
 #include <algorithm>
 #include <ctime>
 
 #include "portico/outbound.h"
 
-namespace portico::pop {
+namespace portico::retrieval {
 
 namespace {
 
@@ -16,7 +16,8 @@ using std::chrono::milliseconds;
 constexpr milliseconds kMaxBackoff = std::chrono::hours(1);
 constexpr milliseconds kMaxTick = std::chrono::seconds(10);
 constexpr milliseconds kMinTick = std::chrono::seconds(1);
-// How long the server may take to answer, and to accept the connection.
+// How long the server may take to answer (or to send the rest of a message), and to accept
+// the connection.
 constexpr milliseconds kReplyTimeout = std::chrono::minutes(2);
 constexpr milliseconds kConnectTimeout = std::chrono::seconds(30);
 
@@ -41,7 +42,7 @@ milliseconds retrieval_backoff(milliseconds interval, int failures) {
   return std::min(wait, cap);
 }
 
-void RetrievalScheduler::configure(const PopSettings& settings) {
+void RetrievalScheduler::configure(const Settings& settings) {
   if (host_.directory() == nullptr || host_.store() == nullptr) return;
   {
     std::lock_guard lock(mutex_);
@@ -70,7 +71,7 @@ void RetrievalScheduler::arm(milliseconds delay) {
 }
 
 void RetrievalScheduler::tick() {
-  PopSettings settings;
+  Settings settings;
   {
     std::lock_guard lock(mutex_);
     if (!active_) return;
@@ -85,7 +86,7 @@ void RetrievalScheduler::tick() {
     std::set<std::int64_t> known;
     for (auto& s : sources) {
       known.insert(s.id);
-      if (s.protocol != sdk::RetrievalSource::Protocol::pop || !s.enabled) continue;
+      if (s.protocol != protocol_.which || !s.enabled) continue;
       if (running_.count(s.id)) continue;
       auto& st = state_[s.id];
       if (st.due <= now) due.push_back(std::move(s));
@@ -97,17 +98,17 @@ void RetrievalScheduler::tick() {
       return state_[a.id].due < state_[b.id].due;
     });
     const auto slots = static_cast<std::size_t>(std::max<std::int64_t>(
-        0, settings.retrieval_max_threads - static_cast<std::int64_t>(running_.size())));
+        0, settings.max_threads - static_cast<std::int64_t>(running_.size())));
     if (due.size() > slots) due.resize(slots);
     for (const auto& s : due)
       running_.insert(s.id);
   }
   for (const auto& s : due)
     start(s, settings);
-  arm(std::clamp(settings.retrieval_interval, kMinTick, kMaxTick));
+  arm(std::clamp(settings.interval, kMinTick, kMaxTick));
 }
 
-void RetrievalScheduler::start(const sdk::RetrievalSource& source, const PopSettings& settings) {
+void RetrievalScheduler::start(const sdk::RetrievalSource& source, const Settings& settings) {
   const auto started = static_cast<std::int64_t>(std::time(nullptr));
   auto self = shared_from_this();
   auto run = std::make_shared<RunContext>();
@@ -120,18 +121,18 @@ void RetrievalScheduler::start(const sdk::RetrievalSource& source, const PopSett
   };
   try {
     // Read when the run starts: the data directory is known once the server has started.
-    std::string folder = settings.retrieval_download_path;
-    if (folder.empty()) folder = host_.data_dir() + "/pop-retrieval";
+    std::string folder = settings.download_path;
+    if (folder.empty()) folder = host_.data_dir() + "/" + protocol_.folder_name;
     run->spool = std::make_shared<SourceSpool>(folder, source.id);
     run->spool->open();
     // What a previous run downloaded completely but may not have delivered.
     for (const auto& uid : run->spool->pending()) {
       std::string error = run->spool->deliver(uid, source, *run->store, *run->directory, true);
-      if (!error.empty()) return run->finished({false, run->fetched, error});
+      if (!error.empty()) return run->report({false, run->fetched, error});
       ++run->fetched;
     }
   } catch (const std::exception& e) {
-    return run->finished({false, run->fetched, e.what()});
+    return run->report({false, run->fetched, e.what()});
   }
 
   sdk::OutboundRequest request;
@@ -140,18 +141,18 @@ void RetrievalScheduler::start(const sdk::RetrievalSource& source, const PopSett
   request.tls = source.tls == Tls::implicit   ? sdk::TlsMode::implicit
                 : source.tls == Tls::starttls ? sdk::TlsMode::starttls
                                               : sdk::TlsMode::none;
-  request.port = source.port != 0 ? source.port : (source.tls == Tls::implicit ? 995 : 110);
-  request.verify_certificate = settings.retrieval_verify_tls;
+  request.port = source.port != 0              ? source.port
+                 : source.tls == Tls::implicit ? protocol_.implicit_tls_port
+                                               : protocol_.plain_port;
+  request.verify_certificate = settings.verify_tls;
   request.connect_timeout = kConnectTimeout;
   request.timeout = kReplyTimeout;
-  request.max_line_length = kRetrievalMaxLine;
+  request.max_line_length = protocol_.max_line_length;
   host_.connect(
       request,
-      [run](sdk::SessionContext& ctx) -> std::unique_ptr<sdk::Session> {
-        return std::make_unique<RetrievalSession>(ctx, run);
-      },
+      [run, make = protocol_.make_session](sdk::SessionContext& ctx) { return make(ctx, run); },
       [run](const std::string& reason) {
-        if (auto f = std::exchange(run->finished, nullptr)) f({false, run->fetched, reason});
+        run->report({false, run->fetched, reason});
       });
 }
 
@@ -165,7 +166,7 @@ void RetrievalScheduler::finished(const sdk::RetrievalSource& source, std::int64
     auto& st = state_[source.id];
     st.failures = outcome.ok ? 0 : st.failures + 1;
     failures = st.failures;
-    wait = retrieval_backoff(settings_.retrieval_interval, failures);
+    wait = retrieval_backoff(settings_.interval, failures);
     st.due = Clock::now() + wait;
   }
   if (outcome.ok) {
@@ -189,4 +190,4 @@ void RetrievalScheduler::finished(const sdk::RetrievalSource& source, std::int64
   });
 }
 
-}  // namespace portico::pop
+}  // namespace portico::retrieval
