@@ -166,6 +166,39 @@ TEST(ImapRetrievalSession, FetchesNewMessagesDeletesThemAndLogsOut) {
   EXPECT_TRUE(spool.seen("42.9"));
 }
 
+TEST(ImapRetrievalSession, ARunFedOneByteAtATimeSaysAndFetchesTheSame) {
+  const std::string one = message("one", std::string(300 * 1024, 'x') + "\r\n");
+  const std::string script =
+      "* OK [CAPABILITY IMAP4rev1 UIDPLUS] ready\r\nr1 OK in\r\n"
+      "* CAPABILITY IMAP4rev1 UIDPLUS\r\nr2 OK\r\n"
+      "* OK [UIDVALIDITY 42] ok\r\nr3 OK\r\n* SEARCH 5\r\nr4 OK\r\n" +
+      fetched(1, 5, one) + "r5 OK\r\nr6 OK\r\nr7 OK\r\nr8 OK\r\n";
+  std::string whole_said;
+  for (const bool bytewise : {false, true}) {
+    World w;
+    FetchRun r(w);
+    std::string said;
+    if (bytewise) {
+      for (char c : script)
+        said += r.server(std::string(1, c));
+    } else {
+      said = r.server(script);
+    }
+    ASSERT_TRUE(r.outcome) << bytewise;
+    EXPECT_TRUE(r.outcome->ok) << r.outcome->error;
+    EXPECT_EQ(r.outcome->fetched, 1u);
+    auto inbox = w.inbox();
+    ASSERT_EQ(inbox.size(), 1u);
+    EXPECT_NE(inbox[0].find(one), std::string::npos);
+    if (bytewise) {
+      EXPECT_EQ(said, whole_said);
+    } else {
+      whole_said = said;
+      EXPECT_NE(said.find("r8 LOGOUT\r\n"), std::string::npos) << said;
+    }
+  }
+}
+
 TEST(ImapRetrievalSession, StarttlsLiteralPasswordExamineAndSeenMessagesSkipped) {
   World w;
   w.source.leave_on_server = true;
