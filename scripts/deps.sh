@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache clang-format
   libboost1.81-dev libssl-dev openssl libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libgsasl-dev libcrypt-dev
-  libgmime-3.0-dev libunbound-dev libldap-dev libexpat1-dev prometheus-cpp-dev
+  libgmime-3.0-dev libunbound-dev libldap-dev libexpat1-dev prometheus-cpp-dev zlib1g-dev
   python3 swaks libnet-ssleay-perl fetchmail ldap-utils python3-ldap3 isync
   postfix unbound python3-aiosmtpd rspamd slapd
 )

@@ -10,6 +10,7 @@
 
 #include "core/banner/templater.h"
 #include "core/dns/resolver.h"
+#include "core/net/compress.h"
 #include "core/net/tls.h"
 
 namespace portico::core {
@@ -31,6 +32,8 @@ constexpr auto kCloseLinger = std::chrono::seconds(5);
 constexpr auto kTlsShutdownWait = std::chrono::seconds(2);
 
 thread_local char t_read_buffer[kReadChunk];
+// Inflated input on its way to the framer (compressing connections).
+thread_local std::string t_inflated;
 
 void release_if_large(std::string& s) {
   if (s.empty() && s.capacity() > kKeepCapacity) std::string().swap(s);
@@ -166,13 +169,37 @@ bool Connection::bad_command() {
 }
 
 bool Connection::starttls_available() const {
-  return listener_.tls == sdk::TlsMode::starttls && !tls_on_ &&
+  return listener_.tls == sdk::TlsMode::starttls && !tls_on_ && !deflater_ &&
          (tls_contexts_ != nullptr || outbound_ != nullptr);
 }
 
 bool Connection::start_tls() {
   if (!starttls_available() || tls_requested_) return false;
   tls_requested_ = true;
+  return true;
+}
+
+std::size_t Connection::input_pending() const {
+  return input_.buffered() + (inflater_ ? inflater_->pending() : 0);
+}
+
+bool Connection::start_compression() {
+  if (deflater_ || finished_ || closing_ || tls_requested_ || handshaking_) return false;
+  auto deflater = std::make_unique<Deflater>();
+  auto inflater = std::make_unique<Inflater>();
+  if (!deflater->error().empty() || !inflater->error().empty()) {
+    spdlog::error("{}[{}] {}: cannot start compression: {}{}", info_.protocol, info_.id,
+                  info_.remote_address, deflater->error(), inflater->error());
+    return false;
+  }
+  // RFC 4978 section 3: the reply queued so far goes uncompressed, and what the client sent
+  // behind the command came after it, so it is compressed.
+  plain_out_ = out_.size();
+  inflater->add(input_.take_unread());
+  deflater_ = std::move(deflater);
+  inflater_ = std::move(inflater);
+  spdlog::debug("{}[{}] {}: deflate compression on", info_.protocol, info_.id,
+                info_.remote_address);
   return true;
 }
 
@@ -368,19 +395,42 @@ void Connection::process_input() {
         break;
     }
     if (!ok) return;
-    if (item.kind == InputFramer::Kind::none) break;
+    if (item.kind == InputFramer::Kind::none && !inflate_more()) break;
   }
   input_.compact();
 }
 
+bool Connection::inflate_more() {
+  if (!inflater_ || !inflater_->has_more() || finished_) return false;
+  input_.compact();
+  t_inflated.clear();
+  if (inflater_->inflate(t_inflated, kReadChunk) == Inflater::Status::error) {
+    spdlog::info("{}[{}] {}: compressed input: {}; closing", info_.protocol, info_.id,
+                 info_.remote_address, inflater_->error());
+    finish();
+    return false;
+  }
+  input_.append(t_inflated);
+  return !t_inflated.empty() || inflater_->has_more();
+}
+
+void Connection::take_input(std::string_view bytes) {
+  if (inflater_) {
+    inflater_->add(bytes);
+  } else {
+    input_.append(bytes);
+  }
+}
+
 bool Connection::idle() const {
   return session_ && !in_command_ && !input_.mid_command() && !paused_ && !handshaking_ &&
-         !tls_requested_;
+         !tls_requested_ && !(inflater_ && inflater_->has_more());
 }
 
 void Connection::maybe_read() {
   if (reading_ || finished_ || closing_ || paused_ || handshaking_ || tls_requested_ ||
-      throttled_ || peer_closed_ || !session_ || output_pending() >= kThrottleHigh) {
+      throttled_ || peer_closed_ || !session_ || output_pending() >= kThrottleHigh ||
+      (inflater_ && inflater_->has_more())) {
     return;
   }
   reading_ = true;
@@ -418,7 +468,7 @@ bool Connection::read_now() {
     peer_closed_ = true;
     return true;
   }
-  input_.append(std::string_view(t_read_buffer, n));
+  take_input(std::string_view(t_read_buffer, n));
   return true;
 }
 
@@ -432,15 +482,14 @@ void Connection::on_read(const error_code& ec, std::size_t n) {
     }
     peer_closed_ = true;
   } else {
-    input_.append(std::string_view(tls_buffer_.data(), n));
+    take_input(std::string_view(tls_buffer_.data(), n));
   }
   pump();
 }
 
 void Connection::maybe_write() {
   if (writing_ || out_.empty() || finished_ || handshaking_) return;
-  inflight_.swap(out_);
-  out_.clear();
+  if (!take_output()) return;
   writing_ = true;
   auto handler = [self = shared_from_this()](const error_code& ec, std::size_t n) {
     self->on_write(ec, n);
@@ -450,6 +499,27 @@ void Connection::maybe_write() {
   } else {
     asio::async_write(socket_, asio::buffer(inflight_), std::move(handler));
   }
+}
+
+bool Connection::take_output() {
+  if (!deflater_) {
+    inflight_.swap(out_);
+    out_.clear();
+    return true;
+  }
+  // Flushed with every batch: the client can inflate all of it (RFC 4978 section 4).
+  inflight_.assign(out_, 0, plain_out_);
+  const std::string_view rest = std::string_view(out_).substr(plain_out_);
+  const bool ok = rest.empty() || deflater_->compress(rest, inflight_);
+  plain_out_ = 0;
+  out_.clear();
+  if (!ok) {
+    spdlog::error("{}[{}] {}: compressing output: {}; closing", info_.protocol, info_.id,
+                  info_.remote_address, deflater_->error());
+    inflight_.clear();
+    finish();
+  }
+  return ok;
 }
 
 void Connection::on_write(const error_code& ec, std::size_t /*n*/) {

@@ -12,6 +12,13 @@
 // once, however it ends; an exception out of a plugin callback closes only that connection;
 // input received before a TLS handshake is discarded (RFC 3207 section 4.2).
 //
+// Compression (SDK 1.6, start_compression): a Deflater and an Inflater (compress.h) sit between
+// the socket or TLS stream and the framer. Output queued before the call goes as it is; the rest
+// is compressed and flushed each time queued output is handed to the socket. Compressed input is
+// inflated only while the framer has nothing to hand over, at most kReadChunk octets at a time,
+// and no more is read from the socket while some is left: the line length limit, pauses and
+// throttling bound the inflated octets as they bound plain ones.
+//
 // input_pending() is what the core has read and not yet handed over, so a session can tell a
 // client that did not wait for a reply (SMTP's command synchronization, RFC 2920): an inbound
 // plain connection takes in whatever the client sent before the session starts, so that a
@@ -47,6 +54,8 @@ class context;
 namespace portico::core {
 
 class TlsContexts;
+class Deflater;
+class Inflater;
 
 // What new connections of one protocol use; replaced whole on reload.
 struct ProtocolRuntime {
@@ -123,7 +132,7 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   std::string banner() const override;
   void write(std::string_view bytes) override;
   std::size_t output_pending() const override { return out_.size() + inflight_.size(); }
-  std::size_t input_pending() const override { return input_.buffered(); }
+  std::size_t input_pending() const override;
   void set_max_line_length(std::size_t bytes) override { input_.set_max_line(bytes); }
   void read_bytes(std::size_t count) override;
   void set_in_command(bool in_command) override { in_command_ = in_command; }
@@ -147,6 +156,7 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   void log(sdk::LogLevel level, std::string_view message) override;
   void post_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
   std::string tls_description() const override;
+  bool start_compression() override;
 
   template <typename F>
   bool invoke(const char* what, F&& f);
@@ -159,6 +169,14 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   // connection.
   bool read_now();
   void on_read(const boost::system::error_code& ec, std::size_t n);
+  // Bytes from the socket (or TLS) to the framer, or to the inflater while compressing.
+  void take_input(std::string_view bytes);
+  // Compressing: inflates the next piece of input into the framer; false when there was none,
+  // or the stream was corrupt (the connection is then finished).
+  bool inflate_more();
+  // Moves out_ to inflight_, compressing what came after start_compression(); false when that
+  // failed (the connection is then finished).
+  bool take_output();
   void maybe_write();
   void on_write(const boost::system::error_code& ec, std::size_t n);
   void start_session();
@@ -185,6 +203,9 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   ProtocolCounters& counters_;
   std::unique_ptr<sdk::Session> session_;
   std::unique_ptr<OutboundSide> outbound_;
+  std::unique_ptr<Deflater> deflater_;  // both set while compressing
+  std::unique_ptr<Inflater> inflater_;
+  std::size_t plain_out_ = 0;  // octets at the front of out_ that go uncompressed
 
   InputFramer input_;
   std::string out_;       // queued

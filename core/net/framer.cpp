@@ -69,6 +69,12 @@ void InputFramer::compact() {
   }
 }
 
+std::string InputFramer::take_unread() {
+  std::string rest = buffer_.substr(pos_);
+  buffer_.resize(pos_);
+  return rest;
+}
+
 void InputFramer::clear() {
   std::string().swap(buffer_);
   pos_ = 0;

@@ -34,6 +34,9 @@ class InputFramer {
   void compact();
   // Forgets everything buffered and any partial state (before a TLS handshake).
   void clear();
+  // Removes and returns the bytes not yet handed over (the line or piece just returned by
+  // next() stays valid): they are to be read another way (compressed, SDK 1.6).
+  std::string take_unread();
 
   void set_max_line(std::size_t bytes) { max_line_ = bytes ? bytes : 1; }
   std::size_t max_line() const { return max_line_; }

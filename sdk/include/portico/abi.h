@@ -52,7 +52,8 @@
 // FilterResult, FilterAction: the content filter stage, spam checks before a message is
 // accepted), SessionContext::hold (a SessionHandle that keeps its connection open); 1.5 Directory::version and
 // address_book (portico/address_book.h: AddressBook, AddressBookPerson, AddressBookGroup: the
-// directory published as an address book).
+// directory published as an address book); 1.6 SessionContext::start_compression (RFC 4978
+// deflate below the framing, above TLS).
 #pragma once
 
 #include <stddef.h>
@@ -62,7 +63,7 @@
 #endif
 
 #define PORTICO_ABI_MAJOR 1
-#define PORTICO_ABI_MINOR 5
+#define PORTICO_ABI_MINOR 6
 
 #define PORTICO_STRINGIFY_INNER(x) #x
 #define PORTICO_STRINGIFY(x) PORTICO_STRINGIFY_INNER(x)

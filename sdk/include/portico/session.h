@@ -141,6 +141,20 @@ class SessionContext {
   // filter stage's check), and posts the answer back through it. Drop it once posted.
   virtual std::shared_ptr<SessionHandle> hold() = 0;
 
+  // --- ABI 1.6 ---
+  // Switches the connection to deflate compression (RFC 1951 raw deflate, as RFC 4978's
+  // COMPRESS=DEFLATE uses) in both directions, above TLS and below the line framing. Output
+  // written before this call is sent as it is (the command's own reply); everything written
+  // after it is compressed, and flushed (Z_SYNC_FLUSH) each time the core sends what is queued,
+  // so a client never waits on compressed bytes the core holds. Input the session has not been
+  // handed yet (bytes that came in behind the command's line) is taken as compressed, and all
+  // input from then on is inflated before framing, in bounded pieces: the line length limit,
+  // read_bytes() runs, pause_input() and output throttling apply to the inflated octets. A
+  // corrupt compressed stream closes the connection. Compression stays on until the connection
+  // ends; STARTTLS is no longer available once it is on. Returns false, doing nothing, when
+  // compression is already on, a TLS handshake is pending, or the connection is closing.
+  virtual bool start_compression() = 0;
+
  protected:
   ~SessionContext() = default;
 };

@@ -182,6 +182,12 @@ bool SessionDriver::start_tls() {
   return true;
 }
 
+bool SessionDriver::start_compression() {
+  if (compressed_ || tls_requested_ || closing_ || closed_) return false;
+  compressed_ = true;
+  return true;
+}
+
 void SessionDriver::post_work(std::function<void()> work, std::function<void()> done) {
   tasks_.push_back({std::move(work), std::move(done)});
 }

@@ -156,6 +156,9 @@ void LineSession::on_line(std::string_view line) {
   };
   std::string_view verb = text.substr(0, text.find(' '));
   std::string_view argument = verb.size() < text.size() ? text.substr(verb.size() + 1) : "";
+#if PORTICO_ABI_MINOR >= 6
+  if (iequals(verb, "COMPRESS")) return cmd_compress(argument);
+#endif
   for (const auto& c : commands) {
     if (iequals(verb, c.verb)) return (this->*c.handler)(argument);
   }
@@ -363,6 +366,14 @@ void LineSession::cmd_notify(std::string_view argument) {
   if (!target.handle->post([session, text] { session->reply("+NOTE " + text); }))
     return reply("-ERR gone");
   reply("+OK sent");
+}
+#endif
+
+#if PORTICO_ABI_MINOR >= 6
+void LineSession::cmd_compress(std::string_view) {
+  // The reply goes uncompressed; everything after it, both ways, is deflated.
+  reply("+OK compressing");
+  if (!context_.start_compression()) return refuse("-ERR already compressing");
 }
 #endif
 

@@ -76,6 +76,10 @@ class LineSession final : public portico::sdk::Session {
   std::uint64_t id_ = 0;     // ID: registered for NOTIFY
 #endif
 
+#if PORTICO_ABI_MINOR >= 6
+  void cmd_compress(std::string_view argument);  // SDK 1.6: deflate, both ways
+#endif
+
   void data_line(std::string_view text);
 
   portico::sdk::SessionContext& context_;

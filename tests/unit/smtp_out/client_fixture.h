@@ -131,6 +131,7 @@ class ForwardingContext final : public sdk::SessionContext {
   void cancel_timer(std::uint64_t id) override { target->cancel_timer(id); }
   std::shared_ptr<sdk::SessionHandle> handle() override { return target->handle(); }
   std::shared_ptr<sdk::SessionHandle> hold() override { return target->hold(); }
+  bool start_compression() override { return target->start_compression(); }
 };
 
 // One client connection under test: the driver, the forwarding context and the session.

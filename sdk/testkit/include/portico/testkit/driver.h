@@ -7,9 +7,11 @@
 // post_work() and post_after() is queued and run in order by the driver's loop (the work, then
 // its completion), never inside the call that posted it, as on the real executor; delays are
 // not waited for. STARTTLS is simulated: start_tls() discards buffered input (RFC 3207 section
-// 4.2) and on_tls_started() follows. The bad-command limit is the max_bad_commands setting with
-// the plugin's too_many_bad_commands_reply, as in the core. Everything the session writes is
-// kept for take(). Not thread-safe: one test thread drives it.
+// 4.2) and on_tls_started() follows. Compression (SDK 1.6) is simulated the same way:
+// start_compression() succeeds once (compressed() says so) and the bytes stay as they are, so a
+// transcript reads the same before and after it. The bad-command limit is the max_bad_commands
+// setting with the plugin's too_many_bad_commands_reply, as in the core. Everything the session
+// writes is kept for take(). Not thread-safe: one test thread drives it.
 #pragma once
 
 #include <cstdint>
@@ -77,6 +79,7 @@ class SessionDriver final : public sdk::SessionContext {
   std::string take();
   bool closed() const { return closed_; }
   bool tls() const { return tls_; }
+  bool compressed() const { return compressed_; }
   bool paused() const { return paused_; }
   bool in_command() const { return in_command_; }
   std::int64_t bad_commands() const { return bad_commands_; }
@@ -95,7 +98,7 @@ class SessionDriver final : public sdk::SessionContext {
   void pause_input() override { paused_ = true; }
   void resume_input() override { paused_ = false; }
   bool bad_command() override;
-  bool starttls_available() const override { return options_.starttls && !tls_; }
+  bool starttls_available() const override { return options_.starttls && !tls_ && !compressed_; }
   bool is_tls() const override { return tls_; }
   bool start_tls() override;
   void close() override { closing_ = true; }
@@ -115,6 +118,7 @@ class SessionDriver final : public sdk::SessionContext {
   void cancel_timer(std::uint64_t id) override { timers_.erase(id); }
   std::shared_ptr<sdk::SessionHandle> handle() override;
   std::shared_ptr<sdk::SessionHandle> hold() override { return handle(); }  // the driver lives on
+  bool start_compression() override;
 
  private:
   struct Task {
@@ -151,6 +155,7 @@ class SessionDriver final : public sdk::SessionContext {
   bool in_command_ = false;
   bool tls_ = false;
   bool tls_requested_ = false;
+  bool compressed_ = false;
   bool closing_ = false;
   bool closed_ = false;
   bool pumping_ = false;
