@@ -53,7 +53,8 @@ struct Body {
 };
 
 struct NewMessage {
-  const std::string* octets = nullptr;
+  const std::string* octets = nullptr;  // may be null when link_from names the octets' file
+  std::uint64_t size = 0;               // octets of the message
   const MimeSummary* summary = nullptr;
   std::string body_name;     // file name under bodies/
   fs::path link_from;        // an existing file to hard-link, or empty: write octets
@@ -125,6 +126,9 @@ class Account {
   std::vector<std::uint32_t> expunge(const std::string& mailbox, const sdk::UidSet& uids);
   std::vector<std::uint32_t> search_header(const std::string& mailbox, const std::string& field,
                                            const std::string& text);
+  // RFC 7162 QRESYNC (expunge_log.cpp): see sdk::Store::vanished.
+  sdk::VanishedUids vanished(const std::string& mailbox, const sdk::UidSet& uids,
+                             std::uint64_t modseq);
 
   // For change notifications: the counter in the changes file (bumped by every commit).
   std::uint64_t change_counter();
@@ -142,6 +146,10 @@ class Account {
   MailboxRow create_row(const std::string& name, const std::string& special_use, bool subscribed);
   std::uint32_t next_uid_validity();
   void save_counters(const MailboxRow& row);
+  // Inside a transaction (expunge_log.cpp): logs `uids` as expunged at `modseq`, and drops the
+  // mailbox's entries older than sdk::kExpungeLogDays, raising its expunge_floor.
+  void log_expunged(std::int64_t mailbox_id, const std::vector<std::uint32_t>& uids,
+                    std::uint64_t modseq);
   // Deletes bodies rows of `candidates` no message refers to; returns their files.
   std::vector<std::string> drop_unreferenced(const std::vector<std::int64_t>& candidates);
   void unlink_bodies(const std::vector<std::string>& files);

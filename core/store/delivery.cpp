@@ -87,7 +87,6 @@ void Account::commit_batch(std::vector<GroupCommit<PendingDelivery>::Request*>& 
 }
 
 bool Account::insert_rows(const NewMessage& m, std::vector<Insertion>& into) {
-  const std::string& octets = *m.octets;
   bool any = false;
   std::uint64_t used = 0;
   if (m.quota_bytes != 0) {
@@ -99,7 +98,7 @@ bool Account::insert_rows(const NewMessage& m, std::vector<Insertion>& into) {
   for (auto& target : into) {
     try {
       std::string name = normalize_mailbox(target.mailbox);
-      if (m.quota_bytes != 0 && used + octets.size() > m.quota_bytes) {
+      if (m.quota_bytes != 0 && used + m.size > m.quota_bytes) {
         fail(StoreError::over_quota,
              "mailbox full: quota of " + std::to_string(m.quota_bytes) + " bytes exceeded");
       }
@@ -110,12 +109,12 @@ bool Account::insert_rows(const NewMessage& m, std::vector<Insertion>& into) {
             "INSERT INTO bodies(file, size, envelope, bodystructure, body, data) "
             "VALUES(?, ?, ?, ?, ?, ?)");
         ins.bind(1, m.body_name)
-            .bind(2, static_cast<std::int64_t>(octets.size()))
+            .bind(2, static_cast<std::int64_t>(m.size))
             .bind(3, m.summary->envelope)
             .bind(4, m.summary->bodystructure)
             .bind(5, m.summary->body);
         if (m.inline_body) {
-          ins.bind_blob(6, octets);
+          ins.bind_blob(6, *m.octets);
         } else {
           ins.bind_null(6);
         }
@@ -140,11 +139,11 @@ bool Account::insert_rows(const NewMessage& m, std::vector<Insertion>& into) {
           .bind(5, static_cast<std::int64_t>(target.flags.system))
           .bind(6, keywords_text(target.flags.keywords))
           .bind(7, m.internal_date != 0 ? m.internal_date : now_seconds())
-          .bind(8, static_cast<std::int64_t>(octets.size()))
+          .bind(8, static_cast<std::int64_t>(m.size))
           .bind(9, new_message_key())
           .run();
       save_counters(row);
-      used += octets.size();
+      used += m.size;
       target.uid_validity = row.uid_validity;
       target.uid = uid;
       any = true;

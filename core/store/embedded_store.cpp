@@ -183,6 +183,27 @@ class EmbeddedStore final : public MailStore {
     });
   }
 
+  sdk::StoreResult<sdk::Appended> append_file(const sdk::AppendFileRequest& request) override {
+    return guarded<sdk::Appended>([&] {
+      sdk::DeliveryTarget t{request.account, request.mailbox, request.quota_bytes};
+      std::error_code ec;
+      const std::uint64_t size = fs::file_size(request.path, ec);
+      if (ec) fail(StoreError::io, "cannot read " + request.path + ": " + ec.message());
+      std::vector<sdk::Delivered> d;
+      if (size <= kInlineBody) {
+        const std::string message = read_file(request.path);
+        d = do_deliver({t}, message, request.internal_date, request.flags, true);
+      } else {
+        sync_file(request.path);  // durable before it is linked under bodies/
+        const MimeSummary summary = summarize_file(request.path);
+        d = deliver_parsed({t}, nullptr, size, summary, request.internal_date, request.flags, true,
+                           fs::path(request.path));
+      }
+      if (d[0].error != StoreError::none) fail(d[0].error, d[0].message);
+      return sdk::Appended{d[0].uid_validity, d[0].uid};
+    });
+  }
+
   sdk::StoreResult<std::vector<sdk::MessageInfo>> fetch(const std::string& account,
                                                         const std::string& mailbox,
                                                         const sdk::UidSet& uids, bool with_mime,
@@ -220,6 +241,12 @@ class EmbeddedStore final : public MailStore {
                                                              const std::string& text) override {
     return guarded<std::vector<std::uint32_t>>(
         [&] { return get(account)->search_header(mailbox, field, text); });
+  }
+  sdk::StoreResult<sdk::VanishedUids> vanished(const std::string& account,
+                                               const std::string& mailbox, const sdk::UidSet& uids,
+                                               std::uint64_t modseq) override {
+    return guarded<sdk::VanishedUids>(
+        [&] { return get(account)->vanished(mailbox, uids, modseq); });
   }
   sdk::StoreResult<sdk::Usage> usage(const std::string& account) override {
     return guarded<sdk::Usage>([&] { return get(account)->usage(); });
@@ -302,6 +329,17 @@ class EmbeddedStore final : public MailStore {
                                          const sdk::Flags& flags, bool append = false,
                                          const fs::path& durable_source = {}) {
     MimeSummary summary = summarize_message(message);  // parsed once, for every recipient
+    return deliver_parsed(targets, &message, message.size(), summary, internal_date, flags, append,
+                          durable_source);
+  }
+
+  // do_deliver() of a message already parsed; `message` may be null when durable_source holds
+  // it and it is too large to keep in the database.
+  std::vector<sdk::Delivered> deliver_parsed(const std::vector<sdk::DeliveryTarget>& targets,
+                                             const std::string* message, std::uint64_t size,
+                                             const MimeSummary& summary, std::int64_t internal_date,
+                                             const sdk::Flags& flags, bool append,
+                                             const fs::path& durable_source) {
     std::vector<sdk::Delivered> out(targets.size());
     std::string body_name = new_body_name();
     fs::path written = durable_source;  // a durable copy to link from, once there is one
@@ -330,11 +368,12 @@ class EmbeddedStore final : public MailStore {
         into.push_back(std::move(ins));
       }
       NewMessage m;
-      m.octets = &message;
+      m.octets = message;
+      m.size = size;
       m.summary = &summary;
       m.body_name = body_name;
       m.link_from = written;
-      m.inline_body = message.size() <= kInlineBody;
+      m.inline_body = message != nullptr && size <= kInlineBody;
       m.internal_date = internal_date;
       m.quota_bytes = targets[i].quota_bytes;
       try {

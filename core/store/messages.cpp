@@ -203,16 +203,13 @@ sdk::CopyResult Account::copy(const std::string& from_name, const sdk::UidSet& u
     if (move) {
       std::uint64_t source_modseq = source.highest_modseq + 1;
       auto del = db_.prepare("DELETE FROM messages WHERE mailbox_id = ? AND uid = ?");
-      auto log = db_.prepare("INSERT INTO expunged(mailbox_id, uid, modseq) VALUES(?, ?, ?)");
+      std::vector<std::uint32_t> moved;
       for (auto [old_uid, new_uid] : result.uids) {
         del.reset();
         del.bind(1, source.id).bind(2, static_cast<std::int64_t>(old_uid)).run();
-        log.reset();
-        log.bind(1, source.id)
-            .bind(2, static_cast<std::int64_t>(old_uid))
-            .bind(3, static_cast<std::int64_t>(source_modseq))
-            .run();
+        moved.push_back(old_uid);
       }
+      log_expunged(source.id, moved, source_modseq);
       source.count -= static_cast<std::uint32_t>(result.uids.size());
       source.highest_modseq = source_modseq;
       if (same) target = source;
@@ -245,16 +242,11 @@ std::vector<std::uint32_t> Account::expunge(const std::string& mailbox, const sd
     if (gone.empty()) return gone;
     std::uint64_t modseq = row.highest_modseq + 1;
     auto del = db_.prepare("DELETE FROM messages WHERE mailbox_id = ? AND uid = ?");
-    auto log = db_.prepare("INSERT INTO expunged(mailbox_id, uid, modseq) VALUES(?, ?, ?)");
     for (auto uid : gone) {
       del.reset();
       del.bind(1, row.id).bind(2, static_cast<std::int64_t>(uid)).run();
-      log.reset();
-      log.bind(1, row.id)
-          .bind(2, static_cast<std::int64_t>(uid))
-          .bind(3, static_cast<std::int64_t>(modseq))
-          .run();
     }
+    log_expunged(row.id, gone, modseq);
     row.highest_modseq = modseq;
     row.count -= static_cast<std::uint32_t>(gone.size());
     save_counters(row);

@@ -1,10 +1,12 @@
 // Portico core — the MIME cache computed at delivery (see mime_cache.h).
 #include "core/store/mime_cache.h"
 
+#include <fcntl.h>
 #include <gmime/gmime.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <mutex>
 
 namespace portico::core::store {
@@ -148,17 +150,6 @@ std::string language_and_location(GMimeObject* obj) {
   return header_nstring(obj, "Content-Language") + " " + header_nstring(obj, "Content-Location");
 }
 
-std::string stream_bytes(GMimeStream* source) {
-  GMimeStream* mem = g_mime_stream_mem_new();
-  g_mime_stream_reset(source);
-  g_mime_stream_write_to_stream(source, mem);
-  g_mime_stream_reset(source);
-  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-  std::string out(reinterpret_cast<const char*>(bytes->data), bytes->len);
-  g_object_unref(mem);
-  return out;
-}
-
 std::string object_bytes(GMimeObject* obj) {
   GMimeStream* mem = g_mime_stream_mem_new();
   g_mime_object_write_to_stream(obj, nullptr, mem);
@@ -171,6 +162,27 @@ std::string object_bytes(GMimeObject* obj) {
 std::size_t count_lines(std::string_view s) {
   auto n = static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
   return n + ((!s.empty() && s.back() != '\n') ? 1 : 0);
+}
+
+// Octets and lines (as count_lines counts them) of a part's content, read in pieces so that a
+// large part is never held whole.
+struct Measured {
+  std::uint64_t size = 0;
+  std::uint64_t lines = 0;
+};
+Measured measure_stream(GMimeStream* source) {
+  Measured m;
+  g_mime_stream_reset(source);
+  char buf[65536];
+  char last = '\n';
+  for (ssize_t n; (n = g_mime_stream_read(source, buf, sizeof buf)) > 0;) {
+    m.size += static_cast<std::uint64_t>(n);
+    m.lines += static_cast<std::uint64_t>(std::count(buf, buf + n, '\n'));
+    last = buf[n - 1];
+  }
+  g_mime_stream_reset(source);
+  if (m.size > 0 && last != '\n') ++m.lines;
+  return m;
 }
 
 // BODYSTRUCTURE (extended) or BODY of one part, recursively.
@@ -215,13 +227,14 @@ std::string structure_of(GMimeObject* obj, bool extended, int depth) {
       out += " 0";
     }
   } else {
+    Measured m;
     if (GMIME_IS_PART(obj)) {
       GMimeDataWrapper* w = g_mime_part_get_content(GMIME_PART(obj));
       GMimeStream* s = w ? g_mime_data_wrapper_get_stream(w) : nullptr;
-      if (s != nullptr) content = stream_bytes(s);
+      if (s != nullptr) m = measure_stream(s);
     }
-    out += " " + std::to_string(content.size());
-    if (type == "TEXT") out += " " + std::to_string(count_lines(content));
+    out += " " + std::to_string(m.size);
+    if (type == "TEXT") out += " " + std::to_string(m.lines);
   }
   if (extended) {
     out += " " + header_nstring(obj, "Content-MD5") + " " + disposition_of(obj) + " " +
@@ -282,14 +295,16 @@ void init_gmime() {
   std::call_once(once, [] { g_mime_init(); });
 }
 
-MimeSummary summarize_message(std::string_view message) {
-  init_gmime();
-  GMimeStream* stream = g_mime_stream_mem_new_with_buffer(message.data(), message.size());
+namespace {
+
+// Parses what `stream` holds (the reference is taken over); `fallback` when it is no message.
+template <typename Fallback>
+MimeSummary summarize_stream(GMimeStream* stream, Fallback fallback) {
   GMimeParser* parser = g_mime_parser_new_with_stream(stream);
   g_object_unref(stream);
   GMimeMessage* msg = g_mime_parser_construct_message(parser, nullptr);
   g_object_unref(parser);
-  if (msg == nullptr) return opaque(message);
+  if (msg == nullptr) return fallback();
   MimeSummary s;
   GMimeObject* obj = GMIME_OBJECT(msg);
   s.envelope = envelope_of(obj);
@@ -305,6 +320,39 @@ MimeSummary summarize_message(std::string_view message) {
   index_headers(obj, s);
   g_object_unref(msg);
   return s;
+}
+
+}  // namespace
+
+MimeSummary summarize_message(std::string_view message) {
+  init_gmime();
+  return summarize_stream(g_mime_stream_mem_new_with_buffer(message.data(), message.size()),
+                          [&] { return opaque(message); });
+}
+
+MimeSummary summarize_file(const std::string& path) {
+  init_gmime();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return opaque("");
+  // A file stream is seekable: GMime keeps each part's content where it is in the file and
+  // reads it only to measure it, so the message is never held whole.
+  return summarize_stream(g_mime_stream_fs_new(fd), [&] {
+    // No message: one text/plain part of the file's octets, measured in pieces.
+    std::uint64_t size = 0, lines = 0;
+    if (FILE* f = std::fopen(path.c_str(), "rb")) {
+      char buf[65536];
+      for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) {
+        size += n;
+        lines += static_cast<std::uint64_t>(std::count(buf, buf + n, '\n'));
+      }
+      std::fclose(f);
+    }
+    MimeSummary o = opaque("");
+    o.body = "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" " + std::to_string(size) + " " +
+             std::to_string(lines) + ")";
+    o.bodystructure = o.body;
+    return o;
+  });
 }
 
 }  // namespace portico::core::store

@@ -22,6 +22,8 @@ struct MimeSummary {
 };
 
 MimeSummary summarize_message(std::string_view message);
+// The same for a message in a file, read in pieces (never held whole).
+MimeSummary summarize_file(const std::string& path);
 
 // Initialises GMime once for the process (every user of GMime in the core calls it first).
 void init_gmime();

@@ -4,6 +4,7 @@
 //     meta (account-wide counters).
 // v2: a per-mailbox message count (kept by every change, checked by `store check`) and the
 //     log of expunged UIDs with their MODSEQ (change notifications, RFC 7162 VANISHED).
+// v3: small bodies in the database. v4: the expunge log's times and per-mailbox floor.
 #include "core/store/schema.h"
 
 #include <string>
@@ -65,6 +66,15 @@ constexpr std::string_view v2_to_v3 = R"sql(
 ALTER TABLE bodies ADD COLUMN data BLOB;
 )sql";
 
+// v4: when each expunge was logged (the log is pruned after sdk::kExpungeLogDays), and per
+// mailbox the highest MODSEQ of a pruned entry (below it the log is incomplete). Entries
+// already logged count from the upgrade.
+constexpr std::string_view v3_to_v4 = R"sql(
+ALTER TABLE expunged ADD COLUMN at INTEGER NOT NULL DEFAULT 0;
+UPDATE expunged SET at = CAST(strftime('%s', 'now') AS INTEGER);
+ALTER TABLE mailboxes ADD COLUMN expunge_floor INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // One migration, re-checking the version under the write lock: another process opening the
 // same account at the same moment may have run it already.
 void step(Database& db, std::string_view sql, int to) {
@@ -92,6 +102,7 @@ void migrate(Database& db) {
   if (version < 1) step(db, v1, 1);
   if (version < 2) step(db, v1_to_v2, 2);
   if (version < 3) step(db, v2_to_v3, 3);
+  if (version < 4) step(db, v3_to_v4, 4);
 }
 
 }  // namespace portico::core::store

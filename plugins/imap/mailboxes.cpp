@@ -102,6 +102,8 @@ void ImapSession::close_mailbox() {
 
 void ImapSession::do_select(const Command& c) {
   bool read_only = c.name == Command::Name::examine;
+  // RFC 7162 section 3.2.5: QRESYNC parameters only after ENABLE QRESYNC.
+  if (c.qresync && !qresync_) return bad(c.tag, "QRESYNC is not enabled");
   if (c.condstore) condstore_ = true;
   if (selected_) {
     close_mailbox();
@@ -168,9 +170,10 @@ void ImapSession::do_select(const Command& c) {
         untagged("OK [UIDVALIDITY " + std::to_string(b.uid_validity) + "] UIDs valid");
         untagged("OK [UIDNEXT " + std::to_string(b.uid_next) + "] Predicted next UID");
         untagged("OK [HIGHESTMODSEQ " + std::to_string(b.highest_modseq) + "] Highest");
-        complete(c, "OK",
-                 std::string(b.read_only ? "[READ-ONLY] " : "[READ-WRITE] ") +
-                     (c.name == Command::Name::examine ? "EXAMINE completed" : "SELECT completed"));
+        std::string text =
+            std::string(b.read_only ? "[READ-ONLY] " : "[READ-WRITE] ") +
+            (c.name == Command::Name::examine ? "EXAMINE completed" : "SELECT completed");
+        do_select_qresync(c, [this, c, text] { complete(c, "OK", text); });
       });
 }
 
@@ -304,7 +307,8 @@ void ImapSession::do_status(const Command& c) {
 }
 
 void ImapSession::do_append(Command& c) {
-  if (c.message.size() > settings_.append_limit)
+  std::shared_ptr<AppendSpool> spool = std::move(spool_);  // the message, when it is large
+  if ((spool ? spool->size() : c.message.size()) > settings_.append_limit)
     return complete(c, "NO", "[TOOBIG] message too large for APPENDLIMIT");
   struct Out {
     sdk::StoreResult<sdk::Appended> result;
@@ -318,8 +322,8 @@ void ImapSession::do_append(Command& c) {
   // The command's octets are not needed after this: the message moves into the request.
   request.message = std::move(c.message);
   work(
-      [store = host_.store(), directory = host_.directory(), out,
-       request = std::move(request)]() mutable {
+      [store = host_.store(), directory = host_.directory(), out, request = std::move(request),
+       spool = std::move(spool)]() mutable {
         // RFC 9051 section 6.3.12: APPEND never creates the mailbox (the store's append would).
         auto exists = store->mailbox_status(request.account, request.mailbox);
         if (!exists.ok()) {
@@ -330,7 +334,24 @@ void ImapSession::do_append(Command& c) {
         if (directory != nullptr)
           if (auto a = directory->find_account(request.account))
             request.quota_bytes = a->quota_bytes;
-        out->result = store->append(request);
+        if (!spool) {
+          out->result = store->append(request);
+          return;
+        }
+        if (!spool->error().empty()) {
+          out->result.error = sdk::StoreError::io;
+          out->result.message = spool->error();
+          return;
+        }
+        sdk::AppendFileRequest file;
+        file.account = request.account;
+        file.mailbox = request.mailbox;
+        file.path = spool->path();
+        file.flags = request.flags;
+        file.internal_date = request.internal_date;
+        file.quota_bytes = request.quota_bytes;
+        out->result = store->append_file(file);
+        spool.reset();  // the file goes now, on the worker pool
       },
       [this, out, c, mailbox = store_mailbox(c.mailbox)] {
         const auto& r = out->result;

@@ -267,7 +267,9 @@ void ImapSession::do_fetch(const Command& c) {
     condstore_ = true;
   }
   if (job->modseq) condstore_ = true;
+  if (c.vanished && !qresync_) return bad(c.tag, "QRESYNC is not enabled");
   fetching_ = job;
+  if (c.vanished) return fetch_vanished(c, [this, job] { fetch_next(job); });
   fetch_next(job);
 }
 
@@ -291,7 +293,7 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
                                   job->uids.begin() + static_cast<std::ptrdiff_t>(end));
   work(
       [store = host_.store(), account = account_, mailbox = selected_->name, job, batch, uids,
-       modseq = job->modseq || condstore_] {
+       modseq = job->modseq || condstore_, qresync = qresync_] {
         const sdk::UidSet set = as_ranges(uids);
         std::vector<std::uint32_t> seen_now;
         if (job->set_seen) {
@@ -323,9 +325,9 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
           }
           bool changed = std::find(seen_now.begin(), seen_now.end(), m.uid) != seen_now.end();
           bool cte = false;
-          std::string text =
-              render(job->command.items, m, job->octets ? &body : nullptr, job->command.uid,
-                     modseq && (changed || job->command.changed_since), changed, cte);
+          std::string text = render(
+              job->command.items, m, job->octets ? &body : nullptr, job->command.uid || qresync,
+              modseq && (changed || job->command.changed_since), changed, cte);
           if (cte) {
             batch->unknown_cte = true;
             return;
@@ -399,7 +401,7 @@ void ImapSession::do_store(const Command& c) {
            if (c.silent && !condstore_) continue;
            std::string items;
            if (!c.silent) items = "FLAGS " + flags_text(m.flags);
-           if (c.uid)
+           if (c.uid || qresync_)
              items += std::string(items.empty() ? "" : " ") + "UID " + std::to_string(m.uid);
            if (condstore_)
              items += std::string(items.empty() ? "" : " ") + "MODSEQ (" +
@@ -455,14 +457,10 @@ void ImapSession::do_copy(const Command& c, bool move) {
         }
         if (!move) return complete(c, "OK", code + "COPY completed");
         if (!code.empty()) untagged("OK " + code + "Moved");
-        std::vector<std::uint32_t> seqs;
+        std::vector<std::uint32_t> moved;
         for (const auto& [a, b] : r.uids)
-          if (std::uint32_t s = seq_of(a); s != 0) seqs.push_back(s);
-        std::sort(seqs.rbegin(), seqs.rend());
-        for (std::uint32_t s : seqs) {
-          untagged(std::to_string(s) + " EXPUNGE");
-          selected_->uids.erase(selected_->uids.begin() + (s - 1));
-        }
+          moved.push_back(a);
+        ctx_.write(expunge_lines(moved));
         complete(c, "OK", "MOVE completed");
       });
 }
@@ -475,14 +473,7 @@ void ImapSession::do_expunge(const Command& c) {
         result] { *result = store->expunge(account, mailbox, set); },
        [this, result, c] {
          if (!result->ok()) return complete(c, "NO", "[SERVERBUG] EXPUNGE failed");
-         std::vector<std::uint32_t> seqs;
-         for (std::uint32_t uid : result->value)
-           if (std::uint32_t s = seq_of(uid); s != 0) seqs.push_back(s);
-         std::sort(seqs.rbegin(), seqs.rend());
-         for (std::uint32_t s : seqs) {
-           untagged(std::to_string(s) + " EXPUNGE");
-           selected_->uids.erase(selected_->uids.begin() + (s - 1));
-         }
+         ctx_.write(expunge_lines(result->value));
          complete(c, "OK", "EXPUNGE completed");
        });
 }

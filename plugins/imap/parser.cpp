@@ -138,6 +138,13 @@ void CommandAssembler::add_literal(std::string_view bytes) {
   command_.append(bytes);
 }
 
+void CommandAssembler::spool_literal() {
+  // The command ends with the announcement just added: "{N}\r\n", "{N+}\r\n" (or "~{N}...").
+  const std::size_t open = command_.rfind('{');
+  if (open == std::string::npos) return;
+  command_.replace(open, command_.size() - open, "{0}\r\n");
+}
+
 void CommandAssembler::reset() {
   command_.clear();
   discard_ = 0;

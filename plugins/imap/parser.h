@@ -57,6 +57,9 @@ class CommandAssembler {
   Step add_line(std::string_view line);
   // Octets of the announced literal, in pieces; the sum is the announced size.
   void add_literal(std::string_view bytes);
+  // Instead of add_literal(): the announced literal goes elsewhere (an APPEND's message spooled
+  // to a file); the command reads as if it had announced an empty one.
+  void spool_literal();
   // The whole command; valid after Step::Kind::complete until reset().
   const std::string& command() const { return command_; }
   // Forgets the command (after it was handled or refused).

@@ -41,9 +41,10 @@ std::string ImapSession::capabilities() const {
   }
   caps +=
       " LITERAL+ ENABLE ID NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE SPECIAL-USE "
-      "CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES CONDSTORE BINARY "
+      "CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES CONDSTORE QRESYNC BINARY "
       "STATUS=SIZE QUOTA QUOTA=RES-STORAGE";
   if (settings_.enable_idle) caps += " IDLE";
+  if (state_ != State::not_authenticated) caps += " COMPRESS=DEFLATE";
   caps += " APPENDLIMIT=" + std::to_string(settings_.append_limit);
   return caps;
 }
@@ -132,8 +133,27 @@ void ImapSession::on_bytes(std::string_view bytes, bool last) {
     }
     return;
   }
+  if (spooling_) return spool_bytes(bytes, last);
   assembler_.add_literal(bytes);
   if (last) ctx_.set_in_command(true);  // the rest of the command's line is still owed
+}
+
+void ImapSession::spool_bytes(std::string_view bytes, bool last) {
+  spool_pending_.append(bytes);
+  if (last) {
+    spooling_ = false;
+    ctx_.set_in_command(true);
+  }
+  if (spool_pending_.size() < kSpoolChunk && !last) return;
+  // Written on the worker pool; no more input until it is, so memory holds one chunk.
+  ctx_.pause_input();
+  ctx_.post_work(
+      [spool = spool_, chunk = std::move(spool_pending_), last] {
+        spool->write(chunk);
+        if (last) spool->finish();
+      },
+      [this] { ctx_.resume_input(); });
+  spool_pending_.clear();
 }
 
 void ImapSession::handle_step(const CommandAssembler::Step& step) {
@@ -141,6 +161,12 @@ void ImapSession::handle_step(const CommandAssembler::Step& step) {
   switch (step.kind) {
     case K::literal:
       ctx_.set_in_command(true);
+      // A large APPEND message goes to a file as it comes (never whole in memory).
+      if (step.append && step.size > kSpoolAppendAbove && !spool_ && !host_.data_dir().empty()) {
+        spool_ = std::make_shared<AppendSpool>(host_.data_dir() + "/imap-append");
+        spooling_ = true;
+        assembler_.spool_literal();
+      }
       if (step.synchronizing) ctx_.write("+ Ready for literal data\r\n");
       ctx_.read_bytes(static_cast<std::size_t>(step.size));
       return;
@@ -168,6 +194,8 @@ void ImapSession::handle_step(const CommandAssembler::Step& step) {
   ctx_.set_in_command(false);
   ParseResult r = parse(assembler_.command());
   assembler_.reset();
+  // A spooled message belongs to this command, if it is an APPEND; else it is dropped.
+  if (spool_ && (!r.command || r.command->name != Command::Name::append)) spool_.reset();
   if (!r.command) {
     // RFC 9051 section 6.4.4: an unknown charset is NO [BADCHARSET], not a syntax error.
     if (r.error.rfind("[BADCHARSET", 0) == 0) return tagged(r.tag, "NO", r.error);
@@ -284,19 +312,24 @@ void ImapSession::dispatch(Command& c) {
     case N::move:
       return do_copy(c, c.name == N::move);
     case N::compress:
-      return no(c, "COMPRESS is not offered");
+      return do_compress(c);
   }
 }
 
 void ImapSession::do_enable(const Command& c) {
   std::string enabled;
+  bool condstore_enabled = false;  // said once per command
   for (const auto& cap : c.capabilities) {
     if (cap == "IMAP4REV2") {
       rev2_ = true;
       enabled += " IMAP4rev2";
-    } else if (cap == "CONDSTORE") {
-      condstore_ = true;
+    } else if (cap == "CONDSTORE" && !condstore_enabled) {
+      condstore_ = condstore_enabled = true;
       enabled += " CONDSTORE";
+    } else if (cap == "QRESYNC" && !qresync_) {
+      // RFC 7162 section 3.2.3: QRESYNC implies CONDSTORE.
+      qresync_ = condstore_ = true;
+      enabled += " QRESYNC";
     }
   }
   untagged("ENABLED" + enabled);

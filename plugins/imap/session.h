@@ -1,8 +1,8 @@
 // imap — one IMAP session: RFC 9051 (IMAP4rev2) and RFC 3501 (IMAP4rev1), with IDLE (RFC
 // 2177), UIDPLUS (RFC 4315), MOVE (RFC 6851), LITERAL+ (RFC 7888), NAMESPACE (RFC 2342), ID
-// (RFC 2971), ENABLE (RFC 5161), SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154), CONDSTORE (RFC
-// 7162), ESEARCH (RFC 4731), SASL-IR (RFC 4959), UNSELECT (RFC 3691), CHILDREN (RFC 3348),
-// LIST-EXTENDED and LIST-STATUS (RFC 5258, 5819), STATUS=SIZE and APPENDLIMIT (RFC 7889),
+// (RFC 2971), ENABLE (RFC 5161), SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154), CONDSTORE and
+// QRESYNC (RFC 7162), ESEARCH (RFC 4731), SASL-IR (RFC 4959), UNSELECT (RFC 3691), CHILDREN (RFC
+// 3348), LIST-EXTENDED and LIST-STATUS (RFC 5258, 5819), STATUS=SIZE and APPENDLIMIT (RFC 7889),
 // BINARY (RFC 3516), STARTTLS and LOGINDISABLED.
 //
 // Sans I/O: the core frames lines and literals, runs the timers and counts bad commands; this
@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "append_spool.h"
 #include "parser.h"
 #include "portico/plugin.h"
 #include "portico/sasl.h"
@@ -126,11 +127,14 @@ class ImapSession final : public sdk::Session {
   void do_list(const Command& c);
   void do_status(const Command& c);
   void do_append(Command& c);
+  // Octets of a spooled APPEND literal; `last` ends it (writes go to the worker pool).
+  void spool_bytes(std::string_view bytes, bool last);
   void do_namespace(const Command& c);
   void do_getquotaroot(const Command& c);
   void do_getquota(const Command& c);
   void do_enable(const Command& c);
   void do_id(const Command& c);
+  void do_compress(const Command& c);  // compress.cpp
   void close_mailbox();
 
   // messages (messages.cpp)
@@ -151,6 +155,17 @@ class ImapSession final : public sdk::Session {
   void sync(bool expunges, std::function<void()> done);
   void on_store_change(const sdk::StoreChange& change);
 
+  // QRESYNC (qresync.cpp)
+  // Removes `gone` (UIDs) from the view; returns the EXPUNGE lines (VANISHED once QRESYNC is
+  // enabled) that tell it.
+  std::string expunge_lines(const std::vector<std::uint32_t>& gone);
+  // After SELECT's untagged responses: VANISHED (EARLIER) and the changed messages' FETCH when
+  // the command has a QRESYNC parameter for this UIDVALIDITY. Then done().
+  void do_select_qresync(const Command& c, std::function<void()> done);
+  // UID FETCH (CHANGEDSINCE m VANISHED): VANISHED (EARLIER) first, then done() (the FETCH
+  // responses).
+  void fetch_vanished(const Command& c, std::function<void()> done);
+
   sdk::SessionContext& ctx_;
   sdk::Host& host_;
   ImapSettings settings_;
@@ -163,13 +178,20 @@ class ImapSession final : public sdk::Session {
   std::vector<std::uint32_t> saved_;  // SEARCH RETURN (SAVE) result, as UIDs (RFC 5182)
   bool rev2_ = false;                 // ENABLE IMAP4rev2
   bool condstore_ = false;            // CONDSTORE enabled (by ENABLE or a CONDSTORE command)
+  bool qresync_ = false;              // ENABLE QRESYNC: VANISHED instead of EXPUNGE
   bool utf8_ = false;                 // ENABLE UTF8=ACCEPT
   std::unique_ptr<sdk::SaslExchange> sasl_;
   std::string sasl_tag_;
   bool idling_ = false;
   std::string idle_tag_;
-  bool busy_ = false;  // a command's work is running
+  bool busy_ = false;        // a command's work is running
+  bool compressed_ = false;  // COMPRESS DEFLATE done (RFC 4978)
   std::shared_ptr<FetchJob> fetching_;
+  // A large APPEND literal being written to a file (append_spool.h): octets not yet written,
+  // and whether the literal under way goes there.
+  std::shared_ptr<AppendSpool> spool_;
+  std::string spool_pending_;
+  bool spooling_ = false;
   std::shared_ptr<bool> alive_;
 };
 

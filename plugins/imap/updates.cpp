@@ -242,18 +242,16 @@ void ImapSession::sync(bool expunges, std::function<void()> done) {
     auto is_gone = [&](std::uint32_t uid) {
       return out->whole ? find(uid) == nullptr : std::binary_search(gone.begin(), gone.end(), uid);
     };
+    // Expunges (those that may not be told now wait for the next look).
+    std::vector<std::uint32_t> expunged;
+    for (std::uint32_t uid : b.uids)
+      if (is_gone(uid)) expunged.push_back(uid);
     std::string lines;
-    // Expunges, from the highest number down so that each number is still right. Those that
-    // may not be told now wait for the next look.
-    for (std::size_t i = b.uids.size(); i-- > 0;) {
-      if (!is_gone(b.uids[i])) continue;
-      if (!expunges) {
-        b.expunged.push_back(b.uids[i]);
-        b.changed = true;
-        continue;
-      }
-      lines += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
-      b.uids.erase(b.uids.begin() + static_cast<std::ptrdiff_t>(i));
+    if (!expunges) {
+      b.expunged.insert(b.expunged.end(), expunged.begin(), expunged.end());
+      b.changed |= !expunged.empty();
+    } else {
+      lines = expunge_lines(expunged);
     }
     // Flag changes of the messages this session knows (its own changes are known already).
     for (const auto& m : now) {

@@ -1,7 +1,8 @@
 """imap against a real client library: Python's imaplib over STARTTLS and implicit TLS (LOGIN,
 AUTHENTICATE PLAIN, SELECT/EXAMINE, FETCH of every item, STORE, SEARCH, APPEND, COPY, MOVE,
 EXPUNGE and their UID variants, CREATE/RENAME/DELETE/LIST/STATUS), IDLE over a raw TLS socket
-woken by an SMTP delivery and by another session's flag change, a 5 MB message fetched intact, and mbsync
+woken by an SMTP delivery and by another session's flag change, a 5 MB message fetched intact, a
+QRESYNC resynchronisation after another session's changes, and mbsync
 (Debian's isync) syncing a 500-message mailbox both ways, then once more with nothing to do."""
 
 import imaplib
@@ -13,6 +14,7 @@ import smtplib
 import subprocess
 import socket
 import sys
+import threading
 import time
 import unittest
 
@@ -98,7 +100,7 @@ class ImaplibTest(unittest.TestCase):
             typ, data = m.fetch("1", "(ENVELOPE BODYSTRUCTURE INTERNALDATE)")
             self.assertIn(b'"first"', data[0])
             self.assertIn(b'("TEXT" "PLAIN"', data[0].upper())
-            # Nothing read so far: PEEK leaves \Seen alone; RFC822 sets it.
+#Nothing read so far : PEEK leaves \Seen alone; RFC822 sets it.
             typ, data = m.fetch("1:3", "(FLAGS)")
             self.assertNotIn(b"\\Seen", b"".join(data))
             typ, data = m.fetch("1", "(RFC822)")
@@ -141,7 +143,7 @@ class ImaplibTest(unittest.TestCase):
             self.assertEqual(m.search(None, "ALL")[1], [b"1"])
             typ, data = m.uid("FETCH", uids[1].decode(), "(BODY.PEEK[])")
             self.assertEqual(data[0][1], THREE[1])
-            # APPEND with flags and a date, then the message is there as sent.
+#APPEND with flags and a date, then the message is there as sent.
             new = message("appended", body="appended body\r\n")
             typ, data = m.append("Archive", "(\\Seen)", imaplib.Time2Internaldate(1700000000),
                                  new)
@@ -177,6 +179,118 @@ class ImaplibTest(unittest.TestCase):
             m.select("INBOX")
             typ, data = m.fetch("1", "(BODY.PEEK[])")
             self.assertEqual(data[0][1], big)
+            m.logout()
+
+
+def rss(pid):
+    """VmRSS of a process, in bytes."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+class RssSampler(threading.Thread):
+    """The highest VmRSS of a process seen while it runs (sampled every 10 ms)."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stop = pid, rss(pid), threading.Event()
+
+    def run(self):
+        while not self.stop.wait(0.01):
+            self.peak = max(self.peak, rss(self.pid))
+
+    def finish(self):
+        self.stop.set()
+        self.join()
+        return self.peak
+
+
+class LargeAppendTest(unittest.TestCase):
+    """RFC 9051 section 6.3.12: a 50 MB APPEND is written to a file as it arrives and handed
+    to the store from there; the server's peak memory grows by far less than the message."""
+
+    def test_a_50_mb_append_is_stored_without_holding_it_in_memory(self):
+        body = "".join(f"{i:08d} " + "y" * 90 + "\r\n" for i in range(520000))
+        big = message("huge", body=body)
+        self.assertGreater(len(big), 50_000_000)
+#AddressSanitizer keeps freed memory in quarantine(256 MB by default), which would
+#count every freed piece as resident : off for this server, so that RSS is the program's.
+        saved = os.environ.get("ASAN_OPTIONS")
+        os.environ["ASAN_OPTIONS"] = ((saved + ":") if saved else "detect_leaks=1:") + \
+            "quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
+        self.addCleanup(lambda: os.environ.__setitem__("ASAN_OPTIONS", saved) if saved
+                        else os.environ.pop("ASAN_OPTIONS", None))
+        with Server() as srv:
+            m = login(srv, implicit=True)
+            m.select("INBOX")
+            before = rss(srv.proc.pid)
+            sampler = RssSampler(srv.proc.pid)
+            sampler.start()
+            typ, _ = m.append("INBOX", "(\\Seen)", None, big)
+            grown = sampler.finish() - before
+            self.assertEqual(typ, "OK")
+            typ, data = m.fetch("1", "(RFC822.SIZE FLAGS BODYSTRUCTURE)")
+            self.assertIn(f"RFC822.SIZE {len(big)}".encode(), data[0])
+            self.assertIn(b"\\Seen", data[0])
+            self.assertIn(f'"7BIT" {len(body)} 520000'.encode(), data[0].upper())
+            typ, data = m.fetch("1", f"(BODY.PEEK[]<{len(big) - 200}.200>)")
+            self.assertEqual(data[0][1], big[-200:])
+            typ, data = m.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+            self.assertEqual(data[0][1], b"Subject: huge\r\n\r\n")
+            m.logout()
+#Held whole, the message alone would add 50 MB.
+            self.assertLess(grown, 16 * 2**20, f"peak RSS grew by {grown} bytes")
+            print(f"\n50 MB APPEND: RSS grew by {grown / 2**20:.1f} MiB", file=sys.stderr)
+
+
+class QresyncTest(unittest.TestCase):
+    """RFC 7162: a client that knew the mailbox at some MODSEQ comes back after another
+    session's changes and learns them in one SELECT (QRESYNC) and in UID FETCH (CHANGEDSINCE
+    VANISHED), through imaplib."""
+
+    def test_resync_after_another_sessions_changes(self):
+        with Server(mailboxes={"alice": THREE}) as srv:
+            m = login(srv)
+            self.assertIn("QRESYNC", m.capabilities)
+            self.assertEqual(m.enable("CONDSTORE")[0], "OK")
+            m.select("INBOX")
+            uidvalidity = m.response("UIDVALIDITY")[1][0].decode()
+            known = m.response("HIGHESTMODSEQ")[1][0].decode()
+            m.logout()
+
+            other = login(srv, implicit=True)
+            other.select("INBOX")
+            other.store("2", "+FLAGS", "(\\Flagged)")
+            other.store("1", "+FLAGS", "(\\Deleted)")
+            other.expunge()
+            other.append("INBOX", None, None, message("fourth"))
+            other.logout()
+
+            m = login(srv)
+            self.assertEqual(m.enable("QRESYNC")[0], "OK")
+            typ, _ = m._simple_command(
+                "SELECT", f"INBOX (QRESYNC ({uidvalidity} {known} 1:3))")
+            self.assertEqual(typ, "OK")
+            m.state = "SELECTED"
+            self.assertEqual(m.untagged_responses.pop("EXISTS"), [b"3"])
+            self.assertEqual(m.untagged_responses.pop("VANISHED"), [b"(EARLIER) 1"])
+            fetched = b" ".join(m.untagged_responses.pop("FETCH"))
+            self.assertRegex(fetched, rb"1 \(UID 2 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)")
+            self.assertRegex(fetched, rb"3 \(UID 4 FLAGS \(\) MODSEQ \(\d+\)\)")
+            self.assertNotIn(b"UID 3 ", fetched)  # unchanged since
+
+            typ, data = m.uid("FETCH", "1:*", f"(FLAGS) (CHANGEDSINCE {known} VANISHED)")
+            self.assertEqual(typ, "OK")
+            self.assertEqual(m.untagged_responses.pop("VANISHED"), [b"(EARLIER) 1"])
+            self.assertEqual(len(data), 2)
+#Its own expunge is told as VANISHED, not EXPUNGE.
+            m.uid("STORE", "3", "+FLAGS.SILENT", "(\\Deleted)")
+            typ, data = m.expunge()
+            self.assertEqual(typ, "OK")
+            self.assertEqual(m.untagged_responses.pop("VANISHED"), [b"3"])
             m.logout()
 
 
@@ -275,7 +389,7 @@ class MbsyncTest(unittest.TestCase):
             m.create("Archive")
             m.append("Archive", "(\\Flagged)", None, message("archived"))
 
-            # First sync: everything comes down, byte for byte.
+#First sync : everything comes down, byte for byte.
             self.mbsync(config)
             inbox = sorted(glob.glob(os.path.join(local, "INBOX", "cur", "*")) +
                            glob.glob(os.path.join(local, "INBOX", "new", "*")))
@@ -284,15 +398,15 @@ class MbsyncTest(unittest.TestCase):
             for path in inbox:
                 with open(path, "rb") as f:
                     got.add(re.sub(rb"X-TUID: [^\n]*\n", b"", f.read()))
-            # mbsync keeps a maildir's messages with the local line ends (LF), and marks each
-            # copy it makes with an X-TUID header.
+#mbsync keeps a maildir's messages with the local line ends (LF), and marks each
+#copy it makes with an X - TUID header.
             want = {x.replace(b"\r\n", b"\n") for x in messages}
             self.assertTrue(got == want, f"{len(got ^ want)} messages differ, e.g. {sorted(got - want)[:1]}")
             archived = glob.glob(os.path.join(local, "Archive", "*", "*:2,*"))
             self.assertEqual(len(archived), 1)
             self.assertTrue(archived[0].endswith("F"), archived[0])  # \Flagged came down
 
-            # Local changes go up: one read, one deleted, one new.
+#Local changes go up : one read, one deleted, one new.
             os.rename(inbox[0], inbox[0].replace("/new/", "/cur/").split(":2,")[0] + ":2,S")
             os.remove(inbox[1])
             with open(os.path.join(local, "INBOX", "cur", "1700000000.new.local:2,"), "wb") as f:
@@ -305,7 +419,7 @@ class MbsyncTest(unittest.TestCase):
             self.assertEqual(m.search(None, "SUBJECT", '"message 1"', "NOT", "SUBJECT",
                                        '"message 1"')[1], [b""])
 
-            # A server-side change comes down, then a sync with nothing to do changes nothing.
+#A server - side change comes down, then a sync with nothing to do changes nothing.
             m.store("2", "+FLAGS", "(\\Flagged)")
             self.mbsync(config)
             status = m.status("INBOX", "(MESSAGES UIDNEXT HIGHESTMODSEQ)")[1]

@@ -50,10 +50,13 @@
 // C++ header first and wrote "stdlib-unknown") and the container layout (_GLIBCXX_DEBUG) instead of
 // NDEBUG, which changes no layout; 1.4 Host::filter (portico/filter.h: Filter, FilterRequest,
 // FilterResult, FilterAction: the content filter stage, spam checks before a message is
-// accepted), SessionContext::hold (a SessionHandle that keeps its connection open); 1.5 Directory::version and
-// address_book (portico/address_book.h: AddressBook, AddressBookPerson, AddressBookGroup: the
-// directory published as an address book); 1.6 SessionContext::start_compression (RFC 4978
-// deflate below the framing, above TLS).
+// accepted), SessionContext::hold (a SessionHandle that keeps its connection open); 1.5
+// Directory::version and address_book (portico/address_book.h: AddressBook, AddressBookPerson,
+// AddressBookGroup: the directory published as an address book); 1.6
+// SessionContext::start_compression (RFC 4978 deflate below the framing, above TLS),
+// Store::vanished (portico/store.h: VanishedUids, kExpungeLogDays: RFC 7162 QRESYNC from the
+// store's log of expunges), Store::append_file (AppendFileRequest: an IMAP APPEND streamed to a
+// file, never held whole).
 #pragma once
 
 #include <stddef.h>

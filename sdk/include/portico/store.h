@@ -174,6 +174,29 @@ struct StoreChange {
 // onto its session's executor and returns quickly.
 using StoreChangeCallback = std::function<void(const StoreChange&)>;
 
+// ABI 1.6: what Store::vanished() answers (RFC 7162 section 3.2.5.2, VANISHED (EARLIER)).
+struct VanishedUids {
+  UidSet uids;           // ascending, disjoint ranges
+  bool from_log = true;  // false: the expunge log no longer reaches back to the MODSEQ asked;
+                         // uids is then every UID asked for, below UIDNEXT, not in the mailbox
+};
+
+// ABI 1.6: an APPEND whose message is in a file (Store::append_file), so that a large one is
+// never held whole in memory.
+struct AppendFileRequest {
+  std::string account;
+  std::string mailbox;
+  std::string path;  // the RFC 5322 octets, stored as given; the file is left in place
+  Flags flags;
+  std::int64_t internal_date = 0;  // 0: now
+  std::uint64_t quota_bytes = 0;   // 0: unlimited
+};
+
+// How long the store keeps its log of expunged UIDs (RFC 7162 VANISHED): at least this long
+// after each expunge; older entries may be dropped, and Store::vanished() then answers from
+// the UIDs that are missing instead.
+inline constexpr std::int64_t kExpungeLogDays = 30;
+
 // Held while it lives; destroying it releases what it holds.
 class StoreHandle {
  public:
@@ -281,6 +304,17 @@ class Store {
   virtual StoreResult<std::vector<Delivered>> deliver_unsynced_file(
       const std::vector<DeliveryTarget>& targets, const std::string& path,
       std::int64_t internal_date) = 0;
+
+  // --- ABI 1.6 ---
+  // The UIDs within `uids` (empty: all) expunged from the mailbox after `modseq` (RFC 7162
+  // QRESYNC): from the expunge log while it reaches back that far (kExpungeLogDays), else every
+  // UID asked for, below UIDNEXT, that is not in the mailbox (a superset the RFC allows).
+  virtual StoreResult<VanishedUids> vanished(const std::string& account, const std::string& mailbox,
+                                             const UidSet& uids, std::uint64_t modseq) = 0;
+  // append() of a message in a file: read in pieces (its MIME structure parsed from the file),
+  // made durable by the store (synced, then hard-linked where the file system allows), never
+  // held whole in memory. The file may be removed once this returns.
+  virtual StoreResult<Appended> append_file(const AppendFileRequest& request) = 0;
 
  protected:
   ~Store() = default;

@@ -59,6 +59,27 @@ TEST(ImapAssembler, SimpleLineAndBareLf) {
   EXPECT_EQ(a.command(), "");
 }
 
+// A large APPEND message goes to a file; the command then reads as an APPEND of an empty
+// literal, with its flags, date and mailbox as sent.
+TEST(ImapAssembler, ASpooledAppendLiteralLeavesTheRestOfTheCommand) {
+  for (std::string announced : {"{300000}", "{300000+}", "~{300000}"}) {
+    CommandAssembler a(1 << 20);
+    Step s =
+        a.add_line("a1 APPEND Sent (\\Seen) \"02-Dec-2026 10:00:00 +0000\" " + announced + "\r\n");
+    ASSERT_EQ(s.kind, Step::Kind::literal) << announced;
+    EXPECT_TRUE(s.append);
+    a.spool_literal();
+    ASSERT_EQ(a.add_line("\r\n").kind, Step::Kind::complete);
+    ParseResult r = parse(a.command());
+    ASSERT_TRUE(r.command) << announced << ": " << r.error;
+    EXPECT_EQ(r.command->name, Command::Name::append);
+    EXPECT_EQ(r.command->mailbox, "Sent");
+    EXPECT_EQ(r.command->flags, std::vector<std::string>{"\\Seen"});
+    EXPECT_TRUE(r.command->internal_date.has_value());
+    EXPECT_EQ(r.command->message, "");
+  }
+}
+
 TEST(ImapAssembler, SynchronizingLiteralSplitAcrossPieces) {
   CommandAssembler a(1024);
   Step s = a.add_line("a LOGIN {5}\r\n");

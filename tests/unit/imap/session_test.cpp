@@ -251,5 +251,64 @@ TEST(ImapSession, LoginBeforeTlsIsRefusedAndAnnouncedAsDisabled) {
             "without TLS; use STARTTLS\r\n");
 }
 
+// RFC 7162 section 3.2: a client back after another session's changes learns, in its SELECT,
+// which of its UIDs vanished and which flags changed since its MODSEQ; UID FETCH's VANISHED
+// modifier says the same; its own EXPUNGE is told as VANISHED.
+TEST(ImapSession, QresyncTellsWhatVanishedAndChangedSinceTheClientsModseq) {
+  ImapWorld w;
+  auto status = w.services.store().mailbox_status("alice@example.test", "INBOX");
+  ASSERT_TRUE(status.ok());
+  const std::string uv = std::to_string(status.value.uid_validity);
+  const std::string since = std::to_string(status.value.highest_modseq);
+
+  auto b = w.connect();
+  b->feed(
+      "b1 LOGIN alice@example.test secret\r\nb2 SELECT INBOX\r\n"
+      "b3 STORE 2 +FLAGS.SILENT (\\Flagged)\r\nb4 STORE 1 +FLAGS.SILENT (\\Deleted)\r\n"
+      "b5 EXPUNGE\r\n");
+  ASSERT_NE(b->take().find("b5 OK"), std::string::npos);
+  auto now = w.services.store().mailbox_status("alice@example.test", "INBOX");
+  auto two = w.services.store().fetch("alice@example.test", "INBOX", {{2, 2}}, false, 0);
+  ASSERT_EQ(two.value.size(), 1u);
+  const std::string flagged = std::to_string(two.value[0].modseq);
+
+  auto a = w.connect();
+  a->feed("a1 LOGIN alice@example.test secret\r\na2 SELECT INBOX (QRESYNC (" + uv + " " + since +
+          "))\r\n");
+  EXPECT_NE(a->take().find("a2 BAD"), std::string::npos);  // not enabled yet
+  a->feed("a3 ENABLE QRESYNC\r\n");
+  EXPECT_EQ(a->take(), "* ENABLED QRESYNC\r\na3 OK ENABLE completed\r\n");
+  a->feed("a4 SELECT INBOX (QRESYNC (" + uv + " " + since + " 1:3))\r\n");
+  std::string out = a->take();
+  const std::string told = "* VANISHED (EARLIER) 1\r\n* 1 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ (" +
+                           flagged + "))\r\na4 OK [READ-WRITE] SELECT completed\r\n";
+  EXPECT_NE(out.find("* 2 EXISTS\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("OK [HIGHESTMODSEQ " + std::to_string(now.value.highest_modseq) + "]"),
+            std::string::npos)
+      << out;
+  ASSERT_GE(out.size(), told.size());
+  EXPECT_EQ(out.substr(out.size() - told.size()), told) << out;
+
+  // Another UIDVALIDITY: the parameter is ignored, a plain SELECT.
+  a->feed("a5 EXAMINE INBOX (QRESYNC (1 " + since + "))\r\n");
+  out = a->take();
+  EXPECT_EQ(out.find("VANISHED"), std::string::npos) << out;
+  EXPECT_NE(out.find("a5 OK [READ-ONLY]"), std::string::npos) << out;
+
+  a->feed("a6 SELECT INBOX\r\na7 UID FETCH 1:* (FLAGS) (CHANGEDSINCE " + since + " VANISHED)\r\n");
+  out = a->take();
+  EXPECT_NE(out.find("* VANISHED (EARLIER) 1\r\n* 1 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ (" +
+                     flagged + "))\r\na7 OK FETCH completed\r\n"),
+            std::string::npos)
+      << out;
+  a->feed("a8 FETCH 2 (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\n");
+  EXPECT_NE(a->take().find("a8 BAD"), std::string::npos);  // VANISHED needs UID FETCH
+
+  a->feed("a9 STORE 2 +FLAGS.SILENT (\\Deleted)\r\naa EXPUNGE\r\n");
+  out = a->take();
+  EXPECT_NE(out.find("* VANISHED 3\r\naa OK EXPUNGE completed\r\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find(" EXPUNGE\r\n"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace portico::testing

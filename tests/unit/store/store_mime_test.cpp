@@ -2,6 +2,8 @@
 // decoded), read back through fetch and search_header.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "core/store/mime_cache.h"
 #include "store_test_util.h"
 
@@ -92,6 +94,55 @@ TEST(StoreMime, FetchAndSearchUseTheCache) {
   EXPECT_EQ(store->search_header(bob, "INBOX", "Date", "2 Jan 2024").value,
             (std::vector<std::uint32_t>{1}));
   EXPECT_TRUE(store->search_header(bob, "INBOX", "Subject", "100%").value.empty());
+}
+
+// A message larger than the database keeps (kInlineBody), with a part that does not end in a
+// line end: from a file (Store::append_file, parsed from the file in pieces) the store caches
+// and keeps exactly what append() of the same octets from memory does.
+TEST(StoreMime, AppendFromAFileKeepsWhatAppendFromMemoryKeeps) {
+  TempDir dir;
+  auto store = core::open_store(dir.path());
+  std::string big = mime_message("big");
+  const std::string text(300 * 1024, 'z');
+  big.insert(big.find("--outer\r\nContent-Type: application/pdf"),
+             "--outer\r\nContent-Type: text/plain\r\n\r\n" + text + "\r\n");
+  const fs::path file = dir.path() / "message.eml";
+  std::ofstream(file, std::ios::binary) << big;
+
+  sdk::AppendRequest memory;
+  memory.account = bob;
+  memory.mailbox = "INBOX";
+  memory.message = big;
+  memory.flags.system = sdk::flag_seen;
+  auto a = store->append(memory);
+  ASSERT_TRUE(a.ok()) << a.message;
+  sdk::AppendFileRequest from_file;
+  from_file.account = bob;
+  from_file.mailbox = "INBOX";
+  from_file.path = file.string();
+  from_file.flags.system = sdk::flag_seen;
+  auto b = store->append_file(from_file);
+  ASSERT_TRUE(b.ok()) << b.message;
+  EXPECT_EQ(b.value.uid, a.value.uid + 1);
+
+  auto infos = store->fetch(bob, "INBOX", {}, true, 0);
+  ASSERT_TRUE(infos.ok());
+  ASSERT_EQ(infos.value.size(), 2u);
+  const auto& m = infos.value[0];
+  const auto& f = infos.value[1];
+  EXPECT_EQ(f.size, big.size());
+  EXPECT_EQ(f.flags.system, sdk::flag_seen);
+  EXPECT_EQ(f.envelope, m.envelope);
+  EXPECT_EQ(f.bodystructure, m.bodystructure);
+  EXPECT_EQ(f.body, m.body);
+  EXPECT_NE(f.bodystructure.find("\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 30"), std::string::npos)
+      << f.bodystructure;
+  EXPECT_EQ(store->read_message(bob, "INBOX", b.value.uid).value, big);
+  fs::remove(file);  // the store's copy does not depend on the file
+  EXPECT_EQ(store->read_message(bob, "INBOX", b.value.uid).value, big);
+  auto found = store->search_header(bob, "INBOX", "Message-ID", "big@example.de");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found.value, (std::vector<std::uint32_t>{a.value.uid, b.value.uid}));
 }
 
 }  // namespace
