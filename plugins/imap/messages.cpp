@@ -179,6 +179,15 @@ std::string render(const std::vector<FetchItem>& items, const sdk::MessageInfo& 
 
 }  // namespace
 
+// A whole message sent in pieces: "* n FETCH (head {size}\r\n", the octets, "tail)\r\n".
+struct StreamedMessage {
+  std::uint32_t uid = 0;
+  std::string head;  // the items before the message and its name, e.g. "UID 7 BODY[]"
+  std::string tail;  // items the server adds after it (FLAGS, MODSEQ), each with a leading space
+  std::unique_ptr<sdk::MessageReader> reader;
+  std::uint64_t offset = 0;
+};
+
 struct ImapSession::FetchJob {
   Command command;
   std::vector<std::uint32_t> uids;  // to fetch, ascending
@@ -188,7 +197,22 @@ struct ImapSession::FetchJob {
   bool octets = false;
   bool modseq = false;
   bool waiting = false;  // for the output to drain
+  // The last item is the whole message (BODY[], BODY.PEEK[], RFC822) and the others need no
+  // octets: a large message can be streamed.
+  bool streamable = false;
+  std::optional<StreamedMessage> stream;
 };
+
+namespace {
+
+bool whole_message(const FetchItem& i) {
+  using K = FetchItem::Kind;
+  return (i.kind == K::body_section && i.section.part.empty() &&
+          i.section.text == Section::Text::none && !i.partial_origin) ||
+         i.kind == K::rfc822;
+}
+
+}  // namespace
 
 std::uint32_t ImapSession::seq_of(std::uint32_t uid) const {
   if (!selected_) return 0;
@@ -266,6 +290,8 @@ void ImapSession::do_fetch(const Command& c) {
     job->modseq = true;
     condstore_ = true;
   }
+  job->streamable = !c.items.empty() && whole_message(c.items.back()) &&
+                    std::none_of(c.items.begin(), c.items.end() - 1, needs_message);
   if (job->modseq) condstore_ = true;
   if (c.vanished && !qresync_) return bad(c.tag, "QRESYNC is not enabled");
   fetching_ = job;
@@ -282,6 +308,7 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
     std::vector<std::pair<std::uint32_t, std::string>> responses;  // uid, items
     std::vector<std::pair<std::uint32_t, std::uint64_t>> modseqs;  // uid, new modseq
     std::uint32_t stop_uid = 0;  // the first UID left for the next batch (octet budget); 0: none
+    std::optional<StreamedMessage> stream;  // a large message to send in pieces after the others
     std::string error;
     bool unknown_cte = false;
   };
@@ -313,6 +340,38 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
         std::size_t octets = 0;
         for (const auto& m : infos.value) {
           std::string body;
+          if (job->streamable && m.size > kStreamFetchAbove) {
+            if (!batch->responses.empty()) {  // told first; this one starts the next batch
+              batch->stop_uid = m.uid;
+              break;
+            }
+            auto reader = store->open_message(account, mailbox, m.uid);
+            if (!reader.ok()) continue;  // expunged meanwhile: nothing to say of it
+            bool changed = std::find(seen_now.begin(), seen_now.end(), m.uid) != seen_now.end();
+            const auto& items = job->command.items;
+            std::vector<FetchItem> before(items.begin(), items.end() - 1);
+            bool cte = false;
+            StreamedMessage st;
+            st.uid = m.uid;
+            st.head = render(before, m, nullptr, job->command.uid || qresync, false, false, cte);
+            st.head += std::string(st.head.empty() ? "" : " ") +
+                       (items.back().kind == FetchItem::Kind::rfc822 ? "RFC822" : "BODY[]");
+            const bool has_flags = std::any_of(items.begin(), items.end(), [](const auto& i) {
+              return i.kind == FetchItem::Kind::flags;
+            });
+            const bool has_modseq = std::any_of(items.begin(), items.end(), [](const auto& i) {
+              return i.kind == FetchItem::Kind::modseq;
+            });
+            st.tail = render({}, m, nullptr, false,
+                             modseq && (changed || job->command.changed_since) && !has_modseq,
+                             changed && !has_flags, cte);
+            if (!st.tail.empty()) st.tail.insert(0, " ");
+            st.reader = std::move(reader.value);
+            batch->stream = std::move(st);
+            batch->modseqs.emplace_back(m.uid, m.modseq);
+            batch->stop_uid = m.uid + 1;
+            break;
+          }
           if (job->octets) {
             if (octets > 0 && octets + m.size > kFetchBatchOctets) {
               batch->stop_uid = m.uid;
@@ -363,6 +422,15 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
           auto at = std::lower_bound(job->uids.begin(), job->uids.end(), batch->stop_uid);
           job->next = static_cast<std::size_t>(at - job->uids.begin());
         }
+        if (batch->stream) {
+          job->stream = std::move(batch->stream);
+          if (std::uint32_t seq = seq_of(job->stream->uid); seq != 0) {
+            ctx_.write("* " + std::to_string(seq) + " FETCH (" + job->stream->head + " {" +
+                       std::to_string(job->stream->reader->size()) + "}\r\n");
+            return stream_next(job);
+          }
+          job->stream.reset();  // gone from the view meanwhile: nothing to say of it
+        }
         if (ctx_.output_pending() >= kOutputHighWater) {
           job->waiting = true;  // on_output_drained goes on
           return;
@@ -371,10 +439,45 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
       });
 }
 
+void ImapSession::stream_next(const std::shared_ptr<FetchJob>& job) {
+  StreamedMessage& st = *job->stream;
+  const std::uint64_t size = st.reader->size();
+  if (st.offset >= size) {
+    ctx_.write(st.tail + ")\r\n");
+    job->stream.reset();
+    if (ctx_.output_pending() >= kOutputHighWater) {
+      job->waiting = true;
+      return;
+    }
+    return fetch_next(job);
+  }
+  if (ctx_.output_pending() >= kOutputHighWater) {
+    job->waiting = true;  // on_output_drained goes on
+    return;
+  }
+  auto piece = std::make_shared<sdk::StoreResult<std::string>>();
+  work([reader = st.reader.get(), offset = st.offset,
+        piece] { *piece = reader->read(offset, kStreamChunk); },
+       [this, job, piece, size] {
+         StreamedMessage& s = *job->stream;
+         if (!piece->ok() || (piece->value.empty() && s.offset < size)) {
+           // The literal's size is promised: the connection cannot go on.
+           ctx_.log(sdk::LogLevel::error,
+                    "FETCH: reading UID " + std::to_string(s.uid) + " failed: " + piece->message);
+           fetching_.reset();
+           return ctx_.close();
+         }
+         s.offset += piece->value.size();
+         ctx_.write(piece->value);
+         stream_next(job);
+       });
+}
+
 void ImapSession::on_output_drained() {
   if (fetching_ && fetching_->waiting) {
     fetching_->waiting = false;
     auto job = fetching_;
+    if (job->stream) return stream_next(job);
     fetch_next(job);
   }
 }

@@ -45,6 +45,10 @@ inline constexpr std::size_t kFetchBatchOctets = 1 << 20;
 inline constexpr std::size_t kFetchBatchMessages = 256;
 // Pending output above which the session waits for it to drain (the core's throttle size).
 inline constexpr std::size_t kOutputHighWater = 256 * 1024;
+// A whole message (BODY[], RFC822) above this size is sent from the store in pieces of
+// kStreamChunk as the output drains, never read whole.
+inline constexpr std::uint64_t kStreamFetchAbove = 1 << 20;
+inline constexpr std::size_t kStreamChunk = 256 * 1024;
 // UIDs kept from the store's notifications between two looks; past that the next look reads the
 // whole message list instead.
 inline constexpr std::size_t kMaxPendingUids = 10000;
@@ -140,6 +144,8 @@ class ImapSession final : public sdk::Session {
   // messages (messages.cpp)
   void do_fetch(const Command& c);
   void fetch_next(const std::shared_ptr<FetchJob>& job);
+  // The next piece of a whole message being streamed (FetchJob::stream), then the rest.
+  void stream_next(const std::shared_ptr<FetchJob>& job);
   void do_store(const Command& c);
   void do_search(const Command& c);
   void do_copy(const Command& c, bool move);

@@ -310,5 +310,28 @@ TEST(ImapSession, QresyncTellsWhatVanishedAndChangedSinceTheClientsModseq) {
   EXPECT_EQ(out.find(" EXPUNGE\r\n"), std::string::npos) << out;
 }
 
+// A whole message above kStreamFetchAbove is sent from the store in pieces: the response is
+// byte for byte what a message read whole gives, with the items before it and the FLAGS the
+// server adds after it.
+TEST(ImapSession, ALargeMessageIsStreamedWithTheSameBytes) {
+  ImapWorld w;
+  std::string big = "From: x@example.test\r\nSubject: big\r\n\r\n";
+  for (int i = 0; big.size() < 3 * 1024 * 1024; ++i)
+    big += "line " + std::to_string(i) + " of a large message\r\n";
+  w.deliver(big);
+  auto d = w.connect();
+  d->feed("a1 LOGIN alice@example.test secret\r\na2 SELECT INBOX\r\n");
+  d->take();
+  d->feed("a3 FETCH 3:4 (RFC822.SIZE BODY.PEEK[])\r\n");
+  const std::string size = std::to_string(big.size());
+  EXPECT_EQ(d->take(), "* 3 FETCH (RFC822.SIZE " + std::to_string(kMessages[2].size()) +
+                           " BODY[] {" + std::to_string(kMessages[2].size()) + "}\r\n" +
+                           kMessages[2] + ")\r\n* 4 FETCH (RFC822.SIZE " + size + " BODY[] {" +
+                           size + "}\r\n" + big + ")\r\na3 OK FETCH completed\r\n");
+  d->feed("a4 UID FETCH 4 (RFC822)\r\n");
+  EXPECT_EQ(d->take(), "* 4 FETCH (UID 4 RFC822 {" + size + "}\r\n" + big +
+                           " FLAGS (\\Seen))\r\na4 OK FETCH completed\r\n");
+}
+
 }  // namespace
 }  // namespace portico::testing
