@@ -73,6 +73,11 @@ void Account::log_expunged(std::int64_t mailbox_id, const std::vector<std::uint3
         .run();
   }
   const std::int64_t cutoff = now - sdk::kExpungeLogDays * 24 * 3600;
+  // Entries are logged in MODSEQ order: the oldest one (one row of the index) says whether
+  // anything is due, so an expunge does not scan the log when nothing is.
+  auto oldest = db_.prepare("SELECT at FROM expunged WHERE mailbox_id = ? ORDER BY modseq LIMIT 1");
+  oldest.bind(1, mailbox_id);
+  if (!oldest.step() || oldest.int64(0) >= cutoff) return;
   auto old = db_.prepare("SELECT max(modseq) FROM expunged WHERE mailbox_id = ? AND at < ?");
   old.bind(1, mailbox_id).bind(2, cutoff);
   if (!old.step() || old.is_null(0)) return;

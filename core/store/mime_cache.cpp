@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <mutex>
 
 namespace portico::core::store {
@@ -279,13 +278,18 @@ void index_headers(GMimeObject* msg, MimeSummary& out) {
   }
 }
 
-MimeSummary opaque(std::string_view message) {
+// Octets that are no message: one text/plain part of that size and number of lines.
+MimeSummary opaque(std::uint64_t size, std::uint64_t lines) {
   MimeSummary s;
   s.envelope = "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)";
-  s.body = "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" " + std::to_string(message.size()) + " " +
-           std::to_string(count_lines(message)) + ")";
+  s.body = "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" " + std::to_string(size) + " " +
+           std::to_string(lines) + ")";
   s.bodystructure = s.body;
   return s;
+}
+
+MimeSummary opaque(std::string_view message) {
+  return opaque(message.size(), count_lines(message));
 }
 
 }  // namespace
@@ -338,20 +342,12 @@ MimeSummary summarize_file(const std::string& path) {
   // reads it only to measure it, so the message is never held whole.
   return summarize_stream(g_mime_stream_fs_new(fd), [&] {
     // No message: one text/plain part of the file's octets, measured in pieces.
-    std::uint64_t size = 0, lines = 0;
-    if (FILE* f = std::fopen(path.c_str(), "rb")) {
-      char buf[65536];
-      for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) {
-        size += n;
-        lines += static_cast<std::uint64_t>(std::count(buf, buf + n, '\n'));
-      }
-      std::fclose(f);
-    }
-    MimeSummary o = opaque("");
-    o.body = "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" " + std::to_string(size) + " " +
-             std::to_string(lines) + ")";
-    o.bodystructure = o.body;
-    return o;
+    int again = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (again < 0) return opaque("");
+    GMimeStream* file = g_mime_stream_fs_new(again);
+    const Measured m = measure_stream(file);
+    g_object_unref(file);
+    return opaque(m.size, m.lines);
   });
 }
 

@@ -65,16 +65,7 @@ retrieval::Protocol retrieval_protocol() {
 
 RetrievalSession::RetrievalSession(sdk::SessionContext& ctx,
                                    std::shared_ptr<retrieval::RunContext> run)
-    : ctx_(ctx), run_(std::move(run)) {}
-
-RetrievalSession::~RetrievalSession() {
-  run_->report({false, run_->fetched, "the session ended early"});
-}
-
-void RetrievalSession::on_start() {
-  ctx_.set_max_line_length(kRetrievalMaxLine);
-  ctx_.set_in_command(true);  // a client always waits for the server's reply
-}
+    : ClientSession(ctx, std::move(run), kRetrievalMaxLine) {}
 
 std::string RetrievalSession::key(std::uint32_t uid) const {
   return std::to_string(uid_validity_) + "." + std::to_string(uid);
@@ -501,8 +492,7 @@ void RetrievalSession::on_line_too_long() {
 void RetrievalSession::fail(std::string error) {
   if (state_ == State::done) return;
   state_ = State::done;
-  run_->report({false, run_->fetched, std::move(error)});
-  ctx_.close();
+  fail_run(std::move(error));
 }
 
 void RetrievalSession::on_close() {

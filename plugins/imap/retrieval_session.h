@@ -47,12 +47,10 @@ constexpr std::chrono::seconds kRetrievalDedupeWindow = std::chrono::hours(24 * 
 // What the scheduler needs to run IMAP sources (default ports 143 and 993).
 retrieval::Protocol retrieval_protocol();
 
-class RetrievalSession final : public sdk::Session {
+class RetrievalSession final : public retrieval::ClientSession {
  public:
   RetrievalSession(sdk::SessionContext& ctx, std::shared_ptr<retrieval::RunContext> run);
-  ~RetrievalSession() override;
 
-  void on_start() override;
   void on_line(std::string_view line) override;
   void on_line_too_long() override;
   void on_bytes(std::string_view bytes, bool last) override;
@@ -99,8 +97,6 @@ class RetrievalSession final : public sdk::Session {
   void fail(std::string error);
   std::string key(std::uint32_t uid) const;
 
-  sdk::SessionContext& ctx_;
-  std::shared_ptr<retrieval::RunContext> run_;
   State state_ = State::greeting;
   std::uint64_t tag_number_ = 0;
   std::string tag_;                 // of the command awaiting its tagged response

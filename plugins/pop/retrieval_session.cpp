@@ -65,16 +65,7 @@ std::string RetrievalSession::apop_digest(std::string_view timestamp, std::strin
 }
 
 RetrievalSession::RetrievalSession(sdk::SessionContext& ctx, std::shared_ptr<RunContext> run)
-    : ctx_(ctx), run_(std::move(run)) {}
-
-RetrievalSession::~RetrievalSession() {
-  run_->report({false, run_->fetched, "the session ended early"});
-}
-
-void RetrievalSession::on_start() {
-  ctx_.set_max_line_length(kRetrievalMaxLine);
-  ctx_.set_in_command(true);  // a client always waits for the server's reply
-}
+    : ClientSession(ctx, std::move(run), kRetrievalMaxLine) {}
 
 void RetrievalSession::send(const std::string& command, State next) {
   ctx_.write(command);
@@ -241,8 +232,7 @@ void RetrievalSession::flush_body(bool last) {
 void RetrievalSession::fail(std::string error) {
   if (state_ == State::done) return;
   state_ = State::done;
-  run_->report({false, run_->fetched, std::move(error)});
-  ctx_.close();
+  fail_run(std::move(error));
 }
 
 void RetrievalSession::on_close() {

@@ -39,12 +39,10 @@ constexpr std::size_t kRetrievalMaxListed = 200'000;
 // What the scheduler needs to run POP sources (default ports 110 and 995).
 retrieval::Protocol retrieval_protocol();
 
-class RetrievalSession final : public sdk::Session {
+class RetrievalSession final : public retrieval::ClientSession {
  public:
   RetrievalSession(sdk::SessionContext& ctx, std::shared_ptr<RunContext> run);
-  ~RetrievalSession() override;
 
-  void on_start() override;
   void on_line(std::string_view line) override;
   void on_line_too_long() override;
   void on_tls_started() override;
@@ -76,8 +74,6 @@ class RetrievalSession final : public sdk::Session {
   void flush_body(bool last);
   void fail(std::string error);
 
-  sdk::SessionContext& ctx_;
-  std::shared_ptr<RunContext> run_;
   State state_ = State::greeting;
   std::string timestamp_;  // from the greeting, for APOP
   struct Listed {

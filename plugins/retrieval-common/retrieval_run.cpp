@@ -11,6 +11,20 @@ void RunContext::report(const RunOutcome& outcome) {
   if (finished) finished(outcome);
 }
 
+ClientSession::~ClientSession() {
+  run_->report({false, run_->fetched, "the session ended early"});
+}
+
+void ClientSession::on_start() {
+  ctx_.set_max_line_length(max_line_);
+  ctx_.set_in_command(true);
+}
+
+void ClientSession::fail_run(std::string error) {
+  run_->report({false, run_->fetched, std::move(error)});
+  ctx_.close();
+}
+
 void Download::start(std::string key, std::string first) {
   key_ = std::move(key);
   pending_ = std::move(first);

@@ -39,6 +39,28 @@ struct RunContext {
   void report(const RunOutcome& outcome);
 };
 
+// What every protocol's client session shares: the run it reports to, its line limit, and a
+// failure reported once before the connection is closed. A session that goes away without a
+// report reports "the session ended early".
+class ClientSession : public sdk::Session {
+ public:
+  ClientSession(sdk::SessionContext& ctx, std::shared_ptr<RunContext> run, std::size_t max_line)
+      : ctx_(ctx), run_(std::move(run)), max_line_(max_line) {}
+  ~ClientSession() override;
+  // The line limit; a client always waits for the server's reply (the command timeout runs).
+  void on_start() override;
+
+ protected:
+  // Reports the run failed with `error` (if nothing was reported yet) and closes.
+  void fail_run(std::string error);
+
+  sdk::SessionContext& ctx_;
+  std::shared_ptr<RunContext> run_;
+
+ private:
+  std::size_t max_line_;
+};
+
 // One message being downloaded.
 class Download {
  public:

@@ -145,5 +145,23 @@ TEST(StoreMime, AppendFromAFileKeepsWhatAppendFromMemoryKeeps) {
   EXPECT_EQ(found.value, (std::vector<std::uint32_t>{a.value.uid, b.value.uid}));
 }
 
+// Whatever the octets, the summary made from a file is the one made from memory (the parse and
+// the fallback for octets that are no message alike).
+TEST(StoreMime, AFileSummarizesAsTheSameOctetsInMemory) {
+  TempDir dir;
+  const fs::path file = dir.path() / "octets";
+  for (std::string octets : {std::string(), std::string("x"), std::string("no header\nat all\n"),
+                             std::string("\0\x01\xff\r\n\r\nbinary", 14), mime_message("f1"),
+                             std::string("Subject: a\r\n\r\nno final line end")}) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << octets;
+    auto m = core::store::summarize_message(octets);
+    auto f = core::store::summarize_file(file.string());
+    EXPECT_EQ(f.envelope, m.envelope) << octets;
+    EXPECT_EQ(f.bodystructure, m.bodystructure) << octets;
+    EXPECT_EQ(f.body, m.body) << octets;
+    EXPECT_EQ(f.headers, m.headers) << octets;
+  }
+}
+
 }  // namespace
 }  // namespace portico::test
