@@ -38,10 +38,10 @@ bool iequals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::string quote(std::string_view s) {
+std::string quote(std::string_view s, bool utf8) {
   bool literal = false;
   for (unsigned char c : s)
-    if (c == '\r' || c == '\n' || c == 0 || c >= 0x80) literal = true;
+    if (c == '\r' || c == '\n' || c == 0 || (c >= 0x80 && !utf8)) literal = true;
   if (literal) return "{" + std::to_string(s.size()) + "}\r\n" + std::string(s);
   std::string out = "\"";
   for (char c : s) {
@@ -52,11 +52,11 @@ std::string quote(std::string_view s) {
   return out;
 }
 
-std::string astring(std::string_view s) {
+std::string astring(std::string_view s, bool utf8) {
   if (!s.empty() && std::all_of(s.begin(), s.end(),
                                 [](char c) { return atom_char(static_cast<unsigned char>(c)); }))
     return std::string(s);
-  return quote(s);
+  return quote(s, utf8);
 }
 
 std::string flags_text(const sdk::Flags& f, bool recent) {

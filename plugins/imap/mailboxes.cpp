@@ -3,9 +3,11 @@
 // DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, LIST (RFC 5258 selection and return options,
 // LIST-STATUS of RFC 5819, CHILDREN, SPECIAL-USE), LSUB, STATUS (STATUS=SIZE), APPEND (UIDPLUS's
 // APPENDUID, APPENDLIMIT), GETQUOTA and GETQUOTAROOT (RFC 9208, from the directory's quota and
-// the store's usage). Mailbox names are the store's, "/" separated, INBOX case-insensitive.
+// the store's usage). Mailbox names are the store's, "/" separated, INBOX case-insensitive; on
+// the wire they are modified UTF-7 until the client enables UTF-8 (mailbox_name.h).
 #include <algorithm>
 
+#include "mailbox_name.h"
 #include "session.h"
 
 namespace portico::imap {
@@ -95,9 +97,77 @@ sdk::StoreStatus read_status(sdk::Store& store, const std::string& account,
 
 }  // namespace
 
+bool ImapSession::take_mailbox_names(Command& c) {
+  using N = Command::Name;
+  std::vector<std::string*> names;
+  switch (c.name) {
+    case N::list:
+    case N::lsub:
+      names.push_back(&c.reference);
+      for (auto& p : c.patterns)
+        names.push_back(&p);
+      break;
+    case N::rename:
+      names.push_back(&c.mailbox2);
+      [[fallthrough]];
+    case N::select:
+    case N::examine:
+    case N::create:
+    case N::delete_:
+    case N::subscribe:
+    case N::unsubscribe:
+    case N::status:
+    case N::append:
+    case N::copy:
+    case N::move:
+    case N::getquotaroot:
+      names.push_back(&c.mailbox);
+      break;
+    default:
+      return true;
+  }
+  for (std::string* name : names) {
+    if (utf8_names()) {
+      if (valid_utf8(*name)) continue;
+      bad(c.tag, "mailbox name is not valid UTF-8");
+      return false;
+    }
+    DecodedName d = decode_mutf7(*name);
+    if (d.error == NameError::none) {
+      *name = std::move(d.utf8);
+      continue;
+    }
+    spool_.reset();  // a refused APPEND's spooled message
+    if (d.error == NameError::eight_bit) {
+      bad(c.tag, "8-bit mailbox name without ENABLE UTF8=ACCEPT");
+      return false;
+    }
+    // RFC 9051 section 6.3.2: a SELECT that fails leaves no mailbox selected.
+    if (c.name == N::select || c.name == N::examine) deselect();
+    complete(
+        c, "NO",
+        "[CANNOT] Mailbox name is not valid modified UTF-7: " + std::string(describe(d.error)));
+    return false;
+  }
+  return true;
+}
+
+std::string ImapSession::wire_mailbox(std::string_view name) const {
+  if (utf8_names()) return valid_utf8(name) ? astring(name, true) : "";
+  auto encoded = encode_mutf7(name);
+  return encoded ? astring(*encoded) : "";
+}
+
 void ImapSession::close_mailbox() {
   if (selected_) selected_->subscription.reset();
   selected_.reset();
+}
+
+void ImapSession::deselect() {
+  if (!selected_) return;
+  close_mailbox();
+  state_ = State::authenticated;
+  untagged("OK [CLOSED] Previous mailbox closed");
 }
 
 void ImapSession::do_select(const Command& c) {
@@ -105,11 +175,7 @@ void ImapSession::do_select(const Command& c) {
   // RFC 7162 section 3.2.5: QRESYNC parameters only after ENABLE QRESYNC.
   if (c.qresync && !qresync_) return bad(c.tag, "QRESYNC is not enabled");
   if (c.condstore) condstore_ = true;
-  if (selected_) {
-    close_mailbox();
-    state_ = State::authenticated;
-    untagged("OK [CLOSED] Previous mailbox closed");
-  }
+  deselect();
   struct Out {
     sdk::StoreStatus status;
     SelectedMailbox box;
@@ -163,7 +229,7 @@ void ImapSession::do_select(const Command& c) {
           if (out->first_unseen != 0)
             untagged("OK [UNSEEN " + std::to_string(out->first_unseen) + "] First unseen");
         }
-        if (rev2_) untagged("LIST () \"/\" " + astring(b.name));
+        if (rev2_) untagged("LIST () \"/\" " + wire_mailbox(b.name));
         untagged(b.read_only ? "OK [PERMANENTFLAGS ()] Read-only mailbox"
                              : "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
                                "\\Draft \\*)] Flags permitted");
@@ -280,14 +346,14 @@ void ImapSession::do_list(const Command& c) {
         const bool show_subscribed =
             has(c.return_options, "SUBSCRIBED") || has(c.select_options, "SUBSCRIBED");
         for (const auto& r : *rows) {
+          const std::string name = wire_mailbox(r.info.name);
+          if (name.empty()) continue;  // a store name that is not UTF-8 cannot be said
           std::string attrs = r.info.has_children ? "\\HasChildren" : "\\HasNoChildren";
           if (show_subscribed && r.info.subscribed) attrs += " \\Subscribed";
           if (!r.info.special_use.empty()) attrs += " " + r.info.special_use;
-          untagged(std::string(lsub ? "LSUB (" : "LIST (") + attrs + ") \"/\" " +
-                   astring(r.info.name));
+          untagged(std::string(lsub ? "LSUB (" : "LIST (") + attrs + ") \"/\" " + name);
           if (r.has_status)
-            untagged("STATUS " + astring(r.info.name) + " (" +
-                     status_text(r.status, c.status_items) + ")");
+            untagged("STATUS " + name + " (" + status_text(r.status, c.status_items) + ")");
         }
         complete(c, "OK", lsub ? "LSUB completed" : "LIST completed");
       });
@@ -301,7 +367,8 @@ void ImapSession::do_status(const Command& c) {
         items = c.status_items] { *status = read_status(*store, account, name, items, *values); },
        [this, values, status, c, name] {
          if (!status->ok()) return complete(c, "NO", store_refusal(*status, "STATUS"));
-         untagged("STATUS " + astring(name) + " (" + status_text(*values, c.status_items) + ")");
+         untagged("STATUS " + wire_mailbox(name) + " (" + status_text(*values, c.status_items) +
+                  ")");
          complete(c, "OK", "STATUS completed");
        });
 }
@@ -374,7 +441,7 @@ void ImapSession::do_append(Command& c) {
 
 void ImapSession::do_getquotaroot(const Command& c) {
   std::string name = store_mailbox(c.mailbox);
-  untagged("QUOTAROOT " + astring(name) + " \"\"");
+  untagged("QUOTAROOT " + wire_mailbox(name) + " \"\"");
   do_getquota(c);
 }
 

@@ -18,6 +18,9 @@ namespace portico::imap::detail {
 
 bool is_atom_char(unsigned char c);
 bool is_astring_char(unsigned char c);
+// The length of the UTF-8 sequence starting at s[0] (1 for ASCII; s not empty), 0 when it is
+// malformed (overlong, a surrogate, above U+10FFFF, cut short).
+std::size_t utf8_length(std::string_view s);
 // Upper-cases ASCII letters.
 std::string upper(std::string_view s);
 // Days since 1970-01-01 of a date of the proleptic Gregorian calendar.

@@ -30,7 +30,15 @@ unsigned days_in_month(std::int64_t y, unsigned m) {
   return m == 2 && leap(y) ? 29 : kDays[m - 1];
 }
 
-// The length of the UTF-8 sequence starting at s[0] (1 for ASCII), 0 when it is malformed.
+// Whether `rest` starts a quoted string or a literal: "{", or RFC 3516's "~{" (a "~" alone is
+// an atom's, as in "~peter/mail").
+bool string_ahead(std::string_view rest) {
+  return !rest.empty() &&
+         (rest[0] == '"' || rest[0] == '{' || (rest[0] == '~' && rest.substr(1, 1) == "{"));
+}
+
+}  // namespace
+
 std::size_t utf8_length(std::string_view s) {
   const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
   const auto cont = [&](std::size_t i) { return i < s.size() && (b(i) & 0xc0) == 0x80; };
@@ -51,8 +59,6 @@ std::size_t utf8_length(std::string_view s) {
   }
   return 0;
 }
-
-}  // namespace
 
 bool is_atom_char(unsigned char c) {
   if (c <= 0x1f || c >= 0x7f) return false;
@@ -261,17 +267,15 @@ bool Reader::string(std::string& out) {
 bool Reader::astring(std::string& out) {
   if (!ok()) return false;
   if (at_end()) return fail("missing argument");
-  const char c = peek();
-  if (c == '"' || c == '{' || c == '~') return string(out);
-  if (!is_astring_char(static_cast<unsigned char>(c))) return fail("invalid string");
+  if (string_ahead(in_.substr(pos_))) return string(out);
+  if (!is_astring_char(static_cast<unsigned char>(peek()))) return fail("invalid string");
   return atom(out, "]");
 }
 
 bool Reader::list_mailbox(std::string& out) {
   if (!ok()) return false;
   if (at_end()) return fail("missing argument");
-  const char c = peek();
-  if (c == '"' || c == '{' || c == '~') return string(out);
+  if (string_ahead(in_.substr(pos_))) return string(out);
   return atom(out, "]%*");
 }
 

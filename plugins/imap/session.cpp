@@ -239,6 +239,7 @@ void ImapSession::run(Command& c) {
       return bad(c.tag, "already logged in");
     return bad(c.tag, "no mailbox selected");
   }
+  if (!take_mailbox_names(c)) return;
   dispatch(c);
 }
 
@@ -323,6 +324,9 @@ void ImapSession::do_enable(const Command& c) {
     if (cap == "IMAP4REV2") {
       rev2_ = true;
       enabled += " IMAP4rev2";
+    } else if (cap == "UTF8=ACCEPT" && !utf8_) {
+      utf8_ = true;  // RFC 6855: UTF-8 mailbox names from now on
+      enabled += " UTF8=ACCEPT";
     } else if (cap == "CONDSTORE" && !condstore_enabled) {
       condstore_ = condstore_enabled = true;
       enabled += " CONDSTORE";

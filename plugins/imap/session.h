@@ -3,7 +3,8 @@
 // (RFC 2971), ENABLE (RFC 5161), SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154), CONDSTORE and
 // QRESYNC (RFC 7162), ESEARCH (RFC 4731), SASL-IR (RFC 4959), UNSELECT (RFC 3691), CHILDREN (RFC
 // 3348), LIST-EXTENDED and LIST-STATUS (RFC 5258, 5819), STATUS=SIZE and APPENDLIMIT (RFC 7889),
-// BINARY (RFC 3516), STARTTLS and LOGINDISABLED.
+// BINARY (RFC 3516), STARTTLS and LOGINDISABLED. Mailbox names are modified UTF-7 (RFC 3501
+// section 5.1.3) until ENABLE UTF8=ACCEPT (RFC 6855) or ENABLE IMAP4rev2 makes them UTF-8.
 //
 // Sans I/O: the core frames lines and literals, runs the timers and counts bad commands; this
 // class parses, acts and answers. Guarantees:
@@ -140,6 +141,17 @@ class ImapSession final : public sdk::Session {
   void do_id(const Command& c);
   void do_compress(const Command& c);  // compress.cpp
   void close_mailbox();
+  // Closes the selected mailbox, if any, saying so (RFC 7162's CLOSED), before a SELECT.
+  void deselect();
+  // Mailbox names: the store's are UTF-8; the client's are modified UTF-7 (RFC 3501 section
+  // 5.1.3) until it enables UTF8=ACCEPT (RFC 6855) or IMAP4rev2.
+  bool utf8_names() const { return utf8_ || rev2_; }
+  // The command's mailbox arguments (LIST's reference and patterns too) as the store's names;
+  // false when one is refused, the command answered: BAD for 8-bit octets before UTF-8 is
+  // enabled or invalid UTF-8 after, NO for invalid modified UTF-7.
+  bool take_mailbox_names(Command& c);
+  // A store name as the client must see it (an astring); "" when it cannot (not UTF-8).
+  std::string wire_mailbox(std::string_view name) const;
 
   // messages (messages.cpp)
   void do_fetch(const Command& c);
@@ -185,7 +197,7 @@ class ImapSession final : public sdk::Session {
   bool rev2_ = false;                 // ENABLE IMAP4rev2
   bool condstore_ = false;            // CONDSTORE enabled (by ENABLE or a CONDSTORE command)
   bool qresync_ = false;              // ENABLE QRESYNC: VANISHED instead of EXPUNGE
-  bool utf8_ = false;                 // ENABLE UTF8=ACCEPT
+  bool utf8_ = false;                 // ENABLE UTF8=ACCEPT (RFC 6855)
   std::unique_ptr<sdk::SaslExchange> sasl_;
   std::string sasl_tag_;
   bool idling_ = false;
@@ -202,8 +214,10 @@ class ImapSession final : public sdk::Session {
 };
 
 // Helpers shared by the session's files (format.cpp).
-std::string quote(std::string_view s);    // a quoted string, or a literal when it must be
-std::string astring(std::string_view s);  // an atom when it can be, else quote()
+// A quoted string, or a literal when it must be (8-bit octets: unless `utf8`, for a client that
+// takes UTF-8 quoted strings, RFC 9051 and RFC 6855).
+std::string quote(std::string_view s, bool utf8 = false);
+std::string astring(std::string_view s, bool utf8 = false);  // an atom when it can be, else quote()
 std::string flags_text(const sdk::Flags& f, bool recent = false);
 sdk::Flags flags_of(const std::vector<std::string>& names);
 std::string imap_date(std::int64_t epoch_seconds);      // "02-Dec-2026 13:32:52 +0000"

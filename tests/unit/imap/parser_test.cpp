@@ -309,6 +309,11 @@ TEST(ImapParse, Mailboxes) {
   EXPECT_EQ(c.name, Command::Name::rename);
   EXPECT_EQ(c.mailbox, "old");
   EXPECT_EQ(c.mailbox2, "new name");
+  // "~" starts an atom ("~peter/mail", RFC 3501 section 5.1.3); only "~{" a binary literal.
+  EXPECT_EQ(ok("a CREATE ~peter/mail/&U,BTFw-").mailbox, "~peter/mail/&U,BTFw-");
+  c = ok("a LIST ~peter/ ~%");
+  EXPECT_EQ(c.reference, "~peter/");
+  EXPECT_EQ(c.patterns, std::vector<std::string>{"~%"});
   c = ok("a GETQUOTA \"\"");
   EXPECT_EQ(c.name, Command::Name::getquota);
   EXPECT_EQ(c.mailbox, "");

@@ -239,6 +239,94 @@ TEST(ImapSession, TooManyBadCommandsCloseTheConnection) {
   EXPECT_NE(d->take().find("* BYE too many bad commands"), std::string::npos);
 }
 
+// RFC 3501 section 5.1.3: names are modified UTF-7 on the wire and UTF-8 in the store; after
+// ENABLE UTF8=ACCEPT (RFC 6855) or ENABLE IMAP4rev2 they are UTF-8 on the wire too.
+TEST(ImapSession, MailboxNamesAreModifiedUtf7UntilUtf8IsEnabled) {
+  ImapWorld w;
+  auto d = w.connect();
+  d->feed("a1 LOGIN alice@example.test secret\r\n");
+  d->take();
+  d->feed(
+      "a2 CREATE &ZeVnLIqe-\r\na3 CREATE ~peter/mail/&U,BTFw-/&ZeVnLIqe-\r\n"
+      "a4 CREATE \"AT&-T\"\r\n");
+  EXPECT_EQ(d->take(),
+            "a2 OK CREATE completed\r\na3 OK CREATE completed\r\na4 OK CREATE completed\r\n");
+  for (const char* name : {"日本語", "~peter/mail/台北/日本語", "AT&T"})
+    EXPECT_TRUE(w.services.store().mailbox_status("alice@example.test", name).ok()) << name;
+  d->feed("a5 LIST \"\" &ZeVnLIqe-\r\na6 LIST ~peter/mail/ %/&ZeVnLIqe-\r\na7 LIST \"\" AT*\r\n");
+  EXPECT_EQ(d->take(),
+            "* LIST (\\HasNoChildren) \"/\" &ZeVnLIqe-\r\na5 OK LIST completed\r\n"
+            "* LIST (\\HasNoChildren) \"/\" ~peter/mail/&U,BTFw-/&ZeVnLIqe-\r\n"
+            "a6 OK LIST completed\r\n"
+            "* LIST (\\HasNoChildren) \"/\" AT&-T\r\na7 OK LIST completed\r\n");
+  d->feed("a8 STATUS &ZeVnLIqe- (MESSAGES)\r\na9 GETQUOTAROOT &ZeVnLIqe-\r\n");
+  std::string out = d->take();
+  EXPECT_EQ(out.rfind("* STATUS &ZeVnLIqe- (MESSAGES 0)\r\na8 OK STATUS completed\r\n"
+                      "* QUOTAROOT &ZeVnLIqe- \"\"\r\n",
+                      0),
+            0u)
+      << out;
+  d->feed(
+      "a10 ENABLE UTF8=ACCEPT\r\na11 LIST \"\" \"日本語\"\r\na12 LIST \"\" &ZeVnLIqe-\r\n"
+      "a13 STATUS \"日本語\" (MESSAGES)\r\n");
+  EXPECT_EQ(d->take(),
+            "* ENABLED UTF8=ACCEPT\r\na10 OK ENABLE completed\r\n"
+            "* LIST (\\HasNoChildren) \"/\" \"日本語\"\r\na11 OK LIST completed\r\n"
+            "a12 OK LIST completed\r\n"  // now a name of its own, which does not exist
+            "* STATUS \"日本語\" (MESSAGES 0)\r\na13 OK STATUS completed\r\n");
+
+  auto rev2 = w.connect();
+  rev2->feed("b1 LOGIN alice@example.test secret\r\nb2 ENABLE IMAP4rev2\r\n");
+  rev2->take();
+  rev2->feed("b3 SELECT \"~peter/mail/台北/日本語\"\r\n");
+  out = rev2->take();
+  EXPECT_NE(out.find("* LIST () \"/\" \"~peter/mail/台北/日本語\"\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("b3 OK [READ-WRITE] SELECT completed\r\n"), std::string::npos) << out;
+}
+
+// A name that is not valid modified UTF-7 (or, after ENABLE UTF8=ACCEPT, not UTF-8) never
+// reaches the store: NO for a bad encoding, BAD for 8-bit octets where the grammar has none.
+TEST(ImapSession, InvalidMailboxNamesAreRefused) {
+  ImapWorld w;
+  auto before = w.services.store().list_mailboxes("alice@example.test");
+  ASSERT_TRUE(before.ok());
+  auto d = w.connect();
+  d->feed("a1 LOGIN alice@example.test secret\r\n");
+  d->take();
+  d->feed(
+      "a2 CREATE &AGE-\r\na3 SELECT AT&T\r\na4 CREATE \"caf\xc3\xa9\"\r\n"
+      "a5 LIST \"\" \"&ZeVn*\"\r\na6 RENAME INBOX &2D0-\r\n"
+      "a7 APPEND &ZeVnLIqe,- {12+}\r\nSubject: x\r\n\r\na8 STATUS \"&ZeVnLIq-\" (MESSAGES)\r\n"
+      "a9 SELECT INBOX\r\n");
+  std::string out = d->take();
+  const std::string no = "NO [CANNOT] Mailbox name is not valid modified UTF-7: ";
+  for (const std::string& line : std::vector<std::string>{
+           "a2 " + no + "non-minimal encoding\r\n", "a3 " + no + "unterminated &-sequence\r\n",
+           "a4 BAD 8-bit mailbox name without ENABLE UTF8=ACCEPT\r\n",
+           "a5 " + no + "invalid modified base64\r\n", "a6 " + no + "unpaired UTF-16 surrogate\r\n",
+           "a7 " + no + "base64 run not ending on a whole UTF-16 character\r\n",
+           "a8 " + no + "base64 run not ending on a whole UTF-16 character\r\n",
+           "a9 OK [READ-WRITE] SELECT completed\r\n"})
+    EXPECT_NE(out.find(line), std::string::npos) << line << " in\n" << out;
+  d->feed(
+      "a10 COPY 1 &A-\r\na11 MOVE 1 \"&AGE-\"\r\na12 SELECT &A-\r\na13 FETCH 1 FLAGS\r\n"
+      "a14 ENABLE UTF8=ACCEPT\r\na15 CREATE {3+}\r\n\xff\xfe\xfd\r\n"
+      "a16 CREATE \"caf\xc3\xa9\"\r\n");
+  out = d->take();
+  for (const std::string& line : std::vector<std::string>{
+           "a10 " + no + "base64 run not ending on a whole UTF-16 character\r\n",
+           "a11 " + no + "non-minimal encoding\r\n",
+           // RFC 9051 section 6.3.2: a failed SELECT leaves no mailbox selected.
+           "* OK [CLOSED] Previous mailbox closed\r\na12 " + no +
+               "base64 run not ending on a whole UTF-16 character\r\n",
+           "a13 BAD no mailbox selected\r\n", "a15 BAD mailbox name is not valid UTF-8\r\n",
+           "a16 OK CREATE completed\r\n"})
+    EXPECT_NE(out.find(line), std::string::npos) << line << " in\n" << out;
+  auto after = w.services.store().list_mailboxes("alice@example.test");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after.value.size(), before.value.size() + 1);  // café alone
+}
+
 TEST(ImapSession, LoginBeforeTlsIsRefusedAndAnnouncedAsDisabled) {
   ImapWorld w;
   auto d = w.connect("", false);
