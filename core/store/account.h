@@ -50,6 +50,8 @@ inline constexpr std::size_t kInlineBody = 64 * 1024;
 struct Body {
   fs::path file;
   std::optional<std::string> data;
+  std::uint64_t size = 0;
+  std::optional<std::string> parts;  // part_offsets.h's encoding; none for older bodies
 };
 
 struct NewMessage {

@@ -17,6 +17,7 @@
 
 #include "core/store/account.h"
 #include "core/store/files.h"
+#include "core/store/part_offsets.h"
 
 namespace portico::core::store {
 
@@ -106,8 +107,8 @@ bool Account::insert_rows(const NewMessage& m, std::vector<Insertion>& into) {
       MailboxRow row = found ? *found : create_row(name, "", false);
       if (body_id == 0) {
         auto ins = db_.prepare(
-            "INSERT INTO bodies(file, size, envelope, bodystructure, body, data) "
-            "VALUES(?, ?, ?, ?, ?, ?)");
+            "INSERT INTO bodies(file, size, envelope, bodystructure, body, data, parts) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?)");
         ins.bind(1, m.body_name)
             .bind(2, static_cast<std::int64_t>(m.size))
             .bind(3, m.summary->envelope)
@@ -118,6 +119,7 @@ bool Account::insert_rows(const NewMessage& m, std::vector<Insertion>& into) {
         } else {
           ins.bind_null(6);
         }
+        ins.bind(7, encode_parts(m.summary->parts));
         ins.run();
         body_id = db_.last_insert_rowid();
         auto h = db_.prepare("INSERT INTO headers(body_id, field, value) VALUES(?, ?, ?)");

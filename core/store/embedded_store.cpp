@@ -10,6 +10,7 @@
 #include "core/store/files.h"
 #include "core/store/mime_cache.h"
 #include "core/store/notify.h"
+#include "core/store/part_offsets.h"
 #include "core/store/store.h"
 
 namespace portico::core {
@@ -60,6 +61,24 @@ class InlineReader final : public sdk::MessageReader {
 
 std::string octets(Body body) {
   return body.data ? std::move(*body.data) : read_file(body.file);
+}
+
+// The part offsets kept with a body, or (a body stored before they were kept, or a damaged
+// record) computed from its octets.
+sdk::MessageParts parts_of(Body body) {
+  sdk::MessageParts out;
+  out.size = body.size;
+  if (body.parts) {
+    if (auto parts = decode_parts(*body.parts, body.size)) {
+      out.parts = std::move(*parts);
+      return out;
+    }
+  }
+  const MimeSummary summary =
+      body.data ? summarize_message(*body.data) : summarize_file(body.file.string());
+  out.parts = summary.parts;
+  out.size = body.data ? body.data->size() : fs::file_size(body.file);
+  return out;
 }
 
 std::unique_ptr<sdk::MessageReader> open_body(Body body) {
@@ -139,21 +158,15 @@ class EmbeddedStore final : public MailStore {
   std::vector<sdk::StoreResult<std::string>> read_messages(
       const std::string& account, const std::string& mailbox,
       const std::vector<std::uint32_t>& uids) override {
-    auto found = guarded<std::vector<std::optional<Body>>>(
-        [&] { return get(account)->bodies_of(mailbox, uids); });
-    std::vector<sdk::StoreResult<std::string>> out(uids.size());
-    for (std::size_t i = 0; i < uids.size(); ++i) {
-      if (!found.ok()) {
-        out[i].error = found.error;
-        out[i].message = found.message;
-      } else if (!found.value[i]) {
-        out[i].error = StoreError::not_found;
-        out[i].message = "no message with UID " + std::to_string(uids[i]);
-      } else {
-        out[i] = guarded<std::string>([&] { return octets(std::move(*found.value[i])); });
-      }
-    }
-    return out;
+    return per_body<std::string>(account, mailbox, uids,
+                                 [](Body body) { return octets(std::move(body)); });
+  }
+
+  std::vector<sdk::StoreResult<sdk::MessageParts>> message_parts(
+      const std::string& account, const std::string& mailbox,
+      const std::vector<std::uint32_t>& uids) override {
+    return per_body<sdk::MessageParts>(account, mailbox, uids,
+                                       [](Body body) { return parts_of(std::move(body)); });
   }
 
   sdk::StoreResult<std::unique_ptr<sdk::MessageReader>> open_message(const std::string& account,
@@ -300,6 +313,27 @@ class EmbeddedStore final : public MailStore {
   }
 
  private:
+  // `f` of the body of each UID (one lookup in one snapshot), a result per UID in order.
+  template <class T, class F>
+  std::vector<sdk::StoreResult<T>> per_body(const std::string& account, const std::string& mailbox,
+                                            const std::vector<std::uint32_t>& uids, F f) {
+    auto found = guarded<std::vector<std::optional<Body>>>(
+        [&] { return get(account)->bodies_of(mailbox, uids); });
+    std::vector<sdk::StoreResult<T>> out(uids.size());
+    for (std::size_t i = 0; i < uids.size(); ++i) {
+      if (!found.ok()) {
+        out[i].error = found.error;
+        out[i].message = found.message;
+      } else if (!found.value[i]) {
+        out[i].error = StoreError::not_found;
+        out[i].message = "no message with UID " + std::to_string(uids[i]);
+      } else {
+        out[i] = guarded<T>([&] { return f(std::move(*found.value[i])); });
+      }
+    }
+    return out;
+  }
+
   std::shared_ptr<Account> get(const std::string& address) {
     fs::path folder = root_ / account_folder(address);
     std::string key = folder.string();

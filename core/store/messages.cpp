@@ -74,7 +74,8 @@ std::vector<std::optional<Body>> Account::bodies_of(const std::string& mailbox,
   out.reserve(uids.size());
   for (const auto uid : uids) {
     auto st = db_.prepare(
-        "SELECT b.file, b.data IS NOT NULL, b.data FROM messages m JOIN bodies b "
+        "SELECT b.file, b.data IS NOT NULL, b.data, b.size, b.parts IS NOT NULL, b.parts "
+        "FROM messages m JOIN bodies b "
         "ON b.id = m.body_id WHERE m.mailbox_id = ? AND m.uid = ?");
     st.bind(1, row.id).bind(2, static_cast<std::int64_t>(uid));
     if (!st.step()) {
@@ -87,6 +88,8 @@ std::vector<std::optional<Body>> Account::bodies_of(const std::string& mailbox,
     } else {
       body.file = bodies() / st.text(0);
     }
+    body.size = static_cast<std::uint64_t>(st.int64(3));
+    if (st.int64(4) != 0) body.parts = st.text(5);
     out.emplace_back(std::move(body));
   }
   snapshot.commit();

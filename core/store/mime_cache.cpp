@@ -3,10 +3,15 @@
 
 #include <fcntl.h>
 #include <gmime/gmime.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
 #include <mutex>
+
+#include "core/store/part_offsets.h"
 
 namespace portico::core::store {
 
@@ -301,28 +306,62 @@ void init_gmime() {
 
 namespace {
 
-// Parses what `stream` holds (the reference is taken over); `fallback` when it is no message.
-template <typename Fallback>
-MimeSummary summarize_stream(GMimeStream* stream, Fallback fallback) {
+// A GMime memory stream reading `bytes` in place (no copy); every object parsed from it must be
+// gone before it is.
+class BorrowedStream {
+ public:
+  explicit BorrowedStream(std::string_view bytes) {
+    if (bytes.empty() || bytes.size() > UINT_MAX) {
+      stream_ = g_mime_stream_mem_new();
+      return;
+    }
+    auto* data = reinterpret_cast<guint8*>(const_cast<char*>(bytes.data()));
+    array_ = g_byte_array_new_take(data, bytes.size());
+    stream_ = g_mime_stream_mem_new_with_byte_array(array_);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream_), FALSE);
+  }
+  ~BorrowedStream() {
+    g_object_unref(stream_);
+    if (array_ != nullptr) g_byte_array_free(array_, FALSE);  // the array, not the data
+  }
+  BorrowedStream(const BorrowedStream&) = delete;
+  BorrowedStream& operator=(const BorrowedStream&) = delete;
+  GMimeStream* get() const { return stream_; }
+
+ private:
+  GByteArray* array_ = nullptr;
+  GMimeStream* stream_ = nullptr;
+};
+
+// Parses what `stream` holds (the reference is taken over) with a persistent stream: each
+// leaf's content stays a window on the octets (measured, never copied), and its bounds are the
+// offsets `find_parts` keeps. `fallback` for octets that are no message.
+template <class Fallback, class FindParts>
+MimeSummary summarize_stream(GMimeStream* stream, Fallback fallback, FindParts find_parts) {
   GMimeParser* parser = g_mime_parser_new_with_stream(stream);
   g_object_unref(stream);
+  g_mime_parser_set_persist_stream(parser, TRUE);
   GMimeMessage* msg = g_mime_parser_construct_message(parser, nullptr);
   g_object_unref(parser);
-  if (msg == nullptr) return fallback();
   MimeSummary s;
-  GMimeObject* obj = GMIME_OBJECT(msg);
-  s.envelope = envelope_of(obj);
-  GMimeObject* body = g_mime_message_get_mime_part(msg);
-  if (body != nullptr) {
-    s.bodystructure = structure_of(body, true, 0);
-    s.body = structure_of(body, false, 0);
+  if (msg == nullptr) {
+    s = fallback();
   } else {
-    MimeSummary o = opaque("");
-    s.bodystructure = o.bodystructure;
-    s.body = o.body;
+    GMimeObject* obj = GMIME_OBJECT(msg);
+    s.envelope = envelope_of(obj);
+    GMimeObject* body = g_mime_message_get_mime_part(msg);
+    if (body != nullptr) {
+      s.bodystructure = structure_of(body, true, 0);
+      s.body = structure_of(body, false, 0);
+    } else {
+      MimeSummary o = opaque("");
+      s.bodystructure = o.bodystructure;
+      s.body = o.body;
+    }
+    index_headers(obj, s);
   }
-  index_headers(obj, s);
-  g_object_unref(msg);
+  s.parts = find_parts(msg);
+  if (msg != nullptr) g_object_unref(msg);
   return s;
 }
 
@@ -330,25 +369,41 @@ MimeSummary summarize_stream(GMimeStream* stream, Fallback fallback) {
 
 MimeSummary summarize_message(std::string_view message) {
   init_gmime();
-  return summarize_stream(g_mime_stream_mem_new_with_buffer(message.data(), message.size()),
-                          [&] { return opaque(message); });
+  BorrowedStream stream(message);
+  g_object_ref(stream.get());  // summarize_stream takes a reference over
+  return summarize_stream(
+      stream.get(), [&] { return opaque(message); },
+      [&](GMimeMessage* msg) { return part_offsets(message, msg); });
 }
 
 MimeSummary summarize_file(const std::string& path) {
   init_gmime();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return opaque("");
-  // A file stream is seekable: GMime keeps each part's content where it is in the file and
-  // reads it only to measure it, so the message is never held whole.
-  return summarize_stream(g_mime_stream_fs_new(fd), [&] {
-    // No message: one text/plain part of the file's octets, measured in pieces.
-    int again = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (again < 0) return opaque("");
-    GMimeStream* file = g_mime_stream_fs_new(again);
-    const Measured m = measure_stream(file);
-    g_object_unref(file);
-    return opaque(m.size, m.lines);
-  });
+  if (fd < 0) return summarize_message("");
+  struct stat st {};
+  const std::uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  int parse_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // GMime's, closed by its stream
+  MimeSummary s;
+  if (parse_fd < 0) {
+    s = summarize_message("");
+  } else {
+    // A file stream is seekable: GMime keeps each part's content where it is in the file and
+    // reads it only to measure it, so the message is never held whole (nor mapped).
+    s = summarize_stream(
+        g_mime_stream_fs_new(parse_fd),
+        [&] {
+          // No message: one text/plain part of the file's octets, measured in pieces.
+          int again = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // its own file offset
+          if (again < 0) return opaque("");
+          GMimeStream* file = g_mime_stream_fs_new(again);
+          const Measured m = measure_stream(file);
+          g_object_unref(file);
+          return opaque(m.size, m.lines);
+        },
+        [&](GMimeMessage* msg) { return part_offsets(fd, size, msg); });
+  }
+  ::close(fd);
+  return s;
 }
 
 }  // namespace portico::core::store

@@ -5,6 +5,7 @@
 // v2: a per-mailbox message count (kept by every change, checked by `store check`) and the
 //     log of expunged UIDs with their MODSEQ (change notifications, RFC 7162 VANISHED).
 // v3: small bodies in the database. v4: the expunge log's times and per-mailbox floor.
+// v5: each body's MIME part offsets (part_offsets.h).
 #include "core/store/schema.h"
 
 #include <string>
@@ -75,6 +76,12 @@ UPDATE expunged SET at = CAST(strftime('%s', 'now') AS INTEGER);
 ALTER TABLE mailboxes ADD COLUMN expunge_floor INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// v5: the MIME part offsets of each body (part_offsets.h's encoding); NULL for bodies stored
+// before, whose offsets are computed from the octets when asked for.
+constexpr std::string_view v4_to_v5 = R"sql(
+ALTER TABLE bodies ADD COLUMN parts TEXT;
+)sql";
+
 // One migration, re-checking the version under the write lock: another process opening the
 // same account at the same moment may have run it already.
 void step(Database& db, std::string_view sql, int to) {
@@ -103,6 +110,7 @@ void migrate(Database& db) {
   if (version < 2) step(db, v1_to_v2, 2);
   if (version < 3) step(db, v2_to_v3, 3);
   if (version < 4) step(db, v3_to_v4, 4);
+  if (version < 5) step(db, v4_to_v5, 5);
 }
 
 }  // namespace portico::core::store

@@ -13,7 +13,7 @@
 namespace portico::core::store {
 
 // The version this build writes.
-inline constexpr int schema_version = 4;
+inline constexpr int schema_version = 5;
 
 // The SQL of version 1 (kept for tests that build an old file, and for the migration chain).
 std::string_view schema_v1_sql();

@@ -3,14 +3,14 @@
 // 3516 (the content with its transfer encoding undone), and the search keys that look inside a
 // message (HEADER, FROM/TO/CC/BCC/SUBJECT, BODY, TEXT, SENTBEFORE/SENTON/SENTSINCE).
 //
-// The MIME structure is GMime's (parsed once per message into a PartMap of octet offsets), never
-// a hand-written boundary scanner. Sections are the octets as stored, byte for byte, cut at those
-// offsets. Guarantees: never throws on any input; a section that does not exist is reported as
-// such (the FETCH reply then carries an empty string, as Dovecot and Cyrus do).
+// Sections resolve to octet ranges through the part offsets the store keeps with each message
+// (sdk::MessageParts, found by GMime when the message was stored), so a FETCH reads just the
+// octets it sends. Sections are the octets as stored, byte for byte, except HEADER.FIELDS(.NOT),
+// picked from the header. Guarantees: never throws on any input; a section that does not exist
+// is reported as such (the FETCH reply then carries an empty string, as Dovecot and Cyrus do).
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,42 +20,48 @@
 
 namespace portico::imap {
 
-// The parsed structure of one message: where each MIME part's header and content begin and end
-// in the octets. Built once, then asked for any number of sections.
+// A run of a message's octets, [begin, end).
+struct OctetRange {
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+  std::uint64_t size() const { return end > begin ? end - begin : 0; }
+};
+
+// Part numbers (RFC 9051 section 6.4.5) resolved against the store's part offsets.
 class PartMap {
  public:
-  // `message` must outlive the PartMap (the offsets refer into it).
-  explicit PartMap(std::string_view message);
-  ~PartMap();
-  PartMap(const PartMap&) = delete;
-  PartMap& operator=(const PartMap&) = delete;
+  explicit PartMap(sdk::MessageParts parts) : parts_(std::move(parts)) {}
 
-  // The octets of BODY[section] (before any <partial>), or nullopt when the part does not
-  // exist. Part numbering per RFC 9051 section 6.4.5: a non-multipart message has part 1 (its
-  // body); HEADER/TEXT/HEADER.FIELDS of a part number apply only to message/rfc822 parts; MIME
-  // is the part's own header.
-  std::optional<std::string> section(const Section& section) const;
+  // Where the octets of BODY[section] lie, before any <partial>; for HEADER.FIELDS(.NOT), the
+  // header block they are picked from (section_octets() picks them). nullopt when the part does
+  // not exist. A non-multipart message has part 1 (its body); HEADER/TEXT/HEADER.FIELDS of a
+  // part number apply only to message/rfc822 parts; MIME is the part's own header.
+  std::optional<OctetRange> section(const Section& section) const;
 
   struct Binary {
     enum class Status { ok, no_part, unknown_cte };
     Status status = Status::ok;
-    std::string octets;
+    OctetRange content;  // the part's content, still encoded
+    std::string encoding;
   };
-  // BINARY[part]: the content of that part with its Content-Transfer-Encoding (base64,
-  // quoted-printable, 7bit, 8bit, binary) undone; unknown_cte for any other encoding (the reply
-  // is NO [UNKNOWN-CTE]).
+  // BINARY[part]: where that part's content lies and its Content-Transfer-Encoding; unknown_cte
+  // for an encoding decode() does not know (the reply is NO [UNKNOWN-CTE]).
   Binary binary(const Section& section) const;
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::optional<std::size_t> resolve(const std::vector<std::uint32_t>& part) const;
+  sdk::MessageParts parts_;
 };
 
-// BODY[], BODY[HEADER], BODY[TEXT] and BODY[HEADER.FIELDS (...)] of the message itself (a
-// section without a part number), cut at the first empty line without parsing the MIME
-// structure: what PartMap::section() gives for those, for a fraction of the cost. nullopt for
-// MIME (which needs a part number).
-std::optional<std::string> top_level_section(std::string_view message, const Section& section);
+// Whether BODY[section] is its range's octets as they are (not picked from a header block).
+bool plain_range(const Section& section);
+
+// BODY[section] from the octets of the range PartMap::section() gave.
+std::string section_octets(const Section& section, std::string range_octets);
+
+// A part's content with `encoding` (base64, quoted-printable, 7bit, 8bit, binary, "") undone;
+// nullopt for any other encoding.
+std::optional<std::string> decode(std::string_view content, const std::string& encoding);
 
 // What a search key needs of each message beyond sdk::MessageInfo.
 bool needs_octets(const SearchKey& key);

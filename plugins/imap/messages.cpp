@@ -2,7 +2,10 @@
 // 3516, MODSEQ and CHANGEDSINCE of RFC 7162), STORE (with UNCHANGEDSINCE and MODIFIED), COPY and
 // MOVE (RFC 6851, with UIDPLUS's COPYUID of RFC 4315), EXPUNGE and UID EXPUNGE, CLOSE, and
 // the mapping of sequence sets ("*", "$" of RFC 5182) to UIDs. SEARCH and the reporting of other
-// sessions' changes are in search.cpp's neighbour, updates.cpp.
+// sessions' changes are in search.cpp's neighbour, updates.cpp. FETCH reads a small message
+// whole and of a larger one only the octets its items name, at the part offsets the store keeps
+// (message.h); a run above kStreamFetchAbove (BODY[], BODY[2], RFC822.TEXT...) is streamed from
+// the store's reader as the output drains.
 #include <algorithm>
 
 #include "message.h"
@@ -57,11 +60,52 @@ std::string literal(std::string_view data, bool binary = false) {
   return (nul ? "~{" : "{") + std::to_string(data.size()) + "}\r\n" + std::string(data);
 }
 
-std::string partial(std::string_view data, const FetchItem& item, std::string& name) {
-  if (!item.partial_origin) return std::string(data);
-  name += "<" + std::to_string(*item.partial_origin) + ">";
+// The name of a FETCH item that carries octets, as the response names it ("BODY[1.MIME]<0>").
+std::string item_name(const FetchItem& i) {
+  using K = FetchItem::Kind;
+  std::string name = i.kind == K::rfc822          ? "RFC822"
+                     : i.kind == K::rfc822_header ? "RFC822.HEADER"
+                     : i.kind == K::rfc822_text   ? "RFC822.TEXT"
+                     : i.kind == K::binary        ? "BINARY[" + section_text(i.section) + "]"
+                                                  : "BODY[" + section_text(i.section) + "]";
+  if (i.partial_origin) name += "<" + std::to_string(*i.partial_origin) + ">";
+  return name;
+}
+
+// <origin.count> of octets already cut out (HEADER.FIELDS, BINARY).
+std::string partial(std::string data, const FetchItem& item) {
+  if (!item.partial_origin) return data;
   if (*item.partial_origin >= data.size()) return {};
-  return std::string(data.substr(*item.partial_origin, item.partial_count));
+  return data.substr(*item.partial_origin, item.partial_count);
+}
+
+// The range of an item whose octets are the message's as they are, after its <partial>;
+// nullopt for other items and for parts that do not exist.
+std::optional<OctetRange> plain_item_range(const FetchItem& i, const PartMap& map) {
+  using K = FetchItem::Kind;
+  std::optional<OctetRange> r;
+  switch (i.kind) {
+    case K::rfc822:
+      r = map.section(Section{});
+      break;
+    case K::rfc822_header:
+    case K::rfc822_text: {
+      Section s;
+      s.text = i.kind == K::rfc822_header ? Section::Text::header : Section::Text::text;
+      r = map.section(s);
+      break;
+    }
+    case K::body_section:
+      if (plain_range(i.section)) r = map.section(i.section);
+      break;
+    default:
+      break;
+  }
+  if (r && i.partial_origin) {
+    r->begin = std::min(r->begin + *i.partial_origin, r->end);
+    r->end = std::min<std::uint64_t>(r->begin + i.partial_count, r->end);
+  }
+  return r;
 }
 
 bool sets_seen(const FetchItem& i) {
@@ -81,12 +125,63 @@ bool needs_message(const FetchItem& i) {
          i.kind == K::rfc822 || i.kind == K::rfc822_header || i.kind == K::rfc822_text;
 }
 
+// Whether an item needs the store's part offsets (any section but the whole message).
+bool needs_parts(const FetchItem& i) {
+  using K = FetchItem::Kind;
+  const bool whole = i.section.part.empty() && i.section.text == Section::Text::none;
+  return ((i.kind == K::body_section || i.kind == K::binary || i.kind == K::binary_size) &&
+          !whole) ||
+         i.kind == K::rfc822_header || i.kind == K::rfc822_text;
+}
+
+// One message's octets as FETCH reads them: the whole message when it is small (one read),
+// else just the ranges the items name, from the store's reader.
+class Octets {
+ public:
+  explicit Octets(std::string whole) : whole_(std::move(whole)), is_whole_(true) {}
+  explicit Octets(std::unique_ptr<sdk::MessageReader> reader) : reader_(std::move(reader)) {}
+
+  std::string read(OctetRange r) const {
+    if (is_whole_) {
+      if (r.begin >= whole_.size()) return {};
+      return whole_.substr(r.begin, r.size());
+    }
+    std::string out;
+    while (out.size() < r.size()) {
+      auto piece = reader_->read(r.begin + out.size(), r.size() - out.size());
+      if (!piece.ok() || piece.value.empty()) break;  // expunged or damaged: what was read
+      out += piece.value;
+    }
+    return out;
+  }
+
+ private:
+  std::string whole_;
+  bool is_whole_ = false;
+  std::unique_ptr<sdk::MessageReader> reader_;
+};
+
+// The octets the items read: their ranges added up (overlaps counted twice).
+std::uint64_t octets_needed(const std::vector<FetchItem>& items, const PartMap& map) {
+  using K = FetchItem::Kind;
+  std::uint64_t total = 0;
+  for (const auto& i : items) {
+    if (auto r = plain_item_range(i, map)) {
+      total += r->size();
+    } else if (i.kind == K::body_section) {
+      if (auto h = map.section(i.section)) total += h->size();
+    } else if (i.kind == K::binary || i.kind == K::binary_size) {
+      total += map.binary(i.section).content.size();
+    }
+  }
+  return total;
+}
+
 // The FETCH data items of one message, without "* n FETCH (" and ")".
 std::string render(const std::vector<FetchItem>& items, const sdk::MessageInfo& m,
-                   const std::string* octets, bool uid, bool modseq, bool flags_changed,
-                   bool& unknown_cte) {
+                   const PartMap* map, const Octets* octets, bool uid, bool modseq,
+                   bool flags_changed, bool& unknown_cte) {
   std::string out;
-  std::optional<PartMap> parts;
   auto add = [&out](std::string_view s) {
     if (!out.empty()) out += ' ';
     out += s;
@@ -100,12 +195,6 @@ std::string render(const std::vector<FetchItem>& items, const sdk::MessageInfo& 
   if (uid && !has_uid) add("UID " + std::to_string(m.uid));
   for (const auto& i : items) {
     using K = FetchItem::Kind;
-    // The MIME structure is parsed only for what needs part numbers or decoding.
-    const bool top = i.kind == K::body_section && i.section.part.empty();
-    if ((i.kind == K::body_section || i.kind == K::binary || i.kind == K::binary_size) && !top &&
-        !parts && octets != nullptr)
-      parts.emplace(*octets);
-    std::string_view whole = octets != nullptr ? std::string_view(*octets) : std::string_view();
     switch (i.kind) {
       case K::uid:
         add("UID " + std::to_string(m.uid));
@@ -131,43 +220,35 @@ std::string render(const std::vector<FetchItem>& items, const sdk::MessageInfo& 
       case K::modseq:
         add("MODSEQ (" + std::to_string(m.modseq) + ")");
         break;
-      case K::body_section: {
-        std::string name = "BODY[" + section_text(i.section) + "]";
-        auto data = top && octets != nullptr ? top_level_section(*octets, i.section)
-                    : parts                  ? parts->section(i.section)
-                                             : std::nullopt;
-        std::string cut = partial(data ? std::string_view(*data) : std::string_view(), i, name);
-        add(name + " " + literal(cut));
+      case K::body_section:
+      case K::rfc822:
+      case K::rfc822_header:
+      case K::rfc822_text: {
+        std::string data;
+        if (map == nullptr || octets == nullptr) {
+        } else if (auto r = plain_item_range(i, *map)) {
+          data = octets->read(*r);
+        } else if (auto h = map->section(i.section)) {  // HEADER.FIELDS(.NOT)
+          data = partial(section_octets(i.section, octets->read(*h)), i);
+        }
+        add(item_name(i) + " " + literal(data));
         break;
       }
       case K::binary:
       case K::binary_size: {
-        auto b = parts ? parts->binary(i.section) : PartMap::Binary{};
+        auto b = map ? map->binary(i.section) : PartMap::Binary{};
         if (b.status == PartMap::Binary::Status::unknown_cte) {
           unknown_cte = true;
           return {};
         }
-        std::string part = section_text(i.section);
+        std::string decoded;
+        if (b.status == PartMap::Binary::Status::ok && octets != nullptr)
+          decoded = decode(octets->read(b.content), b.encoding).value_or("");
         if (i.kind == K::binary_size) {
-          add("BINARY.SIZE[" + part + "] " + std::to_string(b.octets.size()));
+          add("BINARY.SIZE[" + section_text(i.section) + "] " + std::to_string(decoded.size()));
         } else {
-          std::string name = "BINARY[" + part + "]";
-          std::string cut = partial(b.octets, i, name);
-          add(name + " " + literal(cut, true));
+          add(item_name(i) + " " + literal(partial(std::move(decoded), i), true));
         }
-        break;
-      }
-      case K::rfc822:
-        add("RFC822 " + literal(whole));
-        break;
-      case K::rfc822_header:
-      case K::rfc822_text: {
-        std::size_t end = whole.find("\r\n\r\n");
-        std::size_t cut = end == std::string_view::npos ? whole.size() : end + 4;
-        if (i.kind == K::rfc822_header)
-          add("RFC822.HEADER " + literal(whole.substr(0, cut)));
-        else
-          add("RFC822.TEXT " + literal(whole.substr(cut)));
         break;
       }
     }
@@ -179,13 +260,16 @@ std::string render(const std::vector<FetchItem>& items, const sdk::MessageInfo& 
 
 }  // namespace
 
-// A whole message sent in pieces: "* n FETCH (head {size}\r\n", the octets, "tail)\r\n".
+// A large run of a message's octets sent in pieces: "* n FETCH (head {size}\r\n", the octets,
+// "tail)\r\n".
 struct StreamedMessage {
   std::uint32_t uid = 0;
-  std::string head;  // the items before the message and its name, e.g. "UID 7 BODY[]"
+  std::string head;  // the items before the octets and their name, e.g. "UID 7 BODY[2]"
   std::string tail;  // items the server adds after it (FLAGS, MODSEQ), each with a leading space
   std::unique_ptr<sdk::MessageReader> reader;
-  std::uint64_t offset = 0;
+  std::uint64_t offset = 0;  // the next octet to send
+  std::uint64_t end = 0;     // past the last
+  std::uint64_t size = 0;    // the literal's size
 };
 
 struct ImapSession::FetchJob {
@@ -195,21 +279,22 @@ struct ImapSession::FetchJob {
   bool set_seen = false;
   bool mime = false;
   bool octets = false;
+  bool parts = false;  // some item needs the store's part offsets
   bool modseq = false;
   bool waiting = false;  // for the output to drain
-  // The last item is the whole message (BODY[], BODY.PEEK[], RFC822) and the others need no
-  // octets: a large message can be streamed.
+  // The last item sends a run of the message's octets as they are (BODY[section]<partial> but
+  // HEADER.FIELDS, RFC822, RFC822.HEADER, RFC822.TEXT) and the others need no octets: a large
+  // run can be streamed.
   bool streamable = false;
   std::optional<StreamedMessage> stream;
 };
 
 namespace {
 
-bool whole_message(const FetchItem& i) {
+bool plain_item(const FetchItem& i) {
   using K = FetchItem::Kind;
-  return (i.kind == K::body_section && i.section.part.empty() &&
-          i.section.text == Section::Text::none && !i.partial_origin) ||
-         i.kind == K::rfc822;
+  return (i.kind == K::body_section && plain_range(i.section)) || i.kind == K::rfc822 ||
+         i.kind == K::rfc822_header || i.kind == K::rfc822_text;
 }
 
 }  // namespace
@@ -284,13 +369,14 @@ void ImapSession::do_fetch(const Command& c) {
     job->set_seen |= sets_seen(i) && !selected_->read_only;
     job->mime |= needs_mime(i);
     job->octets |= needs_message(i);
+    job->parts |= needs_parts(i);
     job->modseq |= i.kind == FetchItem::Kind::modseq;
   }
   if (c.changed_since) {
     job->modseq = true;
     condstore_ = true;
   }
-  job->streamable = !c.items.empty() && whole_message(c.items.back()) &&
+  job->streamable = !c.items.empty() && plain_item(c.items.back()) &&
                     std::none_of(c.items.begin(), c.items.end() - 1, needs_message);
   if (job->modseq) condstore_ = true;
   if (c.vanished && !qresync_) return bad(c.tag, "QRESYNC is not enabled");
@@ -337,56 +423,84 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
           batch->error = infos.message;
           return;
         }
-        std::size_t octets = 0;
-        for (const auto& m : infos.value) {
-          std::string body;
-          if (job->streamable && m.size > kStreamFetchAbove) {
+        std::vector<sdk::StoreResult<sdk::MessageParts>> parts;
+        if (job->parts) {
+          std::vector<std::uint32_t> found;
+          for (const auto& m : infos.value)
+            found.push_back(m.uid);
+          parts = store->message_parts(account, mailbox, found);
+        }
+        const auto& items = job->command.items;
+        std::uint64_t octets = 0;
+        for (std::size_t k = 0; k < infos.value.size(); ++k) {
+          const auto& m = infos.value[k];
+          sdk::MessageParts offsets;
+          offsets.size = m.size;
+          if (job->parts) {
+            if (!parts[k].ok()) continue;  // expunged meanwhile: nothing to say of it
+            offsets = std::move(parts[k].value);
+          }
+          const PartMap map(std::move(offsets));
+          const bool changed = std::find(seen_now.begin(), seen_now.end(), m.uid) != seen_now.end();
+          const auto run = job->streamable ? plain_item_range(items.back(), map) : std::nullopt;
+          if (run && run->size() > kStreamFetchAbove) {
             if (!batch->responses.empty()) {  // told first; this one starts the next batch
               batch->stop_uid = m.uid;
               break;
             }
             auto reader = store->open_message(account, mailbox, m.uid);
             if (!reader.ok()) continue;  // expunged meanwhile: nothing to say of it
-            bool changed = std::find(seen_now.begin(), seen_now.end(), m.uid) != seen_now.end();
-            const auto& items = job->command.items;
             std::vector<FetchItem> before(items.begin(), items.end() - 1);
             bool cte = false;
             StreamedMessage st;
             st.uid = m.uid;
-            st.head = render(before, m, nullptr, job->command.uid || qresync, false, false, cte);
-            st.head += std::string(st.head.empty() ? "" : " ") +
-                       (items.back().kind == FetchItem::Kind::rfc822 ? "RFC822" : "BODY[]");
+            st.head =
+                render(before, m, nullptr, nullptr, job->command.uid || qresync, false, false, cte);
+            st.head += std::string(st.head.empty() ? "" : " ") + item_name(items.back());
             const bool has_flags = std::any_of(items.begin(), items.end(), [](const auto& i) {
               return i.kind == FetchItem::Kind::flags;
             });
             const bool has_modseq = std::any_of(items.begin(), items.end(), [](const auto& i) {
               return i.kind == FetchItem::Kind::modseq;
             });
-            st.tail = render({}, m, nullptr, false,
+            st.tail = render({}, m, nullptr, nullptr, false,
                              modseq && (changed || job->command.changed_since) && !has_modseq,
                              changed && !has_flags, cte);
             if (!st.tail.empty()) st.tail.insert(0, " ");
             st.reader = std::move(reader.value);
+            st.offset = run->begin;
+            st.end = run->end;
+            st.size = run->size();
             batch->stream = std::move(st);
             batch->modseqs.emplace_back(m.uid, m.modseq);
             batch->stop_uid = m.uid + 1;
             break;
           }
+          std::optional<Octets> source;
           if (job->octets) {
-            if (octets > 0 && octets + m.size > kFetchBatchOctets) {
+            // A small message is read whole (one read, often from the database); of a larger
+            // one only the ranges the items name.
+            const bool whole = m.size <= kFetchWholeBelow;
+            const std::uint64_t cost = whole ? m.size : octets_needed(items, map);
+            if (octets > 0 && octets + cost > kFetchBatchOctets) {
               batch->stop_uid = m.uid;
               break;
             }
-            auto r = store->read_message(account, mailbox, m.uid);
-            if (!r.ok()) continue;  // expunged meanwhile: nothing to say of it
-            body = std::move(r.value);
-            octets += body.size();
+            if (whole) {
+              auto r = store->read_message(account, mailbox, m.uid);
+              if (!r.ok()) continue;  // expunged meanwhile: nothing to say of it
+              source.emplace(std::move(r.value));
+            } else {
+              auto r = store->open_message(account, mailbox, m.uid);
+              if (!r.ok()) continue;
+              source.emplace(std::move(r.value));
+            }
+            octets += cost;
           }
-          bool changed = std::find(seen_now.begin(), seen_now.end(), m.uid) != seen_now.end();
           bool cte = false;
-          std::string text = render(
-              job->command.items, m, job->octets ? &body : nullptr, job->command.uid || qresync,
-              modseq && (changed || job->command.changed_since), changed, cte);
+          std::string text =
+              render(items, m, &map, source ? &*source : nullptr, job->command.uid || qresync,
+                     modseq && (changed || job->command.changed_since), changed, cte);
           if (cte) {
             batch->unknown_cte = true;
             return;
@@ -426,7 +540,7 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
           job->stream = std::move(batch->stream);
           if (std::uint32_t seq = seq_of(job->stream->uid); seq != 0) {
             ctx_.write("* " + std::to_string(seq) + " FETCH (" + job->stream->head + " {" +
-                       std::to_string(job->stream->reader->size()) + "}\r\n");
+                       std::to_string(job->stream->size) + "}\r\n");
             return stream_next(job);
           }
           job->stream.reset();  // gone from the view meanwhile: nothing to say of it
@@ -441,8 +555,7 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
 
 void ImapSession::stream_next(const std::shared_ptr<FetchJob>& job) {
   StreamedMessage& st = *job->stream;
-  const std::uint64_t size = st.reader->size();
-  if (st.offset >= size) {
+  if (st.offset >= st.end) {
     ctx_.write(st.tail + ")\r\n");
     job->stream.reset();
     if (ctx_.output_pending() >= kOutputHighWater) {
@@ -457,10 +570,11 @@ void ImapSession::stream_next(const std::shared_ptr<FetchJob>& job) {
   }
   auto piece = std::make_shared<sdk::StoreResult<std::string>>();
   work([reader = st.reader.get(), offset = st.offset,
-        piece] { *piece = reader->read(offset, kStreamChunk); },
-       [this, job, piece, size] {
+        want = std::min<std::uint64_t>(kStreamChunk, st.end - st.offset),
+        piece] { *piece = reader->read(offset, static_cast<std::size_t>(want)); },
+       [this, job, piece] {
          StreamedMessage& s = *job->stream;
-         if (!piece->ok() || (piece->value.empty() && s.offset < size)) {
+         if (!piece->ok() || piece->value.empty()) {
            // The literal's size is promised: the connection cannot go on.
            ctx_.log(sdk::LogLevel::error,
                     "FETCH: reading UID " + std::to_string(s.uid) + " failed: " + piece->message);

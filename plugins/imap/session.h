@@ -46,10 +46,14 @@ inline constexpr std::size_t kFetchBatchOctets = 1 << 20;
 inline constexpr std::size_t kFetchBatchMessages = 256;
 // Pending output above which the session waits for it to drain (the core's throttle size).
 inline constexpr std::size_t kOutputHighWater = 256 * 1024;
-// A whole message (BODY[], RFC822) above this size is sent from the store in pieces of
-// kStreamChunk as the output drains, never read whole.
+// A run of a message's octets (BODY[], BODY[2]<0.5000000>, RFC822.TEXT, ...) above this size is
+// sent from the store in pieces of kStreamChunk as the output drains, never read whole.
 inline constexpr std::uint64_t kStreamFetchAbove = 1 << 20;
 inline constexpr std::size_t kStreamChunk = 256 * 1024;
+// A message up to this size is read whole for a FETCH of its octets (one read, often from the
+// store's database); of a larger one only the octet ranges the items name are read, through the
+// part offsets the store keeps.
+inline constexpr std::uint64_t kFetchWholeBelow = 64 * 1024;
 // UIDs kept from the store's notifications between two looks; past that the next look reads the
 // whole message list instead.
 inline constexpr std::size_t kMaxPendingUids = 10000;

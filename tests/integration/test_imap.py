@@ -1,7 +1,8 @@
 """imap against a real client library: Python's imaplib over STARTTLS and implicit TLS (LOGIN,
 AUTHENTICATE PLAIN, SELECT/EXAMINE, FETCH of every item, STORE, SEARCH, APPEND, COPY, MOVE,
 EXPUNGE and their UID variants, CREATE/RENAME/DELETE/LIST/STATUS), IDLE over a raw TLS socket
-woken by an SMTP delivery and by another session's flag change, a 5 MB message fetched intact, a
+woken by an SMTP delivery and by another session's flag change, a 5 MB message fetched intact,
+a 50 MB APPEND and parts of a 20 MB message read with the server's memory measured, a
 QRESYNC resynchronisation after another session's changes, and mbsync
 (Debian's isync) syncing a 500-message mailbox both ways, then once more with nothing to do."""
 
@@ -208,6 +209,17 @@ class RssSampler(threading.Thread):
         return self.peak
 
 
+def measure_without_quarantine(test):
+    """AddressSanitizer keeps freed memory in quarantine (256 MB by default), which would count
+    every freed piece as resident: off for the servers `test` starts, so that RSS is the
+    program's."""
+    saved = os.environ.get("ASAN_OPTIONS")
+    os.environ["ASAN_OPTIONS"] = ((saved + ":") if saved else "detect_leaks=1:") + \
+        "quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
+    test.addCleanup(lambda: os.environ.__setitem__("ASAN_OPTIONS", saved) if saved
+                    else os.environ.pop("ASAN_OPTIONS", None))
+
+
 class LargeAppendTest(unittest.TestCase):
     """RFC 9051 section 6.3.12: a 50 MB APPEND is written to a file as it arrives and handed
     to the store from there, and a FETCH of it is sent from the store in pieces; the server's
@@ -217,13 +229,7 @@ class LargeAppendTest(unittest.TestCase):
         body = "".join(f"{i:08d} " + "y" * 90 + "\r\n" for i in range(520000))
         big = message("huge", body=body)
         self.assertGreater(len(big), 50_000_000)
-#AddressSanitizer keeps freed memory in quarantine(256 MB by default), which would
-#count every freed piece as resident : off for this server, so that RSS is the program's.
-        saved = os.environ.get("ASAN_OPTIONS")
-        os.environ["ASAN_OPTIONS"] = ((saved + ":") if saved else "detect_leaks=1:") + \
-            "quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
-        self.addCleanup(lambda: os.environ.__setitem__("ASAN_OPTIONS", saved) if saved
-                        else os.environ.pop("ASAN_OPTIONS", None))
+        measure_without_quarantine(self)
         with Server() as srv:
             m = login(srv, implicit=True)
             m.select("INBOX")
@@ -255,6 +261,47 @@ class LargeAppendTest(unittest.TestCase):
             self.assertLess(grown, 16 * 2**20, f"peak RSS grew by {grown} bytes")
             print(f"\n50 MB APPEND: RSS grew by {grown / 2**20:.1f} MiB, its FETCH by "
                   f"{fetch_grown / 2**20:.1f} MiB", file=sys.stderr)
+
+
+class LargePartFetchTest(unittest.TestCase):
+    """RFC 9051 section 6.4.5: BODY[part]<partial> and BINARY of a 20 MB message are read at
+    the part offsets the store keeps: a small part costs its own octets, a large one is sent
+    from the store in pieces, and the server's memory grows by far less than the message."""
+
+    def test_parts_of_a_20_mb_message_are_read_alone(self):
+        import base64
+        blob = bytes((i * 7919) % 256 for i in range(15_000_000))
+        encoded = base64.encodebytes(blob).replace(b"\n", b"\r\n")
+        big = (b"From: Bob <bob@" + DOMAIN.encode() + b">\r\nSubject: parts\r\n"
+               b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"p\"\r\n\r\n"
+               b"--p\r\nContent-Type: text/plain\r\n\r\nsee the attachment\r\n"
+               b"--p\r\nContent-Type: application/octet-stream\r\n"
+               b"Content-Transfer-Encoding: base64\r\n\r\n" + encoded + b"--p--\r\n")
+        self.assertGreater(len(big), 20_000_000)
+        measure_without_quarantine(self)
+        with Server() as srv:
+            m = login(srv, implicit=True)
+            m.select("INBOX")
+            self.assertEqual(m.append("INBOX", None, None, big)[0], "OK")
+            before = rss(srv.proc.pid)
+            sampler = RssSampler(srv.proc.pid)
+            sampler.start()
+            typ, data = m.fetch("1", "(BODY.PEEK[1] BINARY.PEEK[1] BODY.PEEK[2.MIME])")
+            self.assertEqual(typ, "OK")
+            self.assertEqual(data[0][1], b"see the attachment")
+            self.assertEqual(data[1][1], b"see the attachment")
+            self.assertEqual(data[2][1], b"Content-Type: application/octet-stream\r\n"
+                             b"Content-Transfer-Encoding: base64\r\n\r\n")
+            typ, data = m.fetch("1", "(BODY.PEEK[2]<10000000.64>)")
+            self.assertEqual(data[0][1], encoded[10_000_000:10_000_064])
+            typ, data = m.fetch("1", "(BODY.PEEK[2])")
+            self.assertEqual(data[0][1], encoded[:-2])  # the CRLF before "--p--" is the boundary's
+            del data
+            grown = sampler.finish() - before
+            m.logout()
+            self.assertLess(grown, 8 * 2**20, f"RSS grew by {grown} bytes")
+            print(f"\nparts of a 20 MB message: RSS grew by {grown / 2**20:.1f} MiB",
+                  file=sys.stderr)
 
 
 class QresyncTest(unittest.TestCase):

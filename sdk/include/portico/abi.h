@@ -56,7 +56,8 @@
 // SessionContext::start_compression (RFC 4978 deflate below the framing, above TLS),
 // Store::vanished (portico/store.h: VanishedUids, kExpungeLogDays: RFC 7162 QRESYNC from the
 // store's log of expunges), Store::append_file (AppendFileRequest: an IMAP APPEND streamed to a
-// file, never held whole).
+// file, never held whole); 1.7 Store::message_parts (MessagePart, MessageParts: each MIME part's
+// octet offsets, kept with the message, so IMAP reads one part of a large message alone).
 #pragma once
 
 #include <stddef.h>
@@ -66,7 +67,7 @@
 #endif
 
 #define PORTICO_ABI_MAJOR 1
-#define PORTICO_ABI_MINOR 6
+#define PORTICO_ABI_MINOR 7
 
 #define PORTICO_STRINGIFY_INNER(x) #x
 #define PORTICO_STRINGIFY(x) PORTICO_STRINGIFY_INNER(x)

@@ -192,6 +192,28 @@ struct AppendFileRequest {
   std::uint64_t quota_bytes = 0;   // 0: unlimited
 };
 
+// ABI 1.7: where one MIME part of a stored message lies in its octets (Store::message_parts),
+// so that IMAP's BODY[1.2]<0.1024> reads those octets alone instead of the whole message.
+struct MessagePart {
+  enum class Kind : std::uint8_t { leaf, multipart, message };
+  Kind kind = Kind::leaf;
+  std::uint64_t header_begin = 0;  // its MIME header (for parts[0], the message's header)
+  std::uint64_t header_end = 0;    // after the empty line that ends the header: the content
+  std::uint64_t content_end = 0;   // before the line break that precedes a multipart delimiter
+  std::string transfer_encoding;   // Content-Transfer-Encoding, lower case; "" when absent
+  // Indexes into MessageParts::parts: a multipart's parts in order, or the one body of the
+  // message a message/rfc822 part holds (whose header is that message's header).
+  std::vector<std::uint32_t> children;
+};
+
+// ABI 1.7: the MIME structure of one message as octet offsets. parts[0] is the message's body
+// and its header the message's header; RFC 9051 section 6.4.5 part numbers resolve through
+// children. A message deeper than the BODYSTRUCTURE limit has its deepest parts as leaves.
+struct MessageParts {
+  std::uint64_t size = 0;  // octets of the message
+  std::vector<MessagePart> parts;
+};
+
 // How long the store keeps its log of expunged UIDs (RFC 7162 VANISHED): at least this long
 // after each expunge; older entries may be dropped, and Store::vanished() then answers from
 // the UIDs that are missing instead.
@@ -315,6 +337,13 @@ class Store {
   // made durable by the store (synced, then hard-linked where the file system allows), never
   // held whole in memory. The file may be removed once this returns.
   virtual StoreResult<Appended> append_file(const AppendFileRequest& request) = 0;
+
+  // --- ABI 1.7 ---
+  // The MIME structure of several messages of one mailbox as octet offsets (computed when the
+  // message was stored, kept with it), a result per UID in the same order.
+  virtual std::vector<StoreResult<MessageParts>> message_parts(
+      const std::string& account, const std::string& mailbox,
+      const std::vector<std::uint32_t>& uids) = 0;
 
  protected:
   ~Store() = default;

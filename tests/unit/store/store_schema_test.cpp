@@ -66,6 +66,13 @@ TEST(StoreSchema, UpgradesVersion1) {
   EXPECT_EQ(st.value.uid_validity, 1234u);
   EXPECT_EQ(st.value.uid_next, 3u);
   EXPECT_EQ(store->read_message(carol, "INBOX", 2).value, body);
+  // A body stored before v5 has no part offsets kept: they are found from its octets.
+  auto parts = store->message_parts(carol, "INBOX", {2});
+  ASSERT_EQ(parts.size(), 1u);
+  ASSERT_TRUE(parts[0].ok()) << parts[0].message;
+  ASSERT_FALSE(parts[0].value.parts.empty());
+  EXPECT_EQ(parts[0].value.size, body.size());
+  EXPECT_EQ(parts[0].value.parts[0].header_end, body.find("\r\n\r\n") + 4);
   // The v2 expunge log works on the upgraded file.
   store->store_flags(carol, "INBOX", {{1, 1}}, sdk::FlagOperation::add, {sdk::flag_deleted, {}}, 0);
   EXPECT_EQ(store->expunge(carol, "INBOX", {}).value, (std::vector<std::uint32_t>{1}));
