@@ -129,7 +129,11 @@ class Builder {
     if (GMIME_IS_MULTIPART(obj) && depth < kMaxDepth) {
       n.kind = Part::Kind::multipart;
       GMimeMultipart* mp = GMIME_MULTIPART(obj);
-      const char* b = g_mime_multipart_get_boundary(mp);
+      // The boundary as the header gives it: g_mime_multipart_get_boundary() would make one up
+      // for a multipart without (re-encoding its Content-Type, which with some malformed
+      // parameters asks GLib for gigabytes and aborts).
+      GMimeContentType* type = g_mime_object_get_content_type(obj);
+      const char* b = type ? g_mime_content_type_get_parameter(type, "boundary") : nullptr;
       std::string delimiter = std::string("--") + (b ? b : "");
       std::size_t from = n.header_end;
       int count = g_mime_multipart_get_count(mp);
