@@ -162,6 +162,27 @@ std::optional<MailboxRow> Account::find(const std::string& name) {
   return row_of(st);
 }
 
+sdk::UidRange Account::recent(const std::string& mailbox, bool claim) {
+  std::string name = normalize_mailbox(mailbox);
+  sdk::UidRange range;
+  {
+    std::lock_guard lock(mutex);
+    Transaction tx(db_, claim);
+    MailboxRow row = require(name);
+    auto st = db_.prepare("SELECT recent_uid FROM mailboxes WHERE id = ?");
+    st.bind(1, row.id);
+    range.first = st.step() ? static_cast<std::uint32_t>(st.int64(0)) : row.uid_next;
+    range.last = row.uid_next - 1;
+    if (claim && range.first <= range.last)
+      db_.prepare("UPDATE mailboxes SET recent_uid = ? WHERE id = ?")
+          .bind(1, static_cast<std::int64_t>(row.uid_next))
+          .bind(2, row.id)
+          .run();
+    tx.commit();
+  }
+  return range;
+}
+
 MailboxRow Account::require(const std::string& name) {
   auto row = find(normalize_mailbox(name));
   if (!row) fail(StoreError::not_found, "no mailbox '" + name + "'");

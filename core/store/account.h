@@ -128,6 +128,8 @@ class Account {
   std::vector<std::uint32_t> expunge(const std::string& mailbox, const sdk::UidSet& uids);
   std::vector<std::uint32_t> search_header(const std::string& mailbox, const std::string& field,
                                            const std::string& text);
+  // RFC 3501 \Recent (account.cpp): see sdk::Store::recent_uids.
+  sdk::UidRange recent(const std::string& mailbox, bool claim);
   // RFC 7162 QRESYNC (expunge_log.cpp): see sdk::Store::vanished.
   sdk::VanishedUids vanished(const std::string& mailbox, const sdk::UidSet& uids,
                              std::uint64_t modseq);

@@ -169,6 +169,11 @@ class EmbeddedStore final : public MailStore {
                                        [](Body body) { return parts_of(std::move(body)); });
   }
 
+  sdk::StoreResult<sdk::UidRange> recent_uids(const std::string& account,
+                                              const std::string& mailbox, bool claim) override {
+    return guarded<sdk::UidRange>([&] { return get(account)->recent(mailbox, claim); });
+  }
+
   sdk::StoreResult<std::unique_ptr<sdk::MessageReader>> open_message(const std::string& account,
                                                                      const std::string& mailbox,
                                                                      std::uint32_t uid) override {

@@ -5,7 +5,7 @@
 // v2: a per-mailbox message count (kept by every change, checked by `store check`) and the
 //     log of expunged UIDs with their MODSEQ (change notifications, RFC 7162 VANISHED).
 // v3: small bodies in the database. v4: the expunge log's times and per-mailbox floor.
-// v5: each body's MIME part offsets (part_offsets.h).
+// v5: each body's MIME part offsets (part_offsets.h), each mailbox's first unclaimed \Recent UID.
 #include "core/store/schema.h"
 
 #include <string>
@@ -77,9 +77,12 @@ ALTER TABLE mailboxes ADD COLUMN expunge_floor INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 // v5: the MIME part offsets of each body (part_offsets.h's encoding); NULL for bodies stored
-// before, whose offsets are computed from the octets when asked for.
+// before, whose offsets are computed from the octets when asked for. Per mailbox the first UID
+// no session has claimed as \Recent (messages already there are not recent).
 constexpr std::string_view v4_to_v5 = R"sql(
 ALTER TABLE bodies ADD COLUMN parts TEXT;
+ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 1;
+UPDATE mailboxes SET recent_uid = uid_next;
 )sql";
 
 // One migration, re-checking the version under the write lock: another process opening the

@@ -46,6 +46,7 @@ struct StatusValues {
   sdk::MailboxInfo info;
   std::uint64_t size = 0;
   std::uint32_t deleted = 0;
+  std::uint32_t recent = 0;
 };
 
 std::string status_text(const StatusValues& v, const std::vector<std::string>& items) {
@@ -66,7 +67,7 @@ std::string status_text(const StatusValues& v, const std::vector<std::string>& i
     else if (item == "UNSEEN")
       add("UNSEEN", v.info.unseen);
     else if (item == "RECENT")
-      add("RECENT", 0);
+      add("RECENT", v.recent);
     else if (item == "HIGHESTMODSEQ")
       add("HIGHESTMODSEQ", v.info.highest_modseq);
     else if (item == "SIZE")
@@ -90,6 +91,15 @@ sdk::StoreStatus read_status(sdk::Store& store, const std::string& account,
     for (const auto& m : list.value) {
       out.size += m.size;
       if (m.flags.system & sdk::flag_deleted) ++out.deleted;
+    }
+  }
+  if (has(items, "RECENT")) {  // the messages no session has claimed yet (RFC 3501 \Recent)
+    auto range = store.recent_uids(account, mailbox, false);
+    if (!range.ok()) return {range.error, range.message};
+    if (range.value.first <= range.value.last) {
+      auto list = store.fetch(account, mailbox, {range.value}, false, 0);
+      if (!list.ok()) return {list.error, list.message};
+      out.recent = static_cast<std::uint32_t>(list.value.size());
     }
   }
   return {};
@@ -186,7 +196,7 @@ void ImapSession::do_select(const Command& c) {
   std::string name = store_mailbox(c.mailbox);
   std::shared_ptr<sdk::SessionHandle> handle = ctx_.handle();
   work(
-      [store, out, name, account = account_, handle, read_only, session = this] {
+      [store, out, name, account = account_, handle, read_only, rev2 = rev2_, session = this] {
         auto info = store->mailbox_status(account, name);
         if (!info.ok()) {
           out->status = {info.error, info.message};
@@ -215,6 +225,9 @@ void ImapSession::do_select(const Command& c) {
           if (out->first_unseen == 0 && !(m.flags.system & sdk::flag_seen))
             out->first_unseen = static_cast<std::uint32_t>(b.uids.size());
         }
+        // RFC 3501 \Recent: SELECT claims what came since the last claim; EXAMINE only looks.
+        if (!rev2)
+          if (auto r = store->recent_uids(account, name, !read_only); r.ok()) b.add_recent(r.value);
       },
       [this, out, c] {
         if (!out->status.ok()) return complete(c, "NO", store_refusal(out->status, "SELECT"));
@@ -225,7 +238,7 @@ void ImapSession::do_select(const Command& c) {
         untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
         untagged(std::to_string(b.uids.size()) + " EXISTS");
         if (!rev2_) {
-          untagged("0 RECENT");
+          untagged(std::to_string(b.recent_count()) + " RECENT");
           if (out->first_unseen != 0)
             untagged("OK [UNSEEN " + std::to_string(out->first_unseen) + "] First unseen");
         }

@@ -180,7 +180,7 @@ std::uint64_t octets_needed(const std::vector<FetchItem>& items, const PartMap& 
 // The FETCH data items of one message, without "* n FETCH (" and ")".
 std::string render(const std::vector<FetchItem>& items, const sdk::MessageInfo& m,
                    const PartMap* map, const Octets* octets, bool uid, bool modseq,
-                   bool flags_changed, bool& unknown_cte) {
+                   bool flags_changed, bool recent, bool& unknown_cte) {
   std::string out;
   auto add = [&out](std::string_view s) {
     if (!out.empty()) out += ' ';
@@ -200,7 +200,7 @@ std::string render(const std::vector<FetchItem>& items, const sdk::MessageInfo& 
         add("UID " + std::to_string(m.uid));
         break;
       case K::flags:
-        add("FLAGS " + flags_text(m.flags));
+        add("FLAGS " + flags_text(m.flags, recent));
         break;
       case K::internaldate:
         add("INTERNALDATE " + imap_date(m.internal_date));
@@ -253,7 +253,7 @@ std::string render(const std::vector<FetchItem>& items, const sdk::MessageInfo& 
       }
     }
   }
-  if (flags_changed && !has_flags) add("FLAGS " + flags_text(m.flags));
+  if (flags_changed && !has_flags) add("FLAGS " + flags_text(m.flags, recent));
   if (modseq && !has_modseq) add("MODSEQ (" + std::to_string(m.modseq) + ")");
   return out;
 }
@@ -280,6 +280,7 @@ struct ImapSession::FetchJob {
   bool mime = false;
   bool octets = false;
   bool parts = false;  // some item needs the store's part offsets
+  sdk::UidSet recent;  // the session's \Recent UIDs
   bool modseq = false;
   bool waiting = false;  // for the output to drain
   // The last item sends a run of the message's octets as they are (BODY[section]<partial> but
@@ -349,12 +350,6 @@ bool valid_numbers(const SequenceSet& set, std::size_t count) {
   return true;
 }
 
-bool in_set(const sdk::UidSet& set, std::uint32_t uid) {
-  for (const auto& r : set)
-    if (uid >= r.first && uid <= r.last) return true;
-  return false;
-}
-
 }  // namespace
 
 void ImapSession::do_fetch(const Command& c) {
@@ -362,9 +357,10 @@ void ImapSession::do_fetch(const Command& c) {
     return bad(c.tag, "Invalid message sequence number");
   auto job = std::make_shared<FetchJob>();
   job->command = c;
+  job->recent = selected_->recent;
   sdk::UidSet set = uid_set(c.set, c.uid || c.set.saved);
   for (std::uint32_t u : selected_->uids)
-    if (in_set(set, u)) job->uids.push_back(u);
+    if (SelectedMailbox::in_ranges(set, u)) job->uids.push_back(u);
   for (const auto& i : c.items) {
     job->set_seen |= sets_seen(i) && !selected_->read_only;
     job->mime |= needs_mime(i);
@@ -442,6 +438,7 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
           }
           const PartMap map(std::move(offsets));
           const bool changed = std::find(seen_now.begin(), seen_now.end(), m.uid) != seen_now.end();
+          const bool recent = SelectedMailbox::in_ranges(job->recent, m.uid);
           const auto run = job->streamable ? plain_item_range(items.back(), map) : std::nullopt;
           if (run && run->size() > kStreamFetchAbove) {
             if (!batch->responses.empty()) {  // told first; this one starts the next batch
@@ -454,8 +451,8 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
             bool cte = false;
             StreamedMessage st;
             st.uid = m.uid;
-            st.head =
-                render(before, m, nullptr, nullptr, job->command.uid || qresync, false, false, cte);
+            st.head = render(before, m, nullptr, nullptr, job->command.uid || qresync, false, false,
+                             recent, cte);
             st.head += std::string(st.head.empty() ? "" : " ") + item_name(items.back());
             const bool has_flags = std::any_of(items.begin(), items.end(), [](const auto& i) {
               return i.kind == FetchItem::Kind::flags;
@@ -465,7 +462,7 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
             });
             st.tail = render({}, m, nullptr, nullptr, false,
                              modseq && (changed || job->command.changed_since) && !has_modseq,
-                             changed && !has_flags, cte);
+                             changed && !has_flags, recent, cte);
             if (!st.tail.empty()) st.tail.insert(0, " ");
             st.reader = std::move(reader.value);
             st.offset = run->begin;
@@ -500,7 +497,7 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
           bool cte = false;
           std::string text =
               render(items, m, &map, source ? &*source : nullptr, job->command.uid || qresync,
-                     modseq && (changed || job->command.changed_since), changed, cte);
+                     modseq && (changed || job->command.changed_since), changed, recent, cte);
           if (cte) {
             batch->unknown_cte = true;
             return;
@@ -617,7 +614,7 @@ void ImapSession::do_store(const Command& c) {
            selected_->own[m.uid] = m.modseq;
            if (c.silent && !condstore_) continue;
            std::string items;
-           if (!c.silent) items = "FLAGS " + flags_text(m.flags);
+           if (!c.silent) items = "FLAGS " + flags_text(m.flags, selected_->is_recent(m.uid));
            if (c.uid || qresync_)
              items += std::string(items.empty() ? "" : " ") + "UID " + std::to_string(m.uid);
            if (condstore_)

@@ -107,7 +107,8 @@ void ImapSession::do_select_qresync(const Command& c, std::function<void()> done
           std::uint32_t seq = seq_of(m.uid);
           if (seq == 0) continue;  // arrived after the listing: told by the next look
           lines += "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS " +
-                   flags_text(m.flags) + " MODSEQ (" + std::to_string(m.modseq) + "))\r\n";
+                   flags_text(m.flags, selected_->is_recent(m.uid)) + " MODSEQ (" +
+                   std::to_string(m.modseq) + "))\r\n";
         }
         if (!lines.empty()) ctx_.write(lines);
         done();

@@ -23,6 +23,7 @@
 // - A connection that has not logged in gets the login timeout; IDLE gets the idle timeout.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -54,6 +55,8 @@ inline constexpr std::size_t kStreamChunk = 256 * 1024;
 // store's database); of a larger one only the octet ranges the items name are read, through the
 // part offsets the store keeps.
 inline constexpr std::uint64_t kFetchWholeBelow = 64 * 1024;
+// \Recent ranges a session keeps (one per claim of new messages; adjacent claims merge).
+inline constexpr std::size_t kMaxRecentRanges = 64;
 // UIDs kept from the store's notifications between two looks; past that the next look reads the
 // whole message list instead.
 inline constexpr std::size_t kMaxPendingUids = 10000;
@@ -78,6 +81,32 @@ struct SelectedMailbox {
   // those messages; `unknown` when a notification named none (the whole list is read then).
   std::vector<std::uint32_t> added, expunged, flagged;
   bool unknown = false;
+  // RFC 3501 \Recent: the UIDs this session claimed from the store (read-only: saw unclaimed),
+  // a range per claim; empty in IMAP4rev2, which has no \Recent.
+  sdk::UidSet recent;
+
+  bool is_recent(std::uint32_t uid) const { return in_ranges(recent, uid); }
+  std::uint32_t recent_count() const {
+    std::uint32_t n = 0;
+    for (const auto& r : recent)
+      n += static_cast<std::uint32_t>(std::upper_bound(uids.begin(), uids.end(), r.last) -
+                                      std::lower_bound(uids.begin(), uids.end(), r.first));
+    return n;
+  }
+  void add_recent(const sdk::UidRange& r) {
+    if (r.first > r.last) return;
+    if (!recent.empty() && recent.back().last + 1 == r.first) {
+      recent.back().last = r.last;
+      return;
+    }
+    if (recent.size() >= kMaxRecentRanges) recent.erase(recent.begin());  // oldest lose \Recent
+    recent.push_back(r);
+  }
+  static bool in_ranges(const sdk::UidSet& set, std::uint32_t uid) {
+    for (const auto& r : set)
+      if (uid >= r.first && uid <= r.last) return true;
+    return false;
+  }
 };
 
 class ImapSession final : public sdk::Session {

@@ -100,7 +100,7 @@ void ImapSession::do_search(const Command& c) {
   auto out = std::make_shared<Out>();
   work(
       [store = host_.store(), account = account_, mailbox = selected_->name, view = selected_->uids,
-       key = std::move(key), out]() mutable {
+       recent = selected_->recent, key = std::move(key), out]() mutable {
         use_header_index(*store, account, mailbox, key);
         const bool octets = needs_octets(key);
         auto infos = store->fetch(account, mailbox, {}, false, 0);
@@ -117,6 +117,7 @@ void ImapSession::do_search(const Command& c) {
           SearchSubject subject;
           subject.seq = static_cast<std::uint32_t>(it - view.begin()) + 1;
           subject.info = &m;
+          subject.recent = SelectedMailbox::in_ranges(recent, m.uid);
           std::string body;
           if (octets) {
             auto r = store->read_message(account, mailbox, m.uid);
@@ -210,6 +211,7 @@ std::vector<std::uint32_t> sorted_unique(std::vector<std::uint32_t> v) {
 void ImapSession::sync(bool expunges, std::function<void()> done) {
   struct Out {
     std::vector<sdk::MessageInfo> messages;  // ascending UIDs
+    sdk::UidRange recent{1, 0};              // claimed as \Recent with them
     bool failed = false;
     bool whole = false;  // every message of the mailbox (else only those named)
   };
@@ -218,6 +220,7 @@ void ImapSession::sync(bool expunges, std::function<void()> done) {
   // What the notifications named: new and re-flagged messages are read; expunged ones are
   // known by UID already. A notification without UIDs (or too many) reads the whole list.
   out->whole = box.unknown;
+  const bool maybe_new = box.unknown || !box.added.empty();
   std::vector<std::uint32_t> wanted = sorted_unique(box.added);
   for (std::uint32_t u : box.flagged)
     wanted.push_back(u);
@@ -258,7 +261,8 @@ void ImapSession::sync(bool expunges, std::function<void()> done) {
       std::uint32_t seq = seq_of(m.uid);
       if (seq == 0 || m.modseq <= b.reported_modseq) continue;
       if (auto own = b.own.find(m.uid); own != b.own.end() && own->second >= m.modseq) continue;
-      std::string items = "FLAGS " + flags_text(m.flags) + " UID " + std::to_string(m.uid);
+      std::string items =
+          "FLAGS " + flags_text(m.flags, b.is_recent(m.uid)) + " UID " + std::to_string(m.uid);
       if (condstore_) items += " MODSEQ (" + std::to_string(m.modseq) + ")";
       lines += "* " + std::to_string(seq) + " FETCH (" + items + ")\r\n";
     }
@@ -270,9 +274,10 @@ void ImapSession::sync(bool expunges, std::function<void()> done) {
         b.uids.push_back(m.uid);
         b.uid_next = std::max(b.uid_next, m.uid + 1);
       }
+    b.add_recent(out->recent);
     if (b.uids.size() != before) {
       lines += "* " + std::to_string(b.uids.size()) + " EXISTS\r\n";
-      if (!rev2_) lines += "* 0 RECENT\r\n";
+      if (!rev2_) lines += "* " + std::to_string(b.recent_count()) + " RECENT\r\n";
     }
     for (const auto& m : now)
       b.highest_modseq = std::max(b.highest_modseq, m.modseq);
@@ -288,7 +293,12 @@ void ImapSession::sync(bool expunges, std::function<void()> done) {
   if (!out->whole && wanted.empty()) return apply();  // only expunges: nothing to read
   work(
       [store = host_.store(), account = account_, mailbox = box.name, out,
-       set = out->whole ? sdk::UidSet{} : as_ranges(wanted)] {
+       set = out->whole ? sdk::UidSet{} : as_ranges(wanted), recent = !rev2_ && maybe_new,
+       claim = !box.read_only] {
+        // New messages are claimed as \Recent before they are read, so that every one read is
+        // either claimed here or by another session.
+        if (recent)
+          if (auto r = store->recent_uids(account, mailbox, claim); r.ok()) out->recent = r.value;
         auto infos = store->fetch(account, mailbox, set, false, 0);
         if (!infos.ok()) {
           out->failed = true;

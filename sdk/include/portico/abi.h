@@ -57,7 +57,8 @@
 // Store::vanished (portico/store.h: VanishedUids, kExpungeLogDays: RFC 7162 QRESYNC from the
 // store's log of expunges), Store::append_file (AppendFileRequest: an IMAP APPEND streamed to a
 // file, never held whole); 1.7 Store::message_parts (MessagePart, MessageParts: each MIME part's
-// octet offsets, kept with the message, so IMAP reads one part of a large message alone).
+// octet offsets, kept with the message, so IMAP reads one part of a large message alone) and
+// Store::recent_uids (RFC 3501 \Recent, claimed by one session).
 #pragma once
 
 #include <stddef.h>

@@ -319,6 +319,13 @@ class Store {
   virtual std::vector<StoreResult<std::string>> read_messages(
       const std::string& account, const std::string& mailbox,
       const std::vector<std::uint32_t>& uids) = 0;
+  // RFC 3501 \Recent: the UIDs that came into the mailbox after the last claim, as one range
+  // (empty when first > last). With `claim` the store records the claim, so that the next one
+  // starts after it: a message is recent in exactly one session, the first to claim it (IMAP's
+  // SELECT, and its look at new messages while selected); without, it only tells (EXAMINE,
+  // STATUS RECENT).
+  virtual StoreResult<UidRange> recent_uids(const std::string& account, const std::string& mailbox,
+                                            bool claim) = 0;
   // deliver_file() for a file whose octets may not be durable yet (IncomingMessage::
   // seal_unsynced): the store makes them durable itself, keeping a small message in its
   // database (the delivery's commit makes it durable, batched with concurrent ones) or syncing

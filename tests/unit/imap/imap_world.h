@@ -3,9 +3,12 @@
 // messages (a plain one, a multipart with a base64 attachment, a two-line one).
 #pragma once
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/plugins/loader.h"
 #include "portico/store.h"
@@ -84,5 +87,20 @@ struct ImapWorld {
   TestHost host{services};
   std::shared_ptr<sdk::Plugin> plugin;
 };
+
+// EXPECT_EQ for megabytes of output: says where the two first differ (gtest's own diff of such
+// strings would take minutes).
+inline void expect_bytes(const std::string& actual, const std::string& expected) {
+  if (actual == expected) return;
+  const auto at = static_cast<std::size_t>(
+      std::mismatch(actual.begin(), actual.begin() + std::min(actual.size(), expected.size()),
+                    expected.begin())
+          .first -
+      actual.begin());
+  ADD_FAILURE() << "got " << actual.size() << " octets, expected " << expected.size()
+                << "; first difference at " << at << ": got "
+                << ::testing::PrintToString(actual.substr(at, 60)) << ", expected "
+                << ::testing::PrintToString(expected.substr(at, 60));
+}
 
 }  // namespace portico::testing

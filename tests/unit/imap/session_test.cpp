@@ -72,7 +72,7 @@ TEST(ImapSession, IdleIsWokenByADeliveryAndByAnotherSessionsFlagChange) {
     a->feed("");
     out += a->take();
   }
-  EXPECT_EQ(out, "* 4 EXISTS\r\n* 0 RECENT\r\n");
+  EXPECT_EQ(out, "* 4 EXISTS\r\n* 4 RECENT\r\n");  // its own three and the new one
 
   auto b = w.connect();
   b->feed(
@@ -84,7 +84,7 @@ TEST(ImapSession, IdleIsWokenByADeliveryAndByAnotherSessionsFlagChange) {
     a->feed("");
     out += a->take();
   }
-  EXPECT_EQ(out, "* 2 FETCH (FLAGS (\\Flagged) UID 2)\r\n");
+  EXPECT_EQ(out, "* 2 FETCH (FLAGS (\\Flagged \\Recent) UID 2)\r\n");
   a->feed("DONE\r\n");
   EXPECT_EQ(a->take(), "a3 OK IDLE terminated\r\n");
   EXPECT_EQ(a->session_timeout(), std::chrono::minutes(30));
@@ -107,7 +107,8 @@ TEST(ImapSession, AnotherSessionsExpungeWaitsForACommandThatMayTellIt) {
   a->feed("");
   a->feed("a3 FETCH 2 (UID)\r\n");
   EXPECT_EQ(a->take(),
-            "* 2 FETCH (UID 2)\r\n* 3 FETCH (FLAGS (\\Seen) UID 3)\r\na3 OK FETCH completed\r\n");
+            "* 2 FETCH (UID 2)\r\n* 3 FETCH (FLAGS (\\Seen \\Recent) UID 3)\r\na3 OK FETCH "
+            "completed\r\n");
   a->feed("a4 NOOP\r\n");
   EXPECT_EQ(a->take(), "* 1 EXPUNGE\r\na4 OK NOOP completed\r\n");
   a->feed("a5 FETCH 1:* (UID)\r\n");
@@ -125,9 +126,9 @@ TEST(ImapSession, AnAppendIntoTheSelectedMailboxIsToldBeforeItsOk) {
       "a3 APPEND INBOX {12+}\r\nSubject: x\r\n\r\na4 UID FETCH 4 (UID RFC822.SIZE)\r\n"
       "a5 COPY 1 INBOX\r\n");
   EXPECT_EQ(masked(d->take()),
-            "* 4 EXISTS\r\n* 0 RECENT\r\na3 OK [APPENDUID V 4] APPEND completed\r\n"
+            "* 4 EXISTS\r\n* 4 RECENT\r\na3 OK [APPENDUID V 4] APPEND completed\r\n"
             "* 4 FETCH (UID 4 RFC822.SIZE 12)\r\na4 OK FETCH completed\r\n"
-            "* 5 EXISTS\r\n* 0 RECENT\r\na5 OK [COPYUID V 1 5] COPY completed\r\n");
+            "* 5 EXISTS\r\n* 5 RECENT\r\na5 OK [COPYUID V 1 5] COPY completed\r\n");
 }
 
 TEST(ImapSession, AppendWaitsForTheContinuationAndStoresTheMessage) {
@@ -340,13 +341,68 @@ TEST(ImapSession, ALargeMessageIsStreamedWithTheSameBytes) {
   d->take();
   d->feed("a3 FETCH 3:4 (RFC822.SIZE BODY.PEEK[])\r\n");
   const std::string size = std::to_string(big.size());
-  EXPECT_EQ(d->take(), "* 3 FETCH (RFC822.SIZE " + std::to_string(kMessages[2].size()) +
-                           " BODY[] {" + std::to_string(kMessages[2].size()) + "}\r\n" +
-                           kMessages[2] + ")\r\n* 4 FETCH (RFC822.SIZE " + size + " BODY[] {" +
-                           size + "}\r\n" + big + ")\r\na3 OK FETCH completed\r\n");
+  expect_bytes(d->take(), "* 3 FETCH (RFC822.SIZE " + std::to_string(kMessages[2].size()) +
+                              " BODY[] {" + std::to_string(kMessages[2].size()) + "}\r\n" +
+                              kMessages[2] + ")\r\n* 4 FETCH (RFC822.SIZE " + size + " BODY[] {" +
+                              size + "}\r\n" + big + ")\r\na3 OK FETCH completed\r\n");
   d->feed("a4 UID FETCH 4 (RFC822)\r\n");
-  EXPECT_EQ(d->take(), "* 4 FETCH (UID 4 RFC822 {" + size + "}\r\n" + big +
-                           " FLAGS (\\Seen))\r\na4 OK FETCH completed\r\n");
+  expect_bytes(d->take(), "* 4 FETCH (UID 4 RFC822 {" + size + "}\r\n" + big +
+                              " FLAGS (\\Seen \\Recent))\r\na4 OK FETCH completed\r\n");
+}
+
+// RFC 3501 \Recent: a message is recent in exactly one session, the first to SELECT the mailbox
+// after it came (or, while selected, to see it come); EXAMINE and STATUS tell without claiming;
+// an IMAP4rev2 session neither tells nor claims.
+TEST(ImapSession, RecentBelongsToTheFirstSessionThatSelects) {
+  ImapWorld w;
+  auto rev2 = w.connect();
+  rev2->feed("r1 LOGIN alice@example.test secret\r\nr2 ENABLE IMAP4rev2\r\nr3 SELECT INBOX\r\n");
+  EXPECT_EQ(rev2->take().find("RECENT"), std::string::npos);
+  auto peek = w.connect();
+  peek->feed(
+      "p1 LOGIN alice@example.test secret\r\np2 STATUS INBOX (RECENT)\r\n"
+      "p3 EXAMINE INBOX\r\np4 FETCH 1 FLAGS\r\n");
+  std::string out = peek->take();
+  EXPECT_NE(out.find("* STATUS INBOX (RECENT 3)"), std::string::npos) << out;
+  EXPECT_NE(out.find("* 3 RECENT\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("* 1 FETCH (FLAGS (\\Recent))"), std::string::npos) << out;
+
+  auto a = w.connect();
+  a->feed("a1 LOGIN alice@example.test secret\r\na2 SELECT INBOX\r\n");
+  EXPECT_NE(a->take().find("* 3 RECENT\r\n"), std::string::npos);
+  auto b = w.connect();
+  b->feed("b1 LOGIN alice@example.test secret\r\nb2 SELECT INBOX\r\nb3 STATUS INBOX (RECENT)\r\n");
+  out = b->take();
+  EXPECT_NE(out.find("* 0 RECENT\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("* STATUS INBOX (RECENT 0)"), std::string::npos) << out;
+
+  // A delivery while both are selected: the first to look claims it.
+  w.deliver("From: x@example.test\r\nSubject: new\r\n\r\nnew\r\n");
+  out.clear();
+  for (int i = 0; i < 50 && out.find("EXISTS") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    a->feed("a3 NOOP\r\n");
+    out += a->take();
+  }
+  EXPECT_NE(out.find("* 4 EXISTS\r\n* 4 RECENT\r\n"), std::string::npos) << out;
+  b->feed("b4 NOOP\r\n");
+  out = b->take();
+  for (int i = 0; i < 50 && out.find("EXISTS") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    b->feed("b5 NOOP\r\n");
+    out += b->take();
+  }
+  EXPECT_NE(out.find("* 4 EXISTS\r\n* 0 RECENT\r\n"), std::string::npos) << out;
+  a->feed("a4 SEARCH RECENT\r\na5 STORE 1 +FLAGS (\\Seen)\r\na6 SEARCH NEW\r\na7 SEARCH OLD\r\n");
+  out = a->take();
+  EXPECT_NE(out.find("* SEARCH 1 2 3 4\r\na4 OK"), std::string::npos) << out;
+  EXPECT_NE(out.find("* 1 FETCH (FLAGS (\\Seen \\Recent))"), std::string::npos) << out;
+  EXPECT_NE(out.find("* SEARCH 2 3 4\r\na6 OK"), std::string::npos) << out;
+  EXPECT_NE(out.find("* SEARCH\r\na7 OK"), std::string::npos) << out;
+  b->feed("b6 SEARCH RECENT\r\nb7 FETCH 4 FLAGS\r\n");
+  out = b->take();
+  EXPECT_EQ(out.rfind("* SEARCH\r\n", 0), 0u) << out;  // (a's \Seen may be told before b6's OK)
+  EXPECT_NE(out.find("* 4 FETCH (FLAGS ())"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -125,6 +125,30 @@ TEST(StoreMessages, AppendFetchRead) {
   EXPECT_EQ(again->fetch(alice, "Drafts", {}, false, 0).value[0].id, m.id);
 }
 
+// RFC 3501 \Recent: each message is claimed once; telling without claiming changes nothing.
+TEST(StoreMessages, RecentUidsAreClaimedOnce) {
+  TempDir dir;
+  auto store = core::open_store(dir.path());
+  auto none = store->recent_uids(alice, "INBOX", true);  // creates nothing: INBOX is implicit
+  ASSERT_TRUE(none.ok()) << none.message;
+  EXPECT_GT(none.value.first, none.value.last);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(store->deliver({{alice, "INBOX", 0}}, simple_message("r"), 0).ok());
+  auto told = store->recent_uids(alice, "INBOX", false);
+  EXPECT_EQ(told.value.first, 1u);
+  EXPECT_EQ(told.value.last, 3u);
+  auto claimed = store->recent_uids(alice, "INBOX", true);
+  EXPECT_EQ(claimed.value.first, 1u);
+  EXPECT_EQ(claimed.value.last, 3u);
+  auto again = store->recent_uids(alice, "INBOX", true);
+  EXPECT_GT(again.value.first, again.value.last);
+  ASSERT_TRUE(store->deliver({{alice, "INBOX", 0}}, simple_message("s"), 0).ok());
+  auto next = store->recent_uids(alice, "INBOX", true);
+  EXPECT_EQ(next.value.first, 4u);
+  EXPECT_EQ(next.value.last, 4u);
+  EXPECT_EQ(store->recent_uids(alice, "Nope", false).error, sdk::StoreError::not_found);
+}
+
 TEST(StoreMessages, FlagsBumpModseqWithUnchangedSince) {
   TempDir dir;
   auto store = core::open_store(dir.path());

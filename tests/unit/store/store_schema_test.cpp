@@ -73,6 +73,10 @@ TEST(StoreSchema, UpgradesVersion1) {
   ASSERT_FALSE(parts[0].value.parts.empty());
   EXPECT_EQ(parts[0].value.size, body.size());
   EXPECT_EQ(parts[0].value.parts[0].header_end, body.find("\r\n\r\n") + 4);
+  // Messages stored before v5 are not \Recent.
+  auto recent = store->recent_uids(carol, "INBOX", false);
+  ASSERT_TRUE(recent.ok()) << recent.message;
+  EXPECT_GT(recent.value.first, recent.value.last);
   // The v2 expunge log works on the upgraded file.
   store->store_flags(carol, "INBOX", {{1, 1}}, sdk::FlagOperation::add, {sdk::flag_deleted, {}}, 0);
   EXPECT_EQ(store->expunge(carol, "INBOX", {}).value, (std::vector<std::uint32_t>{1}));
