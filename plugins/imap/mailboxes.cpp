@@ -6,6 +6,7 @@
 // the store's usage). Mailbox names are the store's, "/" separated, INBOX case-insensitive; on
 // the wire they are modified UTF-7 until the client enables UTF-8 (mailbox_name.h).
 #include <algorithm>
+#include <set>
 
 #include "mailbox_name.h"
 #include "session.h"
@@ -323,6 +324,8 @@ void ImapSession::do_list(const Command& c) {
     sdk::MailboxInfo info;
     StatusValues status;
     bool has_status = false;
+    bool childinfo = false;    // RECURSIVEMATCH: a subscribed mailbox lies below
+    bool nonexistent = false;  // listed for its subscribed descendants alone
   };
   auto rows = std::make_shared<std::vector<Row>>();
   auto status = std::make_shared<sdk::StoreStatus>();
@@ -332,27 +335,57 @@ void ImapSession::do_list(const Command& c) {
     patterns.push_back(store_mailbox(c.reference + p));
   const bool only_subscribed = lsub || has(c.select_options, "SUBSCRIBED");
   const bool only_special = has(c.select_options, "SPECIAL-USE");
+  // RFC 5258 section 3 (RFC 9051 section 6.3.9): with SUBSCRIBED, RECURSIVEMATCH also lists a
+  // matching name that is not subscribed but has a subscribed descendant, with CHILDINFO
+  // ("SUBSCRIBED"), and \NonExistent when no mailbox has that name.
+  const bool recursive = only_subscribed && !lsub && has(c.select_options, "RECURSIVEMATCH");
   work(
       [store = host_.store(), rows, status, account = account_, patterns, only_subscribed,
-       only_special, want_status, items = c.status_items] {
+       only_special, recursive, want_status, items = c.status_items] {
         auto list = store->list_mailboxes(account);
         if (!list.ok()) {
           *status = {list.error, list.message};
           return;
         }
-        for (const auto& m : list.value) {
-          bool match = false;
+        auto matches = [&patterns](const std::string& name) {
           for (const auto& p : patterns)
-            if (list_match(p, m.name, '/') || (m.name == "INBOX" && list_match(p, "inbox", '/')))
-              match = true;
-          if (!match) continue;
-          if (only_subscribed && !m.subscribed) continue;
+            if (list_match(p, name, '/') || (name == "INBOX" && list_match(p, "inbox", '/')))
+              return true;
+          return false;
+        };
+        // Every ancestor of a mailbox, and of a subscribed one.
+        std::set<std::string> above, above_subscribed;
+        for (const auto& m : list.value)
+          for (std::size_t at = m.name.find('/'); at != std::string::npos;
+               at = m.name.find('/', at + 1)) {
+            above.insert(m.name.substr(0, at));
+            if (recursive && m.subscribed) above_subscribed.insert(m.name.substr(0, at));
+          }
+        std::set<std::string> existing;
+        for (const auto& m : list.value) {
+          existing.insert(m.name);
+          if (!matches(m.name)) continue;
+          const bool childinfo = above_subscribed.count(m.name) != 0;
+          if (only_subscribed && !m.subscribed && !childinfo) continue;
           if (only_special && m.special_use.empty()) continue;
-          Row row{m, {}, false};
+          Row row{m, {}, false, childinfo, false};
           if (want_status)
             row.has_status = read_status(*store, account, m.name, items, row.status).ok();
           rows->push_back(std::move(row));
         }
+        // Levels of the hierarchy that are no mailbox (RFC 9051 section 6.3.9): listed when they
+        // match, as \NonExistent (\Noselect in IMAP4rev1); with SUBSCRIBED only for RECURSIVEMATCH.
+        for (const auto& name : only_subscribed ? above_subscribed : above) {
+          if (existing.count(name) != 0 || !matches(name) || only_special) continue;
+          Row row;
+          row.info.name = name;
+          row.info.has_children = true;
+          row.nonexistent = true;
+          row.childinfo = recursive;
+          rows->push_back(std::move(row));
+        }
+        std::stable_sort(rows->begin(), rows->end(),
+                         [](const Row& a, const Row& b) { return a.info.name < b.info.name; });
       },
       [this, rows, status, c, lsub] {
         if (!status->ok()) return complete(c, "NO", store_refusal(*status, "LIST"));
@@ -362,9 +395,13 @@ void ImapSession::do_list(const Command& c) {
           const std::string name = wire_mailbox(r.info.name);
           if (name.empty()) continue;  // a store name that is not UTF-8 cannot be said
           std::string attrs = r.info.has_children ? "\\HasChildren" : "\\HasNoChildren";
+          // \NonExistent is RFC 5258's (and IMAP4rev2's); a plain IMAP4rev1 LIST says \Noselect.
+          const bool extended = rev2_ || !c.select_options.empty() || !c.return_options.empty();
+          if (r.nonexistent) attrs = (extended ? "\\NonExistent " : "\\Noselect ") + attrs;
           if (show_subscribed && r.info.subscribed) attrs += " \\Subscribed";
           if (!r.info.special_use.empty()) attrs += " " + r.info.special_use;
-          untagged(std::string(lsub ? "LSUB (" : "LIST (") + attrs + ") \"/\" " + name);
+          untagged(std::string(lsub ? "LSUB (" : "LIST (") + attrs + ") \"/\" " + name +
+                   (r.childinfo ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))" : ""));
           if (r.has_status)
             untagged("STATUS " + name + " (" + status_text(r.status, c.status_items) + ")");
         }

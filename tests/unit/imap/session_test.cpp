@@ -405,5 +405,34 @@ TEST(ImapSession, RecentBelongsToTheFirstSessionThatSelects) {
   EXPECT_NE(out.find("* 4 FETCH (FLAGS ())"), std::string::npos) << out;
 }
 
+// RFC 9051 section 6.3.9: a level of the hierarchy that is no mailbox is listed (\Noselect in a
+// plain IMAP4rev1 LIST, \NonExistent in an extended one); RFC 5258 section 3: (SUBSCRIBED
+// RECURSIVEMATCH) lists the parents of subscribed mailboxes with CHILDINFO.
+TEST(ImapSession, ListShowsHierarchyLevelsAndRecursiveMatches) {
+  ImapWorld w;
+  auto d = w.connect();
+  d->feed(
+      "a1 LOGIN alice@example.test secret\r\na2 CREATE Fruit\r\na3 CREATE Fruit/Apple\r\n"
+      "a4 SUBSCRIBE Fruit/Apple\r\na5 CREATE Tofu/Firm\r\na6 SUBSCRIBE Tofu/Firm\r\n");
+  std::string out = d->take();
+  ASSERT_NE(out.find("a6 OK"), std::string::npos) << out;
+  d->feed("b1 LIST \"\" \"Tof%\"\r\n");
+  EXPECT_EQ(d->take(), "* LIST (\\Noselect \\HasChildren) \"/\" Tofu\r\nb1 OK LIST completed\r\n");
+  d->feed("b2 LIST \"\" (\"Fruit*\" \"Tofu*\")\r\n");
+  EXPECT_EQ(d->take(),
+            "* LIST (\\HasChildren) \"/\" Fruit\r\n* LIST (\\HasNoChildren) \"/\" Fruit/Apple\r\n"
+            "* LIST (\\Noselect \\HasChildren) \"/\" Tofu\r\n"
+            "* LIST (\\HasNoChildren) \"/\" Tofu/Firm\r\nb2 OK LIST completed\r\n");
+  d->feed("b3 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (Fruit Tofu)\r\n");
+  EXPECT_EQ(d->take(),
+            "* LIST (\\HasChildren) \"/\" Fruit (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n"
+            "* LIST (\\NonExistent \\HasChildren) \"/\" Tofu (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n"
+            "b3 OK LIST completed\r\n");
+  d->feed("b4 LIST (SUBSCRIBED) \"\" (\"Fruit*\" \"Tofu*\")\r\n");
+  EXPECT_EQ(d->take(),
+            "* LIST (\\HasNoChildren \\Subscribed) \"/\" Fruit/Apple\r\n"
+            "* LIST (\\HasNoChildren \\Subscribed) \"/\" Tofu/Firm\r\nb4 OK LIST completed\r\n");
+}
+
 }  // namespace
 }  // namespace portico::testing
