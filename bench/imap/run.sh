@@ -12,6 +12,8 @@
 #   IDLE_CONNECTIONS=2000 bench/imap/run.sh 10 0   # only the idle-connection memory (no rounds)
 #   IDLE_CONNECTIONS=2000 DOVECOT_IDLE_CONNECTIONS=500 bench/imap/run.sh   # rounds, then idle
 #   PORTICO_ONLY=1 bench/imap/run.sh      # skip Dovecot
+#   IDLE_TLS=1 IDLE_CONNECTIONS=2000 bench/imap/run.sh 10 0  # idle connections over TLS too
+#   SEARCH_COST=1 bench/imap/run.sh 10 0  # what SEARCH BODY/TEXT/SUBJECT cost (search_cost.py)
 #   IMAPBENCH_OPTS="fetches=5 per_login=4 idle_ms=20 shared=1" bench/imap/run.sh  # the mix
 #   IMAPBENCH_OPTS=append_noop=1 bench/imap/run.sh  # NOOPs after APPEND until the server has
 #                     # said EXISTS (for a server that does not say it in APPEND's reply)
@@ -49,7 +51,9 @@
 # Idle connections (IDLE_CONNECTIONS=N): after the rounds, N connections (over the `clients`
 # accounts) each LOGIN, SELECT INBOX and IDLE; with all idling, the server's RSS, RssAnon and
 # PSS (Dovecot: sums over its processes) are read, and per connection = (that - before) / N.
-# Dovecot gets DOVECOT_IDLE_CONNECTIONS (default N, at most 500: a process each).
+# Dovecot gets DOVECOT_IDLE_CONNECTIONS (default N, at most 500: a process each). With
+# IDLE_TLS=1, portico is also measured with N connections over implicit TLS (its development
+# certificate; bench/imap/tls_idle.py, one asyncio process), after the plain ones have ended.
 #
 # Installs dovecot-imapd (its system service is never started: a policy-rc.d denies it during
 # the install). Everything else lives in a temporary folder on the disk, removed at exit, with
@@ -335,6 +339,7 @@ print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_SHA512)))' "$password")
 
 # --- portico ------------------------------------------------------------------------------------
 pport=$(free_port)
+ptport=$(free_port)
 mkdir -p "$work/portico"
 pcfg=$work/portico/portico.yaml
 cat > "$pcfg" <<YAML
@@ -348,7 +353,7 @@ server:
 plugins:
   imap:
     enabled: true
-    listeners: [{address: 127.0.0.1, port: $pport, tls: none}]
+    listeners: [{address: 127.0.0.1, port: $pport, tls: none}, {address: 127.0.0.1, port: $ptport, tls: implicit}]
     allow_plaintext_auth_without_tls: true
     enable_idle: true
     max_connections: 0
@@ -522,10 +527,19 @@ done
 # Sets idle_line, mem_before (rss pss anon procs), mem_with, for server $1 with $2 connections.
 idle_measure() {
   local server=$1 n=$2 pid port
-  if [ "$server" = portico ]; then port=$pport pid=$portico_pid; else port=$dport pid=$dovecot_pid; fi
+  case $server in
+    portico) port=$pport pid=$portico_pid ;;
+    portico-tls) port=$ptport pid=$portico_pid ;;
+    *) port=$dport pid=$dovecot_pid ;;
+  esac
   mem_before=$(measure treemem "$pid")
-  "$imapbench" 127.0.0.1 "$port" "$clients" 1 "bench%d@$domain" "$password" "$work/maildir" \
-    "idle=$n" hold=$((run_timeout)) "${bench_opts[@]}" >"$work/idle.$server" 2>&1 &
+  if [ "$server" = portico-tls ]; then
+    python3 "$root/bench/imap/tls_idle.py" 127.0.0.1 "$port" "$n" "$clients" "bench%d@$domain" \
+      "$password" $((run_timeout)) >"$work/idle.$server" 2>&1 &
+  else
+    "$imapbench" 127.0.0.1 "$port" "$clients" 1 "bench%d@$domain" "$password" "$work/maildir" \
+      "idle=$n" hold=$((run_timeout)) "${bench_opts[@]}" >"$work/idle.$server" 2>&1 &
+  fi
   idle_pid=$!
   for _ in $(seq $((run_timeout * 10))); do
     grep -q '^ready' "$work/idle.$server" && break
@@ -576,9 +590,18 @@ if [ "$rounds" -gt 0 ]; then
     say "dovecot: $d_status — portico measured alone"
   fi
 fi
+if [ -n "${SEARCH_COST:-}" ]; then
+  say "portico: $(python3 "$root/bench/imap/search_cost.py" 127.0.0.1 "$pport" "bench0@$domain" "$password" 2>&1 | tail -1)"
+  [ "$d_status" = ok ] &&
+    say "dovecot: $(python3 "$root/bench/imap/search_cost.py" 127.0.0.1 "$dport" "bench0@$domain" "$password" 2>&1 | tail -1)"
+fi
 if [ "$idle_n" -gt 0 ]; then
   idle_measure portico "$idle_n"
   idle_report portico "$idle_n"
+  if [ -n "${IDLE_TLS:-}" ]; then
+    idle_measure portico-tls "$idle_n"
+    idle_report "portico over TLS" "$idle_n"
+  fi
   if [ "$d_status" = ok ] && [ "$d_idle_n" -gt 0 ]; then
     idle_measure dovecot "$d_idle_n"
     idle_report dovecot "$d_idle_n"
