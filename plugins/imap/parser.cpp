@@ -157,7 +157,7 @@ namespace {
 
 using Name = Command::Name;
 
-constexpr std::array<std::pair<std::string_view, Name>, 33> kNames = {{
+constexpr std::array<std::pair<std::string_view, Name>, 34> kNames = {{
     {"CAPABILITY", Name::capability},
     {"NOOP", Name::noop},
     {"LOGOUT", Name::logout},
@@ -184,6 +184,7 @@ constexpr std::array<std::pair<std::string_view, Name>, 33> kNames = {{
     {"UNSELECT", Name::unselect},
     {"EXPUNGE", Name::expunge},
     {"SEARCH", Name::search},
+    {"SORT", Name::sort},
     {"FETCH", Name::fetch},
     {"STORE", Name::store},
     {"COPY", Name::copy},
@@ -464,6 +465,8 @@ bool arguments(Reader& r, Command& c) {
       return append(r, c);
     case Name::search:
       return detail::parse_search(r, c);
+    case Name::sort:
+      return detail::parse_sort(r, c);
     case Name::fetch:
       return detail::parse_fetch(r, c);
     case Name::store:
@@ -514,7 +517,7 @@ ParseResult parse(std::string_view command) {
       result.error = r.error() == "missing argument" ? "missing command" : "unknown command";
       return result;
     }
-    if (!one_of(word, {"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "EXPUNGE"})) {
+    if (!one_of(word, {"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "SORT", "EXPUNGE"})) {
       result.error = "unknown UID command";
       return result;
     }

@@ -198,6 +198,7 @@ struct Command {
     unselect,
     expunge,
     search,
+    sort,
     fetch,
     store,
     copy,
@@ -272,6 +273,15 @@ struct Command {
   std::vector<std::string> search_return;  // upper-cased
   std::string charset;                     // upper-cased; "" when not given
   SearchKey search;                        // the top-level AND
+
+  // SORT (RFC 5256, DISPLAYFROM/DISPLAYTO of RFC 5957): the criteria in order, then the
+  // charset (mandatory) and the search keys above.
+  struct SortCriterion {
+    enum class Key { arrival, cc, date, from, size, subject, to, display_from, display_to };
+    Key key = Key::arrival;
+    bool reverse = false;
+  };
+  std::vector<SortCriterion> sort;
 
   // COMPRESS: the mechanism (DEFLATE).
 };

@@ -5,6 +5,7 @@
 //
 // Guarantees: the keys of one command are bounded by kMaxListItems and their nesting (lists, NOT,
 // OR) by kMaxDepth, so recursion is bounded too.
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -152,6 +153,16 @@ class KeyReader {
   std::size_t count_ = 0;
 };
 
+// A charset argument: UTF-8 and US-ASCII (its subset) only, else NO [BADCHARSET].
+bool charset(Reader& r, Command& c) {
+  std::string name;
+  if (!r.astring(name)) return false;
+  c.charset = upper(name);
+  if (c.charset != "UTF-8" && c.charset != "US-ASCII")
+    return r.fail("[BADCHARSET (UTF-8)] unsupported charset");
+  return true;
+}
+
 }  // namespace
 
 bool parse_search(Reader& r, Command& c) {
@@ -172,16 +183,45 @@ bool parse_search(Reader& r, Command& c) {
     if (!r.sp()) return false;
   }
   if (r.take_word("CHARSET")) {
-    std::string charset;
-    if (!r.sp() || !r.astring(charset)) return false;
-    c.charset = upper(charset);
-    if (c.charset != "UTF-8" && c.charset != "US-ASCII")
-      return r.fail("[BADCHARSET (UTF-8)] unsupported charset");
-    if (!r.sp()) return false;
+    if (!r.sp() || !charset(r, c) || !r.sp()) return false;
   }
   c.search.kind = Kind::and_;
   KeyReader keys(r);
   return keys.list(c.search.children, '\0');
+}
+
+// SORT SP "(" [REVERSE SP] key *(SP [REVERSE SP] key) ")" SP charset SP search-keys.
+bool parse_sort(Reader& r, Command& c) {
+  using Key = Command::SortCriterion::Key;
+  static constexpr std::pair<std::string_view, Key> keys[] = {{"ARRIVAL", Key::arrival},
+                                                              {"CC", Key::cc},
+                                                              {"DATE", Key::date},
+                                                              {"FROM", Key::from},
+                                                              {"SIZE", Key::size},
+                                                              {"SUBJECT", Key::subject},
+                                                              {"TO", Key::to},
+                                                              {"DISPLAYFROM", Key::display_from},
+                                                              {"DISPLAYTO", Key::display_to}};
+  if (!r.sp() || !r.expect('(')) return false;
+  do {
+    Command::SortCriterion criterion;
+    std::string word;
+    if (!r.keyword(word)) return false;
+    if (word == "REVERSE") {
+      criterion.reverse = true;
+      if (!r.sp() || !r.keyword(word)) return false;
+    }
+    const auto* found = std::find_if(std::begin(keys), std::end(keys),
+                                     [&word](const auto& k) { return k.first == word; });
+    if (found == std::end(keys)) return r.fail("unknown sort key");
+    criterion.key = found->second;
+    if (c.sort.size() >= kMaxListItems) return r.fail("too many sort keys");
+    c.sort.push_back(criterion);
+  } while (r.eat(' '));
+  if (!r.expect(')') || !r.sp() || !charset(r, c) || !r.sp()) return false;
+  c.search.kind = Kind::and_;
+  KeyReader search_keys(r);
+  return search_keys.list(c.search.children, '\0');
 }
 
 }  // namespace portico::imap::detail

@@ -10,6 +10,7 @@
 
 #include "message.h"
 #include "session.h"
+#include "sort.h"
 
 namespace portico::imap {
 
@@ -93,17 +94,19 @@ void ImapSession::do_search(const Command& c) {
   const bool modseq = uses_modseq(key);
   if (modseq) condstore_ = true;
   struct Out {
-    std::vector<std::uint32_t> uids;  // matching, ascending
+    std::vector<std::uint32_t> uids;  // matching, ascending (SORT: in its order)
+    std::vector<SortKeys> keys;       // SORT: of each match
     std::uint64_t highest_modseq = 0;
     bool failed = false;
   };
   auto out = std::make_shared<Out>();
   work(
       [store = host_.store(), account = account_, mailbox = selected_->name, view = selected_->uids,
-       recent = selected_->recent, key = std::move(key), out]() mutable {
+       recent = selected_->recent, key = std::move(key), sort = c.sort, out]() mutable {
         use_header_index(*store, account, mailbox, key);
         const bool octets = needs_octets(key);
-        auto infos = store->fetch(account, mailbox, {}, false, 0);
+        // SORT needs each message's ENVELOPE (its keys; RFC 5256).
+        auto infos = store->fetch(account, mailbox, {}, !sort.empty(), 0);
         if (!infos.ok()) {
           out->failed = true;
           return;
@@ -128,7 +131,18 @@ void ImapSession::do_search(const Command& c) {
           if (matches(key, subject, bounds)) {
             out->uids.push_back(m.uid);
             out->highest_modseq = std::max(out->highest_modseq, m.modseq);
+            if (!sort.empty()) out->keys.push_back(sort_keys(m));
           }
+        }
+        if (!sort.empty()) {  // the matches in the order the criteria give
+          std::vector<std::size_t> order(out->uids.size());
+          for (std::size_t i = 0; i < order.size(); ++i)
+            order[i] = i;
+          sort_by(sort, out->keys, order);
+          std::vector<std::uint32_t> sorted;
+          for (std::size_t i : order)
+            sorted.push_back(out->uids[i]);
+          out->uids = std::move(sorted);
         }
       },
       [this, out, c, modseq] {
@@ -136,6 +150,13 @@ void ImapSession::do_search(const Command& c) {
         std::vector<std::uint32_t> numbers;
         for (std::uint32_t uid : out->uids)
           if (std::uint32_t n = c.uid ? uid : seq_of(uid); n != 0) numbers.push_back(n);
+        if (c.name == Command::Name::sort) {
+          std::string line = "SORT";
+          for (std::uint32_t n : numbers)
+            line += " " + std::to_string(n);
+          untagged(line);
+          return complete(c, "OK", c.uid ? "UID SORT completed" : "SORT completed");
+        }
         const auto& ret = c.search_return;
         auto wants = [&ret](std::string_view o) {
           return std::find(ret.begin(), ret.end(), o) != ret.end();

@@ -2,7 +2,7 @@
 AUTHENTICATE PLAIN, SELECT/EXAMINE, FETCH of every item, STORE, SEARCH, APPEND, COPY, MOVE,
 EXPUNGE and their UID variants, CREATE/RENAME/DELETE/LIST/STATUS), IDLE over a raw TLS socket
 woken by an SMTP delivery and by another session's flag change, a 5 MB message fetched intact,
-a 50 MB APPEND and parts of a 20 MB message read with the server's memory measured, a
+a 50 MB APPEND and parts of a 20 MB message read with the server's memory measured, SORT, a
 QRESYNC resynchronisation after another session's changes, and mbsync
 (Debian's isync) syncing a 500-message mailbox both ways, then once more with nothing to do."""
 
@@ -302,6 +302,27 @@ class LargePartFetchTest(unittest.TestCase):
             self.assertLess(grown, 8 * 2**20, f"RSS grew by {grown} bytes")
             print(f"\nparts of a 20 MB message: RSS grew by {grown / 2**20:.1f} MiB",
                   file=sys.stderr)
+
+
+class SortTest(unittest.TestCase):
+    """RFC 5256 SORT through imaplib: by base subject (a reply sorts with what it answers), by
+    sender, reversed, and as UID SORT over a search."""
+
+    def test_sort(self):
+        with Server(mailboxes={"alice": THREE}) as srv:
+            m = login(srv)
+            self.assertIn("SORT", m.capabilities)
+            m.select("INBOX")
+            self.assertEqual(m.append("INBOX", None, None, message("Re: [team] first"))[0], "OK")
+            typ, data = m.sort("(SUBJECT)", "UTF-8", "ALL")
+            self.assertEqual((typ, data), ("OK", [b"1 4 2 3"]))
+            typ, data = m.sort("(REVERSE SUBJECT)", "UTF-8", "ALL")
+            self.assertEqual(data, [b"3 2 1 4"])  # equal subjects keep mailbox order
+            typ, data = m.sort("(FROM SUBJECT)", "UTF-8", "ALL")
+            self.assertEqual(data, [b"2 1 4 3"])  # carol sent "second"
+            typ, data = m.uid("SORT", "(REVERSE SUBJECT)", "UTF-8", "SUBJECT", "first")
+            self.assertEqual(data, [b"1 4"])
+            m.logout()
 
 
 class QresyncTest(unittest.TestCase):

@@ -814,5 +814,33 @@ TEST(ImapSearch, ReturnAndCharset) {
   EXPECT_EQ(bad("a SEARCH ALL CHARSET UTF-8"), "unknown search key");
 }
 
+// --- SORT (RFC 5256, RFC 5957) --------------------------------------------------------------
+
+TEST(ImapParser, SortCriteriaCharsetAndKeys) {
+  using Key = Command::SortCriterion::Key;
+  Command c = ok("a UID SORT (REVERSE DATE SUBJECT displayfrom) utf-8 UNSEEN FROM \"bob\"");
+  EXPECT_EQ(c.name, Command::Name::sort);
+  EXPECT_TRUE(c.uid);
+  ASSERT_EQ(c.sort.size(), 3u);
+  EXPECT_EQ(c.sort[0].key, Key::date);
+  EXPECT_TRUE(c.sort[0].reverse);
+  EXPECT_EQ(c.sort[1].key, Key::subject);
+  EXPECT_FALSE(c.sort[1].reverse);
+  EXPECT_EQ(c.sort[2].key, Key::display_from);
+  EXPECT_EQ(c.charset, "UTF-8");
+  ASSERT_EQ(c.search.children.size(), 2u);
+  EXPECT_EQ(c.search.children[1].kind, SK::from);
+  EXPECT_EQ(ok("b SORT (ARRIVAL CC TO SIZE FROM DISPLAYTO) US-ASCII ALL").sort.size(), 6u);
+}
+
+TEST(ImapParser, SortErrors) {
+  EXPECT_EQ(bad("a SORT (WEIGHT) UTF-8 ALL"), "unknown sort key");
+  EXPECT_FALSE(bad("a SORT () UTF-8 ALL").empty());
+  EXPECT_FALSE(bad("a SORT (REVERSE) UTF-8 ALL").empty());
+  EXPECT_FALSE(bad("a SORT (DATE) ALL").empty());  // the charset is not optional
+  EXPECT_FALSE(bad("a SORT (DATE) UTF-8").empty());
+  EXPECT_EQ(bad("a SORT (DATE) KOI8-R ALL").rfind("[BADCHARSET", 0), 0u);
+}
+
 }  // namespace
 }  // namespace portico::imap
