@@ -157,7 +157,7 @@ namespace {
 
 using Name = Command::Name;
 
-constexpr std::array<std::pair<std::string_view, Name>, 34> kNames = {{
+constexpr std::array<std::pair<std::string_view, Name>, 35> kNames = {{
     {"CAPABILITY", Name::capability},
     {"NOOP", Name::noop},
     {"LOGOUT", Name::logout},
@@ -185,6 +185,7 @@ constexpr std::array<std::pair<std::string_view, Name>, 34> kNames = {{
     {"EXPUNGE", Name::expunge},
     {"SEARCH", Name::search},
     {"SORT", Name::sort},
+    {"THREAD", Name::thread},
     {"FETCH", Name::fetch},
     {"STORE", Name::store},
     {"COPY", Name::copy},
@@ -467,6 +468,8 @@ bool arguments(Reader& r, Command& c) {
       return detail::parse_search(r, c);
     case Name::sort:
       return detail::parse_sort(r, c);
+    case Name::thread:
+      return detail::parse_thread(r, c);
     case Name::fetch:
       return detail::parse_fetch(r, c);
     case Name::store:
@@ -517,7 +520,7 @@ ParseResult parse(std::string_view command) {
       result.error = r.error() == "missing argument" ? "missing command" : "unknown command";
       return result;
     }
-    if (!one_of(word, {"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "SORT", "EXPUNGE"})) {
+    if (!one_of(word, {"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "SORT", "THREAD", "EXPUNGE"})) {
       result.error = "unknown UID command";
       return result;
     }

@@ -199,6 +199,7 @@ struct Command {
     expunge,
     search,
     sort,
+    thread,
     fetch,
     store,
     copy,
@@ -282,6 +283,9 @@ struct Command {
     bool reverse = false;
   };
   std::vector<SortCriterion> sort;
+  // THREAD (RFC 5256 section 3): the algorithm, upper-cased (ORDEREDSUBJECT or REFERENCES),
+  // then the charset and the search keys above.
+  std::string thread_algorithm;
 
   // COMPRESS: the mechanism (DEFLATE).
 };

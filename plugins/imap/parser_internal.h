@@ -109,5 +109,6 @@ bool parse_fetch(Reader& r, Command& c);
 // After "SEARCH": [SP RETURN (...)] [SP CHARSET x] 1*(SP search-key).
 bool parse_search(Reader& r, Command& c);
 bool parse_sort(Reader& r, Command& c);
+bool parse_thread(Reader& r, Command& c);
 
 }  // namespace portico::imap::detail

@@ -224,4 +224,15 @@ bool parse_sort(Reader& r, Command& c) {
   return search_keys.list(c.search.children, '\0');
 }
 
+// THREAD SP algorithm SP charset SP search-keys.
+bool parse_thread(Reader& r, Command& c) {
+  if (!r.sp() || !r.keyword(c.thread_algorithm)) return false;
+  if (c.thread_algorithm != "ORDEREDSUBJECT" && c.thread_algorithm != "REFERENCES")
+    return r.fail("unknown threading algorithm");
+  if (!r.sp() || !charset(r, c) || !r.sp()) return false;
+  c.search.kind = Kind::and_;
+  KeyReader search_keys(r);
+  return search_keys.list(c.search.children, '\0');
+}
+
 }  // namespace portico::imap::detail

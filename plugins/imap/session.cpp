@@ -42,7 +42,8 @@ std::string ImapSession::capabilities() const {
   caps +=
       " LITERAL+ ENABLE ID NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE SPECIAL-USE "
       "CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES CONDSTORE QRESYNC BINARY "
-      "STATUS=SIZE QUOTA QUOTA=RES-STORAGE SORT SORT=DISPLAY";
+      "STATUS=SIZE QUOTA QUOTA=RES-STORAGE SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT "
+      "THREAD=REFERENCES";
   if (settings_.enable_idle) caps += " IDLE";
   if (state_ != State::not_authenticated) caps += " COMPRESS=DEFLATE";
   caps += " APPENDLIMIT=" + std::to_string(settings_.append_limit);
@@ -92,7 +93,8 @@ void ImapSession::complete(const Command& c, std::string_view status, std::strin
   // RFC 9051 section 7.5.1: no EXPUNGE while answering FETCH, STORE or SEARCH by sequence
   // number; everything may be told after any other command.
   bool by_number = !c.uid && (c.name == Command::Name::fetch || c.name == Command::Name::store ||
-                              c.name == Command::Name::search || c.name == Command::Name::sort);
+                              c.name == Command::Name::search || c.name == Command::Name::sort ||
+                              c.name == Command::Name::thread);
   if (selected_ && selected_->changed && state_ == State::selected)
     return sync(!by_number, std::move(finish));
   finish();
@@ -222,6 +224,7 @@ bool ImapSession::allowed_in_state(const Command& c) {
     case N::expunge:
     case N::search:
     case N::sort:
+    case N::thread:
     case N::fetch:
     case N::store:
     case N::copy:
@@ -306,6 +309,7 @@ void ImapSession::dispatch(Command& c) {
       return do_expunge(c);
     case N::search:
     case N::sort:
+    case N::thread:
       return do_search(c);
     case N::fetch:
       return do_fetch(c);

@@ -180,7 +180,8 @@ int compare(const SortKeys& a, const SortKeys& b, Command::SortCriterion::Key ke
 
 }  // namespace
 
-std::string base_subject(std::string_view subject) {
+std::string base_subject(std::string_view subject, bool* reply) {
+  bool removed = false;
   // (1) Decoded, every run of white space (folding included) one space.
   std::string s;
   for (char c : decoded(std::string(subject))) {
@@ -193,9 +194,10 @@ std::string base_subject(std::string_view subject) {
     // (2) Trailing "(fwd)" and white space.
     for (;;) {
       trim(s);
-      if (s.size() >= 5 && gmime::iequals(std::string_view(s).substr(s.size() - 5), "(fwd)"))
+      if (s.size() >= 5 && gmime::iequals(std::string_view(s).substr(s.size() - 5), "(fwd)")) {
         s.resize(s.size() - 5);
-      else
+        removed = true;
+      } else
         break;
     }
     // (3)-(5) Leading subj-leaders, then a leading blob if something is left after it.
@@ -207,7 +209,7 @@ std::string base_subject(std::string_view subject) {
         p = b;
       if (std::size_t r = refwd_end(s, p); r != std::string_view::npos) {
         s.erase(0, r);
-        changed = true;
+        changed = removed = true;
         continue;
       }
       if (std::size_t b = blob_end(s, 0); b != std::string_view::npos && b < s.size()) {
@@ -218,10 +220,12 @@ std::string base_subject(std::string_view subject) {
     // (6) "[fwd: ... ]" around it all: unwrap and start again.
     if (starts_with_ci(s, "[fwd:") && s.back() == ']') {
       s = s.substr(5, s.size() - 6);
+      removed = true;
       continue;
     }
     break;
   }
+  if (reply != nullptr) *reply = removed;
   return lower(s);
 }
 
@@ -241,11 +245,13 @@ SortKeys sort_keys(const sdk::MessageInfo& info) {
         g_date_time_unref(d);
       }
     }
-    k.subject = base_subject(env.items[1].text);
+    k.subject = base_subject(env.items[1].text, &k.reply);
     first_address(env.items[2], k.from, k.display_from);
     first_address(env.items[5], k.to, k.display_to);
     std::string unused;
     first_address(env.items[6], k.cc, unused);
+    k.in_reply_to = env.items[8].text;
+    k.message_id = env.items[9].text;
   } catch (...) {
   }
   return k;

@@ -26,14 +26,17 @@ struct SortKeys {
   std::int64_t date = 0;
   std::uint64_t size = 0;
   std::string subject, from, to, cc, display_from, display_to;  // folded for comparison
+  std::string message_id, in_reply_to;  // as the ENVELOPE gives them (THREAD)
+  bool reply = false;                   // the subject had a reply or forward leader (THREAD)
 };
 
 // The keys of one message (`info` fetched with its MIME summary).
 SortKeys sort_keys(const sdk::MessageInfo& info);
 
 // RFC 5256 section 2.1's base subject of a subject as it stands in the header (RFC 2047
-// encoded words are decoded first).
-std::string base_subject(std::string_view subject);
+// encoded words are decoded first); `reply` (if given) tells whether a "Re:"/"Fwd:" leader, a
+// "(fwd)" trailer or a "[fwd: ...]" wrapper was removed (what THREAD calls a reply or forward).
+std::string base_subject(std::string_view subject, bool* reply = nullptr);
 
 // Orders `order` (indexes into `keys`, in mailbox order) by `criteria`.
 void sort_by(const std::vector<Command::SortCriterion>& criteria, const std::vector<SortKeys>& keys,

@@ -1,6 +1,7 @@
 // imap — SEARCH (RFC 9051 section 6.4.4; ESEARCH's RETURN options of RFC 4731, SAVE and "$" of
-// RFC 5182, MODSEQ of RFC 7162), IDLE (RFC 2177), and telling the client what other sessions
-// changed in the selected mailbox (RFC 9051 section 7.5.1: EXISTS, EXPUNGE, FETCH FLAGS).
+// RFC 5182, MODSEQ of RFC 7162), SORT and THREAD over its matches (RFC 5256: sort.h, thread.h),
+// IDLE (RFC 2177), and telling the client what other sessions changed in the selected mailbox
+// (RFC 9051 section 7.5.1: EXISTS, EXPUNGE, FETCH FLAGS).
 //
 // SEARCH reads the message list once. Header keys (HEADER, FROM, TO, CC, BCC, SUBJECT) with
 // ASCII text are answered by the store's header index (values as indexed: decoded, the first
@@ -11,6 +12,7 @@
 #include "message.h"
 #include "session.h"
 #include "sort.h"
+#include "thread.h"
 
 namespace portico::imap {
 
@@ -78,6 +80,43 @@ void use_header_index(sdk::Store& store, const std::string& account, const std::
 
 }  // namespace
 
+namespace {
+
+// THREAD's data for the matches (UIDs ascending, with their numbers and keys); REFERENCES reads
+// each message's header for its References field (up to its end at the store's part offsets).
+std::string thread_text(sdk::Store& store, const std::string& account, const std::string& mailbox,
+                        const std::string& algorithm, const std::vector<std::uint32_t>& uids,
+                        const std::vector<std::uint32_t>& numbers,
+                        const std::vector<SortKeys>& keys) {
+  constexpr std::uint64_t kMaxHeader = 256 * 1024;
+  const bool by_references = algorithm == "REFERENCES";
+  std::vector<sdk::StoreResult<sdk::MessageParts>> parts;
+  if (by_references) parts = store.message_parts(account, mailbox, uids);
+  std::vector<ThreadInput> input(uids.size());
+  for (std::size_t i = 0; i < uids.size(); ++i) {
+    ThreadInput& t = input[i];
+    t.number = numbers[i];
+    t.date = keys[i].date;
+    t.subject = keys[i].subject;
+    t.reply = keys[i].reply;
+    auto ids = message_ids(keys[i].message_id, 1);
+    if (!ids.empty()) t.message_id = ids.front();
+    if (!by_references) continue;
+    if (parts[i].ok() && !parts[i].value.parts.empty()) {
+      if (auto reader = store.open_message(account, mailbox, uids[i]); reader.ok()) {
+        const auto end = std::min(parts[i].value.parts[0].header_end, kMaxHeader);
+        auto header = reader.value->read(0, static_cast<std::size_t>(end));
+        if (header.ok()) t.references = message_ids(header_value(header.value, "References"));
+      }
+    }
+    if (t.references.empty()) t.references = message_ids(keys[i].in_reply_to, 1);
+  }
+  return thread(by_references ? ThreadAlgorithm::references : ThreadAlgorithm::orderedsubject,
+                input);
+}
+
+}  // namespace
+
 void ImapSession::do_search(const Command& c) {
   // "$" in a key means the saved result: UIDs either way.
   SearchKey key = c.search;
@@ -94,19 +133,23 @@ void ImapSession::do_search(const Command& c) {
   const bool modseq = uses_modseq(key);
   if (modseq) condstore_ = true;
   struct Out {
-    std::vector<std::uint32_t> uids;  // matching, ascending (SORT: in its order)
-    std::vector<SortKeys> keys;       // SORT: of each match
+    std::vector<std::uint32_t> uids;     // matching, ascending (SORT: in its order)
+    std::vector<SortKeys> keys;          // SORT, THREAD: of each match
+    std::vector<std::uint32_t> numbers;  // THREAD: what the response names each match by
+    std::string thread;                  // THREAD: the response's data
     std::uint64_t highest_modseq = 0;
     bool failed = false;
   };
   auto out = std::make_shared<Out>();
   work(
       [store = host_.store(), account = account_, mailbox = selected_->name, view = selected_->uids,
-       recent = selected_->recent, key = std::move(key), sort = c.sort, out]() mutable {
+       recent = selected_->recent, key = std::move(key), sort = c.sort,
+       algorithm = c.thread_algorithm, uid = c.uid, out]() mutable {
         use_header_index(*store, account, mailbox, key);
         const bool octets = needs_octets(key);
-        // SORT needs each message's ENVELOPE (its keys; RFC 5256).
-        auto infos = store->fetch(account, mailbox, {}, !sort.empty(), 0);
+        // SORT and THREAD need each message's ENVELOPE (its keys; RFC 5256).
+        const bool keys = !sort.empty() || !algorithm.empty();
+        auto infos = store->fetch(account, mailbox, {}, keys, 0);
         if (!infos.ok()) {
           out->failed = true;
           return;
@@ -131,8 +174,14 @@ void ImapSession::do_search(const Command& c) {
           if (matches(key, subject, bounds)) {
             out->uids.push_back(m.uid);
             out->highest_modseq = std::max(out->highest_modseq, m.modseq);
-            if (!sort.empty()) out->keys.push_back(sort_keys(m));
+            if (keys) out->keys.push_back(sort_keys(m));
+            if (keys) out->numbers.push_back(uid ? m.uid : subject.seq);
           }
+        }
+        if (!algorithm.empty()) {
+          out->thread =
+              thread_text(*store, account, mailbox, algorithm, out->uids, out->numbers, out->keys);
+          return;
         }
         if (!sort.empty()) {  // the matches in the order the criteria give
           std::vector<std::size_t> order(out->uids.size());
@@ -150,6 +199,10 @@ void ImapSession::do_search(const Command& c) {
         std::vector<std::uint32_t> numbers;
         for (std::uint32_t uid : out->uids)
           if (std::uint32_t n = c.uid ? uid : seq_of(uid); n != 0) numbers.push_back(n);
+        if (c.name == Command::Name::thread) {
+          untagged(out->thread.empty() ? "THREAD" : "THREAD " + out->thread);
+          return complete(c, "OK", c.uid ? "UID THREAD completed" : "THREAD completed");
+        }
         if (c.name == Command::Name::sort) {
           std::string line = "SORT";
           for (std::uint32_t n : numbers)

@@ -2,7 +2,8 @@
 AUTHENTICATE PLAIN, SELECT/EXAMINE, FETCH of every item, STORE, SEARCH, APPEND, COPY, MOVE,
 EXPUNGE and their UID variants, CREATE/RENAME/DELETE/LIST/STATUS), IDLE over a raw TLS socket
 woken by an SMTP delivery and by another session's flag change, a 5 MB message fetched intact,
-a 50 MB APPEND and parts of a 20 MB message read with the server's memory measured, SORT, a
+a 50 MB APPEND and parts of a 20 MB message read with the server's memory measured, SORT and
+THREAD, a
 QRESYNC resynchronisation after another session's changes, and mbsync
 (Debian's isync) syncing a 500-message mailbox both ways, then once more with nothing to do."""
 
@@ -305,8 +306,9 @@ class LargePartFetchTest(unittest.TestCase):
 
 
 class SortTest(unittest.TestCase):
-    """RFC 5256 SORT through imaplib: by base subject (a reply sorts with what it answers), by
-    sender, reversed, and as UID SORT over a search."""
+    """RFC 5256 SORT and THREAD through imaplib: by base subject (a reply sorts with what it
+    answers), by sender, reversed, as UID SORT over a search, and replies threaded by their
+    References and In-Reply-To fields (REFERENCES) and by subject (ORDEREDSUBJECT)."""
 
     def test_sort(self):
         with Server(mailboxes={"alice": THREE}) as srv:
@@ -322,6 +324,19 @@ class SortTest(unittest.TestCase):
             self.assertEqual(data, [b"2 1 4 3"])  # carol sent "second"
             typ, data = m.uid("SORT", "(REVERSE SUBJECT)", "UTF-8", "SUBJECT", "first")
             self.assertEqual(data, [b"1 4"])
+            # THREAD (RFC 5256 section 3): a reply by References, one by In-Reply-To only.
+            self.assertIn("THREAD=REFERENCES", m.capabilities)
+            for subject, extra in (("Re: second", "References: <second@remote.test>\r\n"),
+                                   ("Re: Re: second",
+                                    "In-Reply-To: <Re:.second@remote.test>\r\n")):
+                raw = (f"From: bob@remote.test\r\nSubject: {subject}\r\n"
+                       f"Message-ID: <{subject.replace(' ', '.')}@remote.test>\r\n{extra}"
+                       "\r\nreply\r\n").encode()
+                self.assertEqual(m.append("INBOX", None, None, raw)[0], "OK")
+            typ, data = m.thread("REFERENCES", "UTF-8", "ALL")
+            self.assertEqual((typ, data), ("OK", [b"(1 4)(2 5 6)(3)"]))
+            typ, data = m.thread("ORDEREDSUBJECT", "UTF-8", "ALL")
+            self.assertEqual(data, [b"(1 4)(2 (5)(6))(3)"])
             m.logout()
 
 

@@ -833,6 +833,17 @@ TEST(ImapParser, SortCriteriaCharsetAndKeys) {
   EXPECT_EQ(ok("b SORT (ARRIVAL CC TO SIZE FROM DISPLAYTO) US-ASCII ALL").sort.size(), 6u);
 }
 
+TEST(ImapParser, ThreadAlgorithmCharsetAndKeys) {
+  Command c = ok("a UID THREAD references utf-8 UNSEEN");
+  EXPECT_EQ(c.name, Command::Name::thread);
+  EXPECT_TRUE(c.uid);
+  EXPECT_EQ(c.thread_algorithm, "REFERENCES");
+  EXPECT_EQ(ok("b THREAD ORDEREDSUBJECT US-ASCII ALL").thread_algorithm, "ORDEREDSUBJECT");
+  EXPECT_EQ(bad("c THREAD FOO UTF-8 ALL"), "unknown threading algorithm");
+  EXPECT_EQ(bad("d THREAD REFERENCES X ALL").rfind("[BADCHARSET", 0), 0u);
+  EXPECT_FALSE(bad("e THREAD REFERENCES UTF-8").empty());
+}
+
 TEST(ImapParser, SortErrors) {
   EXPECT_EQ(bad("a SORT (WEIGHT) UTF-8 ALL"), "unknown sort key");
   EXPECT_FALSE(bad("a SORT () UTF-8 ALL").empty());
