@@ -242,7 +242,9 @@ class CrashTest(unittest.TestCase):
         # least once: at most those in flight at the kill are sent twice (RFC 1047).
         import signal
         import smtplib
-        with SmtpSink() as sink, RelayServer(out_settings(
+        # The sink waits a second before answering each DATA, so that the 60 deliveries take
+        # far longer than their submission and the kill always comes in the middle of them.
+        with SmtpSink("-w", "1") as sink, RelayServer(out_settings(
                 routes=[f"remote.test 127.0.0.1:{sink.port}"], max_delivery_threads=4)) as srv:
             subjects = []
             body = "line of the body\r\n" * 200
