@@ -164,22 +164,31 @@ std::optional<MailboxRow> Account::find(const std::string& name) {
 
 sdk::UidRange Account::recent(const std::string& mailbox, bool claim) {
   std::string name = normalize_mailbox(mailbox);
-  sdk::UidRange range;
-  {
-    std::lock_guard lock(mutex);
-    Transaction tx(db_, claim);
+  std::lock_guard lock(mutex);
+  // Looked at in a read transaction first: a SELECT with nothing new takes no write lock.
+  auto look = [&] {
     MailboxRow row = require(name);
     auto st = db_.prepare("SELECT recent_uid FROM mailboxes WHERE id = ?");
     st.bind(1, row.id);
+    sdk::UidRange range;
     range.first = st.step() ? static_cast<std::uint32_t>(st.int64(0)) : row.uid_next;
     range.last = row.uid_next - 1;
-    if (claim && range.first <= range.last)
-      db_.prepare("UPDATE mailboxes SET recent_uid = ? WHERE id = ?")
-          .bind(1, static_cast<std::int64_t>(row.uid_next))
-          .bind(2, row.id)
-          .run();
-    tx.commit();
+    return std::make_pair(row, range);
+  };
+  {
+    Transaction snapshot(db_, false);
+    auto [row, range] = look();
+    snapshot.commit();
+    if (!claim || range.first > range.last) return range;
   }
+  Transaction tx(db_);
+  auto [row, range] = look();  // again under the write lock: another process may have claimed
+  if (range.first <= range.last)
+    db_.prepare("UPDATE mailboxes SET recent_uid = ? WHERE id = ?")
+        .bind(1, static_cast<std::int64_t>(row.uid_next))
+        .bind(2, row.id)
+        .run();
+  tx.commit();
   return range;
 }
 

@@ -382,26 +382,26 @@ MimeSummary summarize_file(const std::string& path) {
   if (fd < 0) return summarize_message("");
   struct stat st {};
   const std::uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
-  int parse_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // GMime's, closed by its stream
-  MimeSummary s;
-  if (parse_fd < 0) {
-    s = summarize_message("");
-  } else {
-    // A file stream is seekable: GMime keeps each part's content where it is in the file and
-    // reads it only to measure it, so the message is never held whole (nor mapped).
-    s = summarize_stream(
-        g_mime_stream_fs_new(parse_fd),
-        [&] {
-          // No message: one text/plain part of the file's octets, measured in pieces.
-          int again = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // its own file offset
-          if (again < 0) return opaque("");
-          GMimeStream* file = g_mime_stream_fs_new(again);
-          const Measured m = measure_stream(file);
-          g_object_unref(file);
-          return opaque(m.size, m.lines);
-        },
-        [&](GMimeMessage* msg) { return part_offsets(fd, size, msg); });
-  }
+  // One descriptor: GMime's stream reads it in order (it does not close it); the part offsets
+  // are read with pread, which leaves the file offset alone. A file stream is seekable: GMime
+  // keeps each part's content where it is in the file and reads it only to measure it, so the
+  // message is never held whole (nor mapped).
+  auto stream_of = [fd] {
+    GMimeStream* s = g_mime_stream_fs_new(fd);
+    g_mime_stream_fs_set_owner(GMIME_STREAM_FS(s), FALSE);
+    return s;
+  };
+  MimeSummary s = summarize_stream(
+      stream_of(),
+      [&] {
+        // No message: one text/plain part of the file's octets, measured in pieces.
+        ::lseek(fd, 0, SEEK_SET);
+        GMimeStream* file = stream_of();
+        const Measured m = measure_stream(file);
+        g_object_unref(file);
+        return opaque(m.size, m.lines);
+      },
+      [&](GMimeMessage* msg) { return part_offsets(fd, size, msg); });
   ::close(fd);
   return s;
 }

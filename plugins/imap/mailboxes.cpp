@@ -79,28 +79,27 @@ std::string status_text(const StatusValues& v, const std::vector<std::string>& i
   return out;
 }
 
-// STATUS values of one mailbox (the message list is read only for SIZE and DELETED).
+// STATUS values of one mailbox (the message list is read only for SIZE, DELETED and RECENT).
 sdk::StoreStatus read_status(sdk::Store& store, const std::string& account,
                              const std::string& mailbox, const std::vector<std::string>& items,
                              StatusValues& out) {
   auto info = store.mailbox_status(account, mailbox);
   if (!info.ok()) return {info.error, info.message};
   out.info = info.value;
-  if (has(items, "SIZE") || has(items, "DELETED")) {
+  // RECENT: the messages no session has claimed yet (RFC 3501 \Recent).
+  sdk::UidRange recent{1, 0};
+  if (has(items, "RECENT")) {
+    auto range = store.recent_uids(account, mailbox, false);
+    if (!range.ok()) return {range.error, range.message};
+    recent = range.value;
+  }
+  if (has(items, "SIZE") || has(items, "DELETED") || recent.first <= recent.last) {
     auto list = store.fetch(account, mailbox, {}, false, 0);
     if (!list.ok()) return {list.error, list.message};
     for (const auto& m : list.value) {
       out.size += m.size;
       if (m.flags.system & sdk::flag_deleted) ++out.deleted;
-    }
-  }
-  if (has(items, "RECENT")) {  // the messages no session has claimed yet (RFC 3501 \Recent)
-    auto range = store.recent_uids(account, mailbox, false);
-    if (!range.ok()) return {range.error, range.message};
-    if (range.value.first <= range.value.last) {
-      auto list = store.fetch(account, mailbox, {range.value}, false, 0);
-      if (!list.ok()) return {list.error, list.message};
-      out.recent = static_cast<std::uint32_t>(list.value.size());
+      if (m.uid >= recent.first && m.uid <= recent.last) ++out.recent;
     }
   }
   return {};

@@ -138,11 +138,11 @@ bool needs_parts(const FetchItem& i) {
 // else just the ranges the items name, from the store's reader.
 class Octets {
  public:
-  explicit Octets(std::string whole) : whole_(std::move(whole)), is_whole_(true) {}
+  explicit Octets(std::string whole) : whole_(std::move(whole)) {}
   explicit Octets(std::unique_ptr<sdk::MessageReader> reader) : reader_(std::move(reader)) {}
 
   std::string read(OctetRange r) const {
-    if (is_whole_) {
+    if (!reader_) {
       if (r.begin >= whole_.size()) return {};
       return whole_.substr(r.begin, r.size());
     }
@@ -156,8 +156,7 @@ class Octets {
   }
 
  private:
-  std::string whole_;
-  bool is_whole_ = false;
+  std::string whole_;  // the message, when there is no reader
   std::unique_ptr<sdk::MessageReader> reader_;
 };
 
@@ -225,11 +224,11 @@ std::string render(const std::vector<FetchItem>& items, const sdk::MessageInfo& 
       case K::rfc822_header:
       case K::rfc822_text: {
         std::string data;
-        if (map == nullptr || octets == nullptr) {
-        } else if (auto r = plain_item_range(i, *map)) {
-          data = octets->read(*r);
-        } else if (auto h = map->section(i.section)) {  // HEADER.FIELDS(.NOT)
-          data = partial(section_octets(i.section, octets->read(*h)), i);
+        if (map != nullptr && octets != nullptr) {
+          if (auto r = plain_item_range(i, *map))
+            data = octets->read(*r);
+          else if (auto h = map->section(i.section))  // HEADER.FIELDS(.NOT)
+            data = partial(section_octets(i.section, octets->read(*h)), i);
         }
         add(item_name(i) + " " + literal(data));
         break;
@@ -269,7 +268,6 @@ struct StreamedMessage {
   std::unique_ptr<sdk::MessageReader> reader;
   std::uint64_t offset = 0;  // the next octet to send
   std::uint64_t end = 0;     // past the last
-  std::uint64_t size = 0;    // the literal's size
 };
 
 struct ImapSession::FetchJob {
@@ -467,7 +465,6 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
             st.reader = std::move(reader.value);
             st.offset = run->begin;
             st.end = run->end;
-            st.size = run->size();
             batch->stream = std::move(st);
             batch->modseqs.emplace_back(m.uid, m.modseq);
             batch->stop_uid = m.uid + 1;
@@ -537,7 +534,7 @@ void ImapSession::fetch_next(const std::shared_ptr<FetchJob>& job) {
           job->stream = std::move(batch->stream);
           if (std::uint32_t seq = seq_of(job->stream->uid); seq != 0) {
             ctx_.write("* " + std::to_string(seq) + " FETCH (" + job->stream->head + " {" +
-                       std::to_string(job->stream->size) + "}\r\n");
+                       std::to_string(job->stream->end - job->stream->offset) + "}\r\n");
             return stream_next(job);
           }
           job->stream.reset();  // gone from the view meanwhile: nothing to say of it

@@ -175,7 +175,7 @@ void ImapSession::do_search(const Command& c) {
             out->uids.push_back(m.uid);
             out->highest_modseq = std::max(out->highest_modseq, m.modseq);
             if (keys) out->keys.push_back(sort_keys(m));
-            if (keys) out->numbers.push_back(uid ? m.uid : subject.seq);
+            if (!algorithm.empty()) out->numbers.push_back(uid ? m.uid : subject.seq);
           }
         }
         if (!algorithm.empty()) {
