@@ -150,6 +150,10 @@ class DirectoryService final : public sdk::Directory, public sdk::Auth {
   std::unique_ptr<sdk::SaslSession> start(std::string_view mechanism,
                                           std::string_view remote_address,
                                           std::string_view service) override;
+  std::unique_ptr<sdk::SaslSession> start_in_domain(std::string_view mechanism,
+                                                    std::string_view remote_address,
+                                                    std::string_view service,
+                                                    std::string_view domain) override;
 
   AuthCounters counters() const;
 

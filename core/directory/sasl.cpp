@@ -32,8 +32,12 @@ int on_property(Gsasl* ctx, Gsasl_session* sctx, Gsasl_property prop);
 
 class GsaslSession final : public sdk::SaslSession {
  public:
-  GsaslSession(DirectoryService& directory, std::string mechanism, std::string remote)
-      : directory_(directory), mechanism_(std::move(mechanism)), remote_(std::move(remote)) {}
+  GsaslSession(DirectoryService& directory, std::string mechanism, std::string remote,
+               std::string domain)
+      : directory_(directory),
+        mechanism_(std::move(mechanism)),
+        remote_(std::move(remote)),
+        domain_(std::move(domain)) {}
   ~GsaslSession() override {
     if (session_ != nullptr) gsasl_finish(session_);
   }
@@ -110,6 +114,15 @@ class GsaslSession final : public sdk::SaslSession {
     return p != nullptr ? std::string(p) : std::string();
   }
 
+  // The authentication identity as an address: a bare name is a local part of the exchange's
+  // domain when it has one (XMPP), else taken as it is.
+  std::string authid() const { return qualified(fast(GSASL_AUTHID)); }
+  std::string qualified(std::string name) const {
+    if (!domain_.empty() && !name.empty() && name.find('@') == std::string::npos)
+      name += "@" + domain_;
+    return name;
+  }
+
   // The stored form of a user name (its domain's case rule), or the name itself when malformed.
   std::string account_name(const std::string& name) const {
     try {
@@ -123,19 +136,20 @@ class GsaslSession final : public sdk::SaslSession {
 
   // Only the user itself may be named as the authorization identity.
   bool authzid_ok() const {
-    std::string authzid = fast(GSASL_AUTHZID);
+    std::string authzid = qualified(fast(GSASL_AUTHZID));
     if (authzid.empty()) return true;
     return normalize_address(authzid) && account_name(authzid) == account_;
   }
 
   int validate_simple() {
-    std::string authid = fast(GSASL_AUTHID);
+    std::string authid = this->authid();
     std::string password = fast(GSASL_PASSWORD);
     account_ = account_name(authid);
     verdict_ = directory_.authenticate(authid, password, remote_);
     std::fill(password.begin(), password.end(), '\0');
     if (verdict_->status == sdk::AuthStatus::ok && !authzid_ok()) {
-      spdlog::info("auth: {} from {}: authorization identity refused", mechanism_, remote_);
+      spdlog::info("auth: {} from {}: authorization identity \"{}\" refused", mechanism_, remote_,
+                   fast(GSASL_AUTHZID));
       verdict_ = sdk::AuthResult{sdk::AuthStatus::bad_credentials, {}, {}};
     }
     return verdict_->status == sdk::AuthStatus::ok ? GSASL_OK : GSASL_AUTHENTICATION_ERROR;
@@ -144,7 +158,7 @@ class GsaslSession final : public sdk::SaslSession {
   int supply_scram() {
     if (have_credentials_) return GSASL_NO_CALLBACK;
     have_credentials_ = true;
-    std::string authid = fast(GSASL_AUTHID);
+    std::string authid = this->authid();
     account_ = account_name(authid);
     if (directory_.refused(remote_, account_))
       verdict_ = directory_.throttled_result(account_, remote_, mechanism_);
@@ -190,6 +204,7 @@ class GsaslSession final : public sdk::SaslSession {
   DirectoryService& directory_;
   std::string mechanism_;
   std::string remote_;
+  std::string domain_;  // for bare user names; empty: names are addresses
   Gsasl_session* session_ = nullptr;
   bool started_ = false;
   bool done_ = false;
@@ -247,13 +262,21 @@ std::vector<std::string> DirectoryService::mechanisms(bool tls_active,
 
 std::unique_ptr<sdk::SaslSession> DirectoryService::start(std::string_view mechanism,
                                                           std::string_view remote_address,
-                                                          std::string_view /*service*/) {
+                                                          std::string_view service) {
+  return start_in_domain(mechanism, remote_address, service, {});
+}
+
+std::unique_ptr<sdk::SaslSession> DirectoryService::start_in_domain(std::string_view mechanism,
+                                                                    std::string_view remote_address,
+                                                                    std::string_view /*service*/,
+                                                                    std::string_view domain) {
   std::string name;
   for (char c : mechanism)
     name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   if (name != kScramSha256 && name != kScramSha1 && name != kPlain && name != kLogin)
     return nullptr;
-  auto session = std::make_unique<GsaslSession>(*this, name, std::string(remote_address));
+  auto session =
+      std::make_unique<GsaslSession>(*this, name, std::string(remote_address), std::string(domain));
   if (!session->open(sasl_->ctx)) return nullptr;
   return session;
 }

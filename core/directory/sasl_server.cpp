@@ -144,6 +144,15 @@ sdk::SaslStart SaslServerImpl::start(sdk::SessionContext& context, std::string_v
                                      std::optional<std::string_view> initial_response,
                                      const sdk::SaslPolicy& policy,
                                      sdk::SaslEventHandler on_event) {
+  return start_in_domain(context, mechanism, initial_response, policy, {}, std::move(on_event));
+}
+
+sdk::SaslStart SaslServerImpl::start_in_domain(sdk::SessionContext& context,
+                                               std::string_view mechanism,
+                                               std::optional<std::string_view> initial_response,
+                                               const sdk::SaslPolicy& policy,
+                                               std::string_view domain,
+                                               sdk::SaslEventHandler on_event) {
   using Status = sdk::SaslStart::Status;
   sdk::SaslStart out;
   sdk::Auth* auth = auth_();
@@ -172,7 +181,8 @@ sdk::SaslStart SaslServerImpl::start(sdk::SessionContext& context, std::string_v
       initial = std::move(*decoded);
     }
   }
-  auto sasl = auth->start(mechanism, context.connection().remote_address, policy.service);
+  auto sasl =
+      auth->start_in_domain(mechanism, context.connection().remote_address, policy.service, domain);
   if (!sasl) {
     out.status = Status::unknown_mechanism;
     return out;

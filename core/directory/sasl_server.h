@@ -28,6 +28,10 @@ class SaslServerImpl final : public sdk::SaslServer {
   sdk::SaslStart start(sdk::SessionContext& context, std::string_view mechanism,
                        std::optional<std::string_view> initial_response,
                        const sdk::SaslPolicy& policy, sdk::SaslEventHandler on_event) override;
+  sdk::SaslStart start_in_domain(sdk::SessionContext& context, std::string_view mechanism,
+                                 std::optional<std::string_view> initial_response,
+                                 const sdk::SaslPolicy& policy, std::string_view domain,
+                                 sdk::SaslEventHandler on_event) override;
 
  private:
   std::function<sdk::Auth*()> auth_;

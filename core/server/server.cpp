@@ -83,14 +83,18 @@ Server::~Server() {
   metrics_.reset();
 }
 
+// While the first configuration is applied (plugins' configure() calls), config_ is not set yet:
+// the one being applied answers.
 std::string Server::hostname() const {
   std::lock_guard lock(mutex_);
-  return config_ ? config_->server.hostname : std::string();
+  const auto& c = config_ ? config_ : applying_;
+  return c ? c->server.hostname : std::string();
 }
 
 std::string Server::data_dir() const {
   std::lock_guard lock(mutex_);
-  return config_ ? config_->server.data_dir.string() : std::string();
+  const auto& c = config_ ? config_ : applying_;
+  return c ? c->server.data_dir.string() : std::string();
 }
 
 void Server::post_work(std::function<void()> work) {
@@ -248,6 +252,10 @@ int Server::run() {
 
 bool Server::apply(std::shared_ptr<const Config> config, bool initial,
                    std::vector<std::string>& errors) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!config_) applying_ = config;
+  }
   configure_logging(config->server.log_level, config->server.log_format);
   std::error_code fec;
   fs::create_directories(config->server.data_dir, fec);

@@ -112,6 +112,7 @@ class Server final : public ConnectionHub, public ListenerOwner, public HostServ
 
   mutable std::mutex mutex_;  // guards the members below
   std::shared_ptr<const Config> config_;
+  std::shared_ptr<const Config> applying_;  // the first configuration, while it is applied
   std::map<std::string, std::shared_ptr<const ProtocolRuntime>> runtimes_;
   std::shared_ptr<const TlsContexts> tls_;
   std::shared_ptr<boost::asio::ssl::context> client_tls_;       // outbound; made on first use

@@ -58,7 +58,9 @@
 // store's log of expunges), Store::append_file (AppendFileRequest: an IMAP APPEND streamed to a
 // file, never held whole); 1.7 Store::message_parts (MessagePart, MessageParts: each MIME part's
 // octet offsets, kept with the message, so IMAP reads one part of a large message alone) and
-// Store::recent_uids (RFC 3501 \Recent, claimed by one session).
+// Store::recent_uids (RFC 3501 \Recent, claimed by one session); 1.8 Auth::start_in_domain and
+// SaslServer::start_in_domain (user names that are local parts of the domain the client
+// addressed, as XMPP's SASL sends them).
 #pragma once
 
 #include <stddef.h>
@@ -68,7 +70,7 @@
 #endif
 
 #define PORTICO_ABI_MAJOR 1
-#define PORTICO_ABI_MINOR 7
+#define PORTICO_ABI_MINOR 8
 
 #define PORTICO_STRINGIFY_INNER(x) #x
 #define PORTICO_STRINGIFY(x) PORTICO_STRINGIFY_INNER(x)

@@ -54,6 +54,15 @@ class Auth {
                                              std::string_view remote_address,
                                              std::string_view service) = 0;
 
+  // --- ABI 1.8 ---
+  // start() for a protocol whose user names are local parts of a domain (XMPP: the SASL
+  // authentication identity is the JID's localpart, RFC 6120 section 6.3.8): a name without
+  // "@" is taken as name@domain. An empty domain is start().
+  virtual std::unique_ptr<SaslSession> start_in_domain(std::string_view mechanism,
+                                                       std::string_view remote_address,
+                                                       std::string_view service,
+                                                       std::string_view domain) = 0;
+
  protected:
   ~Auth() = default;
 };

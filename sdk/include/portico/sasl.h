@@ -103,6 +103,15 @@ class SaslServer {
                           std::optional<std::string_view> initial_response,
                           const SaslPolicy& policy, SaslEventHandler on_event) = 0;
 
+  // --- ABI 1.8 ---
+  // start() for a protocol whose user names are local parts of a domain: a name without "@"
+  // (SCRAM's n=, PLAIN's authcid) is taken as name@domain, the domain the client addressed (an
+  // XMPP stream's `to`, RFC 6120 section 6.3.8). An empty domain is start().
+  virtual SaslStart start_in_domain(SessionContext& context, std::string_view mechanism,
+                                    std::optional<std::string_view> initial_response,
+                                    const SaslPolicy& policy, std::string_view domain,
+                                    SaslEventHandler on_event) = 0;
+
  protected:
   ~SaslServer() = default;
 };

@@ -44,8 +44,11 @@ class AuthSession final : public sdk::Session {
     std::optional<std::string_view> initial;
     if (space != std::string_view::npos) initial = args.substr(space + 1);
     in_call_ = true;
-    auto s = host_.sasl()->start(ctx_, args.substr(0, space), initial, policy_,
-                                 [this](const sdk::SaslEvent& e) { event(e); });
+    auto on_event = [this](const sdk::SaslEvent& e) { event(e); };
+    auto s = domain_.empty()
+                 ? host_.sasl()->start(ctx_, args.substr(0, space), initial, policy_, on_event)
+                 : host_.sasl()->start_in_domain(ctx_, args.substr(0, space), initial, policy_,
+                                                 domain_, on_event);
     in_call_ = false;
     using S = sdk::SaslStart::Status;
     switch (s.status) {
@@ -89,6 +92,7 @@ class AuthSession final : public sdk::Session {
   }
   bool nested_ = false;               // an event arrived inside start()
   bool drop_after_response_ = false;  // end the exchange right after handing it a response
+  std::string domain_;                // start_in_domain() with it when set (SDK 1.8)
 
  private:
   sdk::SessionContext& ctx_;
@@ -109,12 +113,13 @@ class DirectoryHost final : public testkit::TestHost {
 };
 
 struct AuthConnection {
-  AuthConnection(sdk::Host& host, sdk::SaslPolicy policy, bool tls) {
+  AuthConnection(sdk::Host& host, sdk::SaslPolicy policy, bool tls, std::string domain = {}) {
     testkit::DriverOptions options;
     options.implicit_tls = tls;
     driver = std::make_unique<testkit::SessionDriver>(
-        [&host, policy, this](sdk::SessionContext& ctx) {
+        [&host, policy, domain, this](sdk::SessionContext& ctx) {
           auto s = std::make_unique<AuthSession>(ctx, host, policy);
+          s->domain_ = domain;
           session = s.get();
           return s;
         },
@@ -220,6 +225,31 @@ TEST_F(SaslExchangeTest, NonEmptyAnswerToTheFinalDataIsMalformed) {
   reply = c.say(client.step(challenge_of(reply)));
   challenge_of(reply);
   EXPECT_EQ(c.say("dGhhbmtz"), "MALFORMED\r\n");
+}
+
+TEST_F(SaslExchangeTest, BareUserNamesAreLocalPartsOfTheExchangesDomain) {
+  // SCRAM with n=user, as XMPP clients send it (RFC 6120 6.3.8).
+  for (const char* mech : {"SCRAM-SHA-256", "SCRAM-SHA-1"}) {
+    SCOPED_TRACE(mech);
+    AuthConnection c(*host_, policy(false), true, "example.com");
+    Client client(mech, "user", "pencil");
+    std::string reply = c.say(std::string("AUTH ") + mech + " " + client.step(""));
+    reply = c.say(client.step(challenge_of(reply)));
+    EXPECT_EQ(reply.rfind("OK user@example.com ", 0), 0u) << reply;
+  }
+  auto plain = [](const std::string& authzid, const std::string& user) {
+    return sdk::base64_encode(authzid + '\0' + user + '\0' + "pencil");
+  };
+  AuthConnection c(*host_, policy(), true, "example.com");
+  EXPECT_EQ(c.say("AUTH PLAIN " + plain("", "user")), "OK user@example.com\r\n");
+  EXPECT_EQ(c.say("AUTH PLAIN " + plain("user", "user")), "OK user@example.com\r\n");
+  EXPECT_EQ(c.say("AUTH PLAIN " + plain("user@example.com", "user")), "OK user@example.com\r\n");
+  EXPECT_EQ(c.say("AUTH PLAIN " + plain("", "user@example.com")), "OK user@example.com\r\n");
+  EXPECT_EQ(c.say("AUTH PLAIN " + plain("other", "user")), "NO 1\r\n")
+      << "another identity than the user's own";
+  // Without a domain, a bare name is no account.
+  AuthConnection bare(*host_, policy(), true);
+  EXPECT_EQ(bare.say("AUTH PLAIN " + plain("", "user")), "NO 1\r\n");
 }
 
 TEST_F(SaslExchangeTest, PlainWithoutTlsOnlyWhenThePolicyAllowsIt) {
