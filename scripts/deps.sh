@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libgsasl-dev libcrypt-dev
   libgmime-3.0-dev libunbound-dev libldap-dev libexpat1-dev prometheus-cpp-dev zlib1g-dev
   python3 swaks libnet-ssleay-perl fetchmail ldap-utils python3-ldap3 isync
-  postfix unbound python3-aiosmtpd rspamd slapd
+  postfix unbound python3-aiosmtpd rspamd slapd python3-slixmpp prosody
 )
 
 missing=()
@@ -29,9 +29,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing: ${missing[*]}"
 # Servers used by the tests and benchmarks (postfix for smtp-sink and smtp-source, unbound as a
-# DNS server on a loopback port, rspamd as the spam filter, slapd as the LDAP peer) run as private
-# instances started by the tests; their own system services are not set up ("No configuration")
-# nor started (a temporary policy-rc.d, when the machine has none).
+# DNS server on a loopback port, rspamd as the spam filter, slapd as the LDAP peer, prosody as the
+# XMPP peer) run as private instances started by the tests; their own system services are not set
+# up ("No configuration") nor started (a temporary policy-rc.d, when the machine has none).
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
 policy=""

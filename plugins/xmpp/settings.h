@@ -1,0 +1,30 @@
+// xmpp — the plugin's settings: the seed's XMPP tab (max connections 1000, through the shared
+// keys) and what the protocol needs: TLS before authentication, plaintext SASL, the stanza size
+// limit, offline storage, the message archive and its retention, the server's pings.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "portico/settings.h"
+
+namespace portico::xmpp {
+
+struct XmppSettings {
+  bool require_tls = true;
+  bool allow_plaintext_auth = false;
+  std::size_t max_stanza_size = 256 * 1024;
+  std::size_t offline_message_limit = 100;
+  bool archive = true;
+  std::chrono::milliseconds archive_retention{7LL * 24 * 3600 * 1000};
+  std::chrono::milliseconds ping_interval{5LL * 60 * 1000};
+  std::size_t max_roster_items = 1000;
+  std::chrono::milliseconds resumption_timeout{5LL * 60 * 1000};
+
+  static XmppSettings from(const sdk::Settings& settings);
+};
+
+sdk::Schema schema();
+
+}  // namespace portico::xmpp
