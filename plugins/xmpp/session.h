@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <list>
 #include <memory>
 #include <optional>
 #include <set>
@@ -148,7 +149,6 @@ class XmppSession final : public sdk::Session, private XmlStream::Handler {
   std::set<std::string> directed_;  // full JIDs sent directed presence while available
   std::uint64_t ping_timer_ = 0;
   bool heard_since_ping_ = true;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   struct Sm {
     bool enabled = false;
     bool resumable = false;
@@ -156,11 +156,12 @@ class XmppSession final : public sdk::Session, private XmlStream::Handler {
     std::uint32_t h_in = 0;  // stanzas received from the client
     std::uint32_t sent = 0;  // stanzas sent to it
     std::uint32_t since_request = 0;
-    std::deque<std::string> unacked;  // the last of `sent`, not acknowledged yet
+    std::list<std::string> unacked;  // the last of `sent`, not acknowledged yet
   } sm_;
-  bool clean_close_ = false;    // the client closed its stream: nothing to resume
-  int busy_ = 0;                // works of in_order() running: stanzas wait in queued_
-  std::deque<Element> queued_;  // bounded by what one read of input holds
+  bool clean_close_ = false;   // the client closed its stream: nothing to resume
+  int busy_ = 0;               // works of in_order() running: stanzas wait in queued_
+  std::list<Element> queued_;  // bounded by what one read of input holds (a list: an idle
+                               // connection holds no allocation for it)
 };
 
 }  // namespace portico::xmpp

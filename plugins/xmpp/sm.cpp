@@ -172,7 +172,9 @@ bool XmppSession::detach() {
   d->h_in = sm_.h_in;
   d->sent = sm_.sent;
   d->sent_unacked = sm_.unacked.size();
-  d->pending = std::move(sm_.unacked);
+  d->pending.assign(std::make_move_iterator(sm_.unacked.begin()),
+                    std::make_move_iterator(sm_.unacked.end()));
+  sm_.unacked.clear();
   d->directed = directed_;
   d->offline_limit = settings_.offline_message_limit;
   const bool kept = shared_->router.update(bare(), jid_.resource, this, [&](Route& r) {

@@ -347,7 +347,9 @@ struct XmlStream::Impl {
           limits.max_stanza_bytes > SIZE_MAX / 16 ? SIZE_MAX : 16 * limits.max_stanza_bytes;
     parser = create_parser();
   }
-  ~Impl() { XML_ParserFree(parser); }
+  ~Impl() {
+    if (parser != nullptr) XML_ParserFree(parser);
+  }
 
   Handler& handler;
   XmlLimits limits;
@@ -441,7 +443,7 @@ struct XmlStream::Impl {
   }
 
   void restart() {
-    XML_ParserFree(parser);
+    if (parser != nullptr) XML_ParserFree(parser);
     parser = nullptr;
     clear();
     parser = create_parser();
@@ -451,7 +453,7 @@ struct XmlStream::Impl {
   // stanza).
   void rebuild() {
     rebuild_pending = false;
-    XML_ParserFree(parser);
+    if (parser != nullptr) XML_ParserFree(parser);
     parser = nullptr;
     parser = create_parser();
     depth = 0;
@@ -488,9 +490,26 @@ struct XmlStream::Impl {
     }
   }
 
+  // Frees expat's parser between two stanzas of an idle stream; the next feed() builds a fresh
+  // one from the header (as rebuild() does). False when the stream is not at such a point.
+  bool release() {
+    if (parser == nullptr) return true;
+    if (in_parse || !header_done || depth != 1 || in_element() || halted() ||
+        error != XmlError::none)
+      return false;
+    XML_ParserFree(parser);
+    parser = nullptr;
+    rebuild_at = fed;
+    return true;
+  }
+
   XmlError feed(std::string_view bytes) {
     if (error != XmlError::none) return error;
     if (stopped) return XmlError::none;
+    if (parser == nullptr) {  // released while idle
+      rebuild();
+      if (error != XmlError::none) return error;
+    }
     for (std::size_t i = bytes.size(); i > 0; --i) {
       if (!is_space(bytes[i - 1])) {
         last_nonspace_end = fed + i;
@@ -736,6 +755,10 @@ void XmlStream::reset() {
     return;
   }
   impl_->restart();
+}
+
+bool XmlStream::release_idle() {
+  return impl_->release();
 }
 
 bool XmlStream::in_element() const {

@@ -155,6 +155,10 @@ class XmlStream {
   // True while part of a top-level element (or of the stream header) has been received and not
   // yet handed over.
   bool in_element() const;
+  // Frees the XML parser's own memory (buffers, name tables: a few KiB) while the stream is idle
+  // between two stanzas; the next feed() rebuilds it from the stream header, as if nothing had
+  // happened. Returns false, doing nothing, inside an element or a callback.
+  bool release_idle();
   XmlError error() const;
 
  private:

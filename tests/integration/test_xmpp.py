@@ -7,6 +7,7 @@ its stream or stanza error while other clients carry on."""
 
 import asyncio
 import base64
+import time
 import unittest
 
 import harness
@@ -294,6 +295,20 @@ class XmppBadInputTest(ServerTest):
             self.assertEqual(m["body"], "still here")
             await logout(alice, bob)
         run(scenario())
+
+    def test_a_stream_goes_on_after_its_parser_is_freed(self):
+        # Between stanzas the server frees the stream's parser (after each read); the stream,
+        # idle a while, goes on as if nothing happened.
+        s = self.stream()
+        s.login()
+        s.send("<iq type='get' id='p0' to='example.test'><ping xmlns='urn:xmpp:ping'/></iq>")
+        s.read_until(r"id=.p0.")
+        time.sleep(4.5)
+        s.send("<iq type='get' id='p1' to='example.test'><ping xmlns='urn:xmpp:ping'/></iq>")
+        s.read_until(r"id=.p1.")
+        s.send("<iq type='get' id='p2' to='example.test'><query "
+               "xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+        s.read_until(r"urn:xmpp:ping.*</iq>")
 
     def test_plain_listener_requires_starttls(self):
         c = harness.LineClient(self.server.c2s_port)

@@ -399,6 +399,30 @@ TEST(XmlStream, ResetAcceptsASecondHeader) {
   EXPECT_EQ(r.stanzas.size(), 3u);
 }
 
+TEST(XmlStream, ReleasedWhileIdleTheStreamGoesOnUnchanged) {
+  Recorder r;
+  XmlStream s(r, XmlLimits{.max_stanza_bytes = 64});
+  // Prefixes declared on the header stay in scope after the parser is rebuilt.
+  ASSERT_EQ(s.feed("<stream:stream xmlns='jabber:client' xmlns:x='urn:x' "
+                   "xmlns:stream='http://etherx.jabber.org/streams' to='example.com' "
+                   "version='1.0'><message><x:a/></message>  "),
+            XmlError::none);
+  EXPECT_TRUE(s.release_idle());
+  EXPECT_TRUE(s.release_idle()) << "releasing twice is harmless";
+  ASSERT_EQ(s.feed("<iq id='1'><x:b>text</x:b></iq><pres"), XmlError::none);
+  EXPECT_FALSE(s.release_idle()) << "not inside an element";
+  ASSERT_EQ(s.feed("ence/>"), XmlError::none);
+  ASSERT_EQ(r.stanzas.size(), 3u);
+  EXPECT_EQ(r.stanzas[1].children.front().ns, "urn:x");
+  EXPECT_EQ(r.stanzas[1].all_text(), "text");
+  EXPECT_EQ(r.stanzas[2].name, "presence");
+  EXPECT_EQ(r.headers.size(), 1u) << "the header is not handed over again";
+  // The stanza limit still counts from the end of the previous stanza.
+  EXPECT_TRUE(s.release_idle());
+  EXPECT_EQ(s.feed("<message><body>" + std::string(64, 'x') + "</body></message>"),
+            XmlError::policy_violation);
+}
+
 TEST(XmlStream, ResetAfterAnErrorStartsClean) {
   Recorder r;
   XmlStream s(r);
