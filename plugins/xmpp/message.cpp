@@ -232,6 +232,18 @@ void XmppSession::archive(const Element& m, const std::string& owner, const std:
   e.stanza = to_xml(copy, "");  // with its xmlns: it is read back inside <forwarded/>
   e.stanza_id = id;
   shared_->archive->add(std::move(e));
+  if (shared_->archive->backlog() >= ArchiveWriter::kBacklog && !archive_waiting_) {
+    // The writer is behind: this session reads on once it has caught up.
+    archive_waiting_ = true;
+    ++busy_;
+    ctx_.pause_input();
+    shared_->archive->when_drained([handle = ctx_.handle(), this] {
+      handle->post([this] {
+        archive_waiting_ = false;
+        work_done();
+      });
+    });
+  }
 }
 
 void XmppSession::deliver_offline() {

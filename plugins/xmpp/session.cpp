@@ -218,15 +218,21 @@ void XmppSession::in_order(std::function<void()> work, std::function<void()> don
   ++busy_;
   ctx_.pause_input();
   ctx_.post_work(std::move(work), [this, done = std::move(done)] {
-    --busy_;
+    ++busy_;  // done() may queue more work: stanzas wait until it has
     done();
-    while (busy_ == 0 && !queued_.empty() && state_ != State::closed) {
-      Element next = std::move(queued_.front());
-      queued_.pop_front();
-      handle(next);
-    }
-    if (busy_ == 0 && state_ != State::closed) ctx_.resume_input();
+    --busy_;
+    work_done();
   });
+}
+
+void XmppSession::work_done() {
+  --busy_;
+  while (busy_ == 0 && !queued_.empty() && state_ != State::closed) {
+    Element next = std::move(queued_.front());
+    queued_.pop_front();
+    handle(next);
+  }
+  if (busy_ == 0 && state_ != State::closed) ctx_.resume_input();
 }
 
 // --- STARTTLS and SASL ---

@@ -83,6 +83,8 @@ class XmppSession final : public sdk::Session, private XmlStream::Handler {
   void schedule_ping();
   // Runs work on the worker pool with input paused, then done here, then input resumes.
   void in_order(std::function<void()> work, std::function<void()> done);
+  // One of the works that paused input is done: queued stanzas go on, input resumes.
+  void work_done();
 
   // presence.cpp
   void presence(Element& p);
@@ -158,10 +160,11 @@ class XmppSession final : public sdk::Session, private XmlStream::Handler {
     std::uint32_t since_request = 0;
     std::list<std::string> unacked;  // the last of `sent`, not acknowledged yet
   } sm_;
-  bool clean_close_ = false;   // the client closed its stream: nothing to resume
-  int busy_ = 0;               // works of in_order() running: stanzas wait in queued_
-  std::list<Element> queued_;  // bounded by what one read of input holds (a list: an idle
-                               // connection holds no allocation for it)
+  bool archive_waiting_ = false;  // input paused until the archive writer catches up
+  bool clean_close_ = false;      // the client closed its stream: nothing to resume
+  int busy_ = 0;                  // works of in_order() running: stanzas wait in queued_
+  std::list<Element> queued_;     // bounded by what one read of input holds (a list: an idle
+                                  // connection holds no allocation for it)
 };
 
 }  // namespace portico::xmpp

@@ -17,15 +17,17 @@ void ArchiveWriter::add(ArchiveEntry entry) {
 void ArchiveWriter::run() {
   for (;;) {
     std::vector<ArchiveEntry> batch;
+    std::vector<std::function<void()>> drained;
     std::lock_guard write(write_mu_);
     {
       std::lock_guard lock(mu_);
-      if (pending_.empty()) {
-        scheduled_ = false;
-        return;
-      }
+      if (pending_.size() < kBacklog / 2) drained.swap(waiters_);
+      if (pending_.empty()) scheduled_ = false;
       batch.swap(pending_);
     }
+    for (auto& resume : drained)
+      resume();
+    if (batch.empty()) return;
     try {
       storage_->append_archive(batch);
     } catch (const std::exception& e) {
@@ -33,6 +35,22 @@ void ArchiveWriter::run() {
                 "archive: " + std::to_string(batch.size()) + " messages not kept: " + e.what());
     }
   }
+}
+
+void ArchiveWriter::when_drained(std::function<void()> resume) {
+  {
+    std::lock_guard lock(mu_);
+    if (pending_.size() >= kBacklog / 2) {
+      waiters_.push_back(std::move(resume));
+      return;
+    }
+  }
+  resume();
+}
+
+std::size_t ArchiveWriter::backlog() {
+  std::lock_guard lock(mu_);
+  return pending_.size();
 }
 
 void ArchiveWriter::flush() {

@@ -3,6 +3,7 @@
 // whatever arrived while the previous group was being written).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -22,8 +23,17 @@ class ArchiveWriter : public std::enable_shared_from_this<ArchiveWriter> {
       : host_(host), storage_(std::move(storage)) {}
   // Queues an entry (its stanza_id already chosen); written on the worker pool soon after.
   void add(ArchiveEntry entry);
-  // Writes what is queued now, on the calling thread (before a query, so it sees everything).
+  // Writes what is queued now, on the calling thread (before a query, so it sees everything;
+  // and by a session whose messages come faster than the writer keeps up, see backlog()).
   void flush();
+  // Entries queued and not yet being written. A session that finds it at kBacklog pauses its
+  // input until the writer has brought it below half (when_drained), so the queue's memory
+  // stays bounded while the writer commits large groups.
+  std::size_t backlog();
+  static constexpr std::size_t kBacklog = 4000;
+  // Calls `resume` once the backlog is below kBacklog / 2: at once if it is, else from the
+  // writer's thread.
+  void when_drained(std::function<void()> resume);
 
  private:
   void run();
@@ -31,6 +41,7 @@ class ArchiveWriter : public std::enable_shared_from_this<ArchiveWriter> {
   std::shared_ptr<Storage> storage_;
   std::mutex mu_;
   std::vector<ArchiveEntry> pending_;
+  std::vector<std::function<void()>> waiters_;
   bool scheduled_ = false;
   std::mutex write_mu_;  // one group at a time, in order
 };
