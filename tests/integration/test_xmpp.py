@@ -7,6 +7,7 @@ its stream or stanza error while other clients carry on."""
 
 import asyncio
 import base64
+import re
 import time
 import unittest
 
@@ -322,6 +323,29 @@ class XmppBadInputTest(ServerTest):
             data += chunk
         self.assertIn(b"<required/>", data)
         self.assertNotIn(b"<mechanisms", data)
+
+
+class XmppServerPingTest(unittest.TestCase):
+    """XEP-0199 from the server's side: a client silent for ping_interval gets a ping."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = XmppServer(ping_interval="10s")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def test_a_silent_client_is_pinged_and_stays_when_it_answers(self):
+        s = RawStream(self.server)
+        self.addCleanup(s.close)
+        s.login()
+        # Up to two intervals: the first tick only notes that the client was heard from.
+        s.read_until(r"<iq[^>]*type=.get.[^>]*>\s*<ping xmlns=.urn:xmpp:ping.", timeout=25)
+        ping_id = re.search(r"<iq[^>]*id=.(ping-[^'\"]+)", s.buffer).group(1)
+        s.send(f"<iq type='result' id='{ping_id}' to='example.test'/>")
+        s.send("<iq type='get' id='after' to='example.test'><ping xmlns='urn:xmpp:ping'/></iq>")
+        s.read_until(r"id=.after.")
 
 
 if __name__ == "__main__":
