@@ -122,7 +122,7 @@ void XmppSession::route_message(Element& m, const Jid& to, const std::string& ty
     // A stanza id of the recipient's archive (XEP-0359); one the client sent is not trusted.
     std::erase_if(m.children,
                   [&](const Element& c) { return c.ns == kStanzaIdNs && c.name == "stanza-id"; });
-    recipient_id = random_id();
+    recipient_id = archive_id(now_ms());
   }
 
   if (!chosen.empty()) {
@@ -146,7 +146,7 @@ void XmppSession::route_message(Element& m, const Jid& to, const std::string& ty
     }
     if (archive_it) {
       archive(m, target_bare, bare(), recipient_id);
-      archive(m, bare(), target_bare, random_id());
+      archive(m, bare(), target_bare, archive_id(now_ms()));
     }
     if (wants_carbons(m)) carbon_copies(m, bare(), "sent", jid_.resource);
     return;
@@ -195,7 +195,7 @@ void XmppSession::route_message(Element& m, const Jid& to, const std::string& ty
           case Outcome::stored:
             if (archive_it) {
               archive(*held, target_bare, bare(), recipient_id);
-              archive(*held, bare(), target_bare, random_id());
+              archive(*held, bare(), target_bare, archive_id(now_ms()));
             }
             if (wants_carbons(*held)) carbon_copies(*held, bare(), "sent", jid_.resource);
             return;

@@ -125,6 +125,27 @@ std::int64_t now_ms() {
       .count();
 }
 
+std::string archive_id(std::int64_t unix_ms) {
+  static constexpr char kOrdered[] =
+      "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";  // ASCII order
+  unsigned char bytes[12];
+  const auto t = static_cast<std::uint64_t>(unix_ms);
+  for (int i = 0; i < 6; ++i)
+    bytes[i] = static_cast<unsigned char>(t >> (8 * (5 - i)));
+  std::size_t got = 6;
+  while (got < sizeof bytes) {
+    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<std::size_t>(n);
+  }
+  std::string out;
+  for (std::size_t i = 0; i < sizeof bytes; i += 3) {
+    std::uint32_t v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    for (int k = 3; k >= 0; --k)
+      out.push_back(kOrdered[(v >> (6 * k)) & 63]);
+  }
+  return out;
+}
+
 std::string random_id() {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -56,5 +56,9 @@ std::int64_t parse_xmpp_time(std::string_view text);
 std::int64_t now_ms();
 // 96 random bits, base64url without padding (16 characters).
 std::string random_id();
+// A stanza id for the archive (XEP-0359): the time in milliseconds (48 bits) then 48 random bits,
+// in 16 URL-safe characters whose ASCII order is the order of the time, so that the archive's
+// unique index grows at its end instead of at random places.
+std::string archive_id(std::int64_t unix_ms);
 
 }  // namespace portico::xmpp

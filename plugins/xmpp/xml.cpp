@@ -397,7 +397,7 @@ struct XmlStream::Impl {
     XML_SetCommentHandler(p, &Impl::on_comment);
     XML_SetProcessingInstructionHandler(p, &Impl::on_processing_instruction);
     XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
-#if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 6)
+#if PORTICO_EXPAT_REPARSE_DEFERRAL
     // Callbacks must come as soon as their octets are in (a stanza is answered before the peer
     // sends more); re-scanning is bounded by max_token_bytes instead.
     XML_SetReparseDeferralEnabled(p, XML_FALSE);

@@ -75,5 +75,18 @@ TEST(Ns, RandomIdsAreUrlSafeAndDistinct) {
             std::string::npos);
 }
 
+TEST(Ns, ArchiveIdsSortByTimeAndDiffer) {
+  std::string earlier = archive_id(1764745200123);
+  std::string later = archive_id(1764745200124);
+  std::string much_later = archive_id(1864745200000);
+  EXPECT_EQ(earlier.size(), 16u);
+  EXPECT_LT(earlier, later);
+  EXPECT_LT(later, much_later);
+  EXPECT_NE(archive_id(1764745200123), archive_id(1764745200123)) << "48 random bits each";
+  EXPECT_EQ(
+      earlier.find_first_not_of("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"),
+      std::string::npos);
+}
+
 }  // namespace
 }  // namespace portico::xmpp
