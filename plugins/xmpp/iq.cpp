@@ -72,7 +72,7 @@ void XmppSession::iq(Element& iq) {
       return iq_disco_info(iq, type, true);
     return bad_stanza(iq, ErrorType::cancel, "service-unavailable");
   }
-  if (shared_->blocks(target.bare(), bare()) || shared_->blocks(bare(), target.bare())) {
+  if (shared_->blocks(target.bare(), jid_) || shared_->blocks(bare(), target)) {
     if (request) bad_stanza(iq, ErrorType::cancel, "service-unavailable");
     return;
   }

@@ -40,6 +40,12 @@ bool wants_carbons(const Element& m) {
   return true;
 }
 
+void add_stanza_id(Element& m, const std::string& by, const std::string& id) {
+  Element& sid = m.add_child("stanza-id", std::string(kStanzaIdNs));
+  sid.set_attr("by", by);
+  sid.set_attr("id", id);
+}
+
 bool archivable(const Element& m) {
   const std::string type = m.attr_or("type", "normal");
   return (type == "chat" || type == "normal") && m.child("body", kClientNs) != nullptr;
@@ -63,7 +69,7 @@ void XmppSession::message(Element& m) {
     if (type != "error") bad_stanza(m, ErrorType::cancel, "service-unavailable");
     return;
   }
-  if (shared_->blocks(bare(), target.bare()) || shared_->blocks(bare(), target.domain)) {
+  if (shared_->blocks(bare(), target)) {
     if (type == "error") return;
     Element reply = stanza_error(m, domain_, ErrorType::cancel, "not-acceptable");
     reply.children.back().add_child("blocked", std::string(kBlockingErrorsNs));
@@ -89,7 +95,7 @@ void XmppSession::message(Element& m) {
 
 void XmppSession::route_message(Element& m, const Jid& to, const std::string& type) {
   const std::string target_bare = to.bare();
-  if (shared_->blocks(target_bare, bare())) {
+  if (shared_->blocks(target_bare, jid_)) {
     if (type != "error") bad_stanza(m, ErrorType::cancel, "service-unavailable");
     return;
   }
@@ -126,30 +132,15 @@ void XmppSession::route_message(Element& m, const Jid& to, const std::string& ty
   }
 
   if (!chosen.empty()) {
-    if (archive_it) {
-      Element& sid = m.add_child("stanza-id", std::string(kStanzaIdNs));
-      sid.set_attr("by", target_bare);
-      sid.set_attr("id", recipient_id);
-    }
+    if (archive_it) add_stanza_id(m, target_bare, recipient_id);
     auto xml = std::make_shared<const std::string>(to_xml(m));
     std::set<std::string> got;
     for (const Route* r : chosen) {
       Router::send(*r, xml);
       got.insert(r->resource);
     }
-    if (wants_carbons(m)) {
-      for (const auto& r : routes) {
-        if (!r.carbons || got.count(r.resource) != 0) continue;
-        Router::send(r, std::make_shared<const std::string>(to_xml(forwarded(
-                            m, "received", target_bare, target_bare + "/" + r.resource))));
-      }
-    }
-    if (archive_it) {
-      archive(m, target_bare, bare(), recipient_id);
-      archive(m, bare(), target_bare, archive_id(now_ms()));
-    }
-    if (wants_carbons(m)) carbon_copies(m, bare(), "sent", jid_.resource);
-    return;
+    if (wants_carbons(m)) carbon_copies(m, target_bare, "received", got);
+    return accepted(m, target_bare, archive_it, recipient_id);
   }
 
   // Nobody available: offline storage for chat and normal (RFC 6121 8.5.2.2.1), after
@@ -161,16 +152,12 @@ void XmppSession::route_message(Element& m, const Jid& to, const std::string& ty
   Element& delay = held->add_child("delay", std::string(kDelayNs));
   delay.set_attr("from", domain_);
   delay.set_attr("stamp", xmpp_time(now_ms()));
-  if (archive_it) {
-    Element& sid = held->add_child("stanza-id", std::string(kStanzaIdNs));
-    sid.set_attr("by", target_bare);
-    sid.set_attr("id", recipient_id);
-  }
-  enum class Outcome { stored, full, no_account, failed };
+  if (archive_it) add_stanza_id(*held, target_bare, recipient_id);
+  enum class Outcome { stored, full, no_account, blocked, failed };
   auto outcome = std::make_shared<Outcome>(Outcome::failed);
   const std::size_t limit = settings_.offline_message_limit;
   in_order(
-      [store, directory, target_bare, xml = to_xml(*held), limit, outcome] {
+      [store, directory, target_bare, sender = jid_, xml = to_xml(*held), limit, outcome] {
         auto account = directory != nullptr ? directory->find_account(target_bare) : std::nullopt;
         if (!account || !account->enabled) {
           *outcome = Outcome::no_account;
@@ -181,6 +168,13 @@ void XmppSession::route_message(Element& m, const Jid& to, const std::string& ty
           return;
         }
         try {
+          // The recipient has no session, so its block list may not be in memory (XEP-0191).
+          if (store->is_blocked(target_bare, sender.full()) ||
+              store->is_blocked(target_bare, sender.bare()) ||
+              store->is_blocked(target_bare, sender.domain)) {
+            *outcome = Outcome::blocked;
+            return;
+          }
           *outcome = store->push_offline(target_bare, xml, limit) ? Outcome::stored : Outcome::full;
         } catch (const std::exception&) {
           *outcome = Outcome::failed;
@@ -193,13 +187,9 @@ void XmppSession::route_message(Element& m, const Jid& to, const std::string& ty
         });
         switch (*outcome) {
           case Outcome::stored:
-            if (archive_it) {
-              archive(*held, target_bare, bare(), recipient_id);
-              archive(*held, bare(), target_bare, archive_id(now_ms()));
-            }
-            if (wants_carbons(*held)) carbon_copies(*held, bare(), "sent", jid_.resource);
-            return;
+            return accepted(*held, target_bare, archive_it, recipient_id);
           case Outcome::no_account:
+          case Outcome::blocked:
             return bad_stanza(*held, ErrorType::cancel, "service-unavailable");
           case Outcome::full:
             return bad_stanza(*held, ErrorType::cancel, "service-unavailable",
@@ -210,10 +200,19 @@ void XmppSession::route_message(Element& m, const Jid& to, const std::string& ty
       });
 }
 
+void XmppSession::accepted(const Element& m, const std::string& target_bare, bool archive_it,
+                           const std::string& recipient_id) {
+  if (archive_it) {
+    archive(m, target_bare, bare(), recipient_id);
+    archive(m, bare(), target_bare, archive_id(now_ms()));
+  }
+  if (wants_carbons(m)) carbon_copies(m, bare(), "sent", {jid_.resource});
+}
+
 void XmppSession::carbon_copies(const Element& m, const std::string& account,
-                                std::string_view direction, const std::string& except_resource) {
+                                std::string_view direction, const std::set<std::string>& skip) {
   for (const auto& r : shared_->router.routes(account)) {
-    if (!r.carbons || r.resource == except_resource) continue;
+    if (!r.carbons || skip.count(r.resource) != 0) continue;
     Router::send(r, std::make_shared<const std::string>(
                         to_xml(forwarded(m, direction, account, account + "/" + r.resource))));
   }

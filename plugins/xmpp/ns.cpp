@@ -3,9 +3,11 @@
 
 #include <sys/random.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <system_error>
 
 namespace portico::xmpp {
 
@@ -125,6 +127,36 @@ std::int64_t now_ms() {
       .count();
 }
 
+namespace {
+
+// Fills `out` from the kernel's random source (getrandom(2) blocks only before the pool is
+// seeded at boot).
+void random_bytes(unsigned char* out, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    ssize_t r = getrandom(out + got, n - got, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw std::system_error(errno, std::generic_category(), "getrandom");
+    }
+    got += static_cast<std::size_t>(r);
+  }
+}
+
+// 12 octets as 16 characters of a 64-character alphabet, 6 bits each, most significant first.
+std::string encode12(const unsigned char (&bytes)[12], const char* alphabet) {
+  std::string out;
+  out.reserve(16);
+  for (std::size_t i = 0; i < 12; i += 3) {
+    const std::uint32_t v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    for (int k = 3; k >= 0; --k)
+      out.push_back(alphabet[(v >> (6 * k)) & 63]);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string archive_id(std::int64_t unix_ms) {
   static constexpr char kOrdered[] =
       "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";  // ASCII order
@@ -132,36 +164,16 @@ std::string archive_id(std::int64_t unix_ms) {
   const auto t = static_cast<std::uint64_t>(unix_ms);
   for (int i = 0; i < 6; ++i)
     bytes[i] = static_cast<unsigned char>(t >> (8 * (5 - i)));
-  std::size_t got = 6;
-  while (got < sizeof bytes) {
-    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<std::size_t>(n);
-  }
-  std::string out;
-  for (std::size_t i = 0; i < sizeof bytes; i += 3) {
-    std::uint32_t v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    for (int k = 3; k >= 0; --k)
-      out.push_back(kOrdered[(v >> (6 * k)) & 63]);
-  }
-  return out;
+  random_bytes(bytes + 6, 6);
+  return encode12(bytes, kOrdered);
 }
 
 std::string random_id() {
-  static constexpr char kAlphabet[] =
+  static constexpr char kBase64Url[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   unsigned char bytes[12];
-  std::size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<std::size_t>(n);
-  }
-  std::string out;
-  for (std::size_t i = 0; i < sizeof bytes; i += 3) {
-    std::uint32_t v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    for (int k = 3; k >= 0; --k)
-      out.push_back(kAlphabet[(v >> (6 * k)) & 63]);
-  }
-  return out;
+  random_bytes(bytes, sizeof bytes);
+  return encode12(bytes, kBase64Url);
 }
 
 }  // namespace portico::xmpp

@@ -30,6 +30,11 @@ std::string addressed(const std::string& xml_without_to, const std::string& to) 
          xml_without_to.substr(space);
 }
 
+// A roster item's JID (stored normalized) as a Jid.
+Jid jid_of(const std::string& text) {
+  return parse_jid(text).value_or(Jid{});
+}
+
 }  // namespace
 
 void XmppSession::presence(Element& p) {
@@ -53,7 +58,7 @@ void XmppSession::presence(Element& p) {
   // Directed presence (RFC 6121 4.6) to local accounts.
   Jid target = *parse_jid(*to);
   if (target.domain != domain_ || target.local.empty()) return;
-  if (shared_->blocks(bare(), target.bare())) return;
+  if (shared_->blocks(bare(), target)) return;
   auto xml = std::make_shared<const std::string>(to_xml(p));
   for (const auto& r : shared_->router.routes(target.bare())) {
     if (!target.is_bare() && r.resource != target.resource) continue;
@@ -69,10 +74,8 @@ void XmppSession::presence(Element& p) {
 void XmppSession::broadcast_presence(const Element& p, bool initial) {
   const bool unavailable = p.attr_or("type") == "unavailable";
   const int priority = priority_of(p);
-  // The stamped presence without a 'to', addressed per recipient below.
-  Element stamped = p;
-  stamped.remove_attr("to");
-  auto plain = std::make_shared<const std::string>(to_xml(stamped));
+  // The stamped presence (it has no 'to'), addressed per recipient below.
+  auto plain = std::make_shared<const std::string>(to_xml(p));
   shared_->router.update(bare(), jid_.resource, this, [&](Route& r) {
     r.available = !unavailable;
     r.priority = priority;
@@ -113,7 +116,7 @@ void XmppSession::broadcast_presence(const Element& p, bool initial) {
               item.subscription == Subscription::from || item.subscription == Subscription::both;
           const bool hears_from =
               item.subscription == Subscription::to || item.subscription == Subscription::both;
-          if (sends_to && !shared_->blocks(bare(), item.jid)) {
+          if (sends_to && !shared_->blocks(bare(), jid_of(item.jid))) {
             for (const auto& r : shared_->router.routes(item.jid)) {
               if (!r.available) continue;
               Router::send(r, std::make_shared<const std::string>(

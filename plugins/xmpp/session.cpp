@@ -47,7 +47,6 @@ XmppSession::~XmppSession() = default;
 
 void XmppSession::on_start() {
   ctx_.set_raw_input(true);
-  stream_id_ = random_id();
 }
 
 void XmppSession::on_bytes(std::string_view bytes, bool /*last*/) {
@@ -75,18 +74,24 @@ void XmppSession::on_tls_started() {
 
 bool XmppSession::on_final_words(sdk::CloseReason reason) {
   if (state_ == State::closed) return true;
-  std::string out;
-  if (!header_sent_) {
-    send_header();
-  }
-  out = stream_error_xml(reason == sdk::CloseReason::shutdown ? "system-shutdown"
-                                                              : "connection-timeout");
-  out += "</stream:stream>";
-  ctx_.write(out);
+  sm_.resumable = false;
+  if (!header_sent_) send_header();
+  // The core closes the connection after these words.
+  end_stream(stream_error_xml(reason == sdk::CloseReason::shutdown ? "system-shutdown"
+                                                                   : "connection-timeout"),
+             false);
   return true;
 }
 
+void XmppSession::end_stream(const std::string& last_words, bool close) {
+  ctx_.write(last_words + "</stream:stream>");
+  state_ = State::closed;
+  xml_.stop();
+  if (close) ctx_.close();
+}
+
 void XmppSession::send_header() {
+  stream_id_ = random_id();  // a new one for every stream, restarts included (RFC 6120 4.7.3)
   std::string h(kStreamOpen);
   h += " id='" + stream_id_ + "'";
   h += " from='" + escape_attr(domain_.empty() ? ctx_.connection().server_hostname : domain_) + "'";
@@ -99,10 +104,7 @@ void XmppSession::stream_error(std::string_view condition, std::string_view text
   if (state_ == State::closed) return;
   sm_.resumable = false;  // a stream error ends the session (XEP-0198 section 5)
   if (!header_sent_) send_header();
-  ctx_.write(stream_error_xml(condition, text) + "</stream:stream>");
-  state_ = State::closed;
-  xml_.stop();
-  ctx_.close();
+  end_stream(stream_error_xml(condition, text));
 }
 
 void XmppSession::on_stream_open(const Element& header, std::string_view content_ns) {
@@ -148,12 +150,8 @@ void XmppSession::send_features() {
       f += "</starttls>";
     }
     if (tls || !settings_.require_tls) {
-      sdk::SaslPolicy policy;
-      policy.service = "xmpp";
-      policy.allow_plaintext_without_tls = settings_.allow_plaintext_auth;
-      policy.disable_login = true;
       f += "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>";
-      for (const auto& m : shared_->host.sasl()->mechanisms(ctx_, policy))
+      for (const auto& m : shared_->host.sasl()->mechanisms(ctx_, sasl_policy()))
         f += "<mechanism>" + escape_text(m) + "</mechanism>";
       f += "</mechanisms>";
     } else if (!offer_tls) {
@@ -166,8 +164,8 @@ void XmppSession::send_features() {
          "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"
          "<ver xmlns='urn:xmpp:features:rosterver'/>"
          "<sub xmlns='urn:xmpp:features:pre-approval'/>"
-         "<csi xmlns='urn:xmpp:csi:0'/>";
-    if (settings_.resumption_timeout.count() >= 0) f += "<sm xmlns='urn:xmpp:sm:3'/>";
+         "<csi xmlns='urn:xmpp:csi:0'/>"
+         "<sm xmlns='urn:xmpp:sm:3'/>";
   }
   f += "</stream:features>";
   ctx_.write(f);
@@ -208,10 +206,7 @@ void XmppSession::handle(Element& e) {
 void XmppSession::on_stream_close() {
   clean_close_ = true;
   if (state_ == State::closed) return;
-  ctx_.write("</stream:stream>");
-  state_ = State::closed;
-  xml_.stop();
-  ctx_.close();
+  end_stream({});
 }
 
 void XmppSession::in_order(std::function<void()> work, std::function<void()> done) {
@@ -239,12 +234,8 @@ void XmppSession::work_done() {
 
 void XmppSession::negotiate(Element& e) {
   if (e.ns == kTlsNs && e.name == "starttls") {
-    if (state_ != State::negotiating || !ctx_.starttls_available()) {
-      ctx_.write("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>");
-      state_ = State::closed;
-      xml_.stop();
-      return ctx_.close();
-    }
+    if (state_ != State::negotiating || !ctx_.starttls_available())
+      return end_stream("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
     return start_tls();
   }
   if (e.ns == kSaslNs) {
@@ -271,13 +262,20 @@ void XmppSession::start_tls() {
   }
 }
 
-void XmppSession::start_sasl(const Element& auth) {
-  if (settings_.require_tls && !ctx_.is_tls()) return sasl_failure("encryption-required");
+// XMPP's SASL: no LOGIN, PLAIN only under TLS unless the operator allows it, SCRAM's final
+// data inside <success/> (RFC 6120 6.4.6).
+sdk::SaslPolicy XmppSession::sasl_policy() const {
   sdk::SaslPolicy policy;
   policy.service = "xmpp";
   policy.allow_plaintext_without_tls = settings_.allow_plaintext_auth;
   policy.disable_login = true;
   policy.final_data_as_challenge = false;
+  return policy;
+}
+
+void XmppSession::start_sasl(const Element& auth) {
+  if (settings_.require_tls && !ctx_.is_tls()) return sasl_failure("encryption-required");
+  const sdk::SaslPolicy policy = sasl_policy();
   std::string mechanism = auth.attr_or("mechanism");
   std::string text = auth.all_text();
   std::optional<std::string_view> initial;
@@ -363,7 +361,23 @@ void XmppSession::do_bind(Element& iq) {
   } else if (!parse_jid("x@" + domain_ + "/" + resource)) {
     return bad_stanza(iq, ErrorType::modify, "bad-request", "not a valid resourcepart");
   }
-  finish_bind(std::move(resource), iq);
+  // The account's block list is in memory before anything is routed to or from it (XEP-0191).
+  Storage* store = storage();
+  if (store == nullptr || shared_->blocklists.loaded(bare()))
+    return finish_bind(std::move(resource), iq);
+  auto list = std::make_shared<std::vector<std::string>>();
+  in_order(
+      [store, account = bare(), list] {
+        try {
+          *list = store->blocklist(account);
+        } catch (const std::exception&) {
+        }
+      },
+      [this, list, resource = std::move(resource), held = iq]() mutable {
+        if (!shared_->blocklists.loaded(bare()))
+          shared_->blocklists.set(bare(), std::set<std::string>(list->begin(), list->end()));
+        finish_bind(std::move(resource), held);
+      });
 }
 
 void XmppSession::finish_bind(std::string resource, const Element& iq) {
@@ -443,17 +457,18 @@ void XmppSession::deliver(const std::string& xml) {
 }
 
 void XmppSession::on_close() {
-  const bool was_active = state_ == State::active;
   state_ = State::closed;
   sasl_.reset();
-  if (bound_ && was_active && detach()) {
+  if (bound_ && detach()) {
     bound_ = false;  // the resource waits for a resumption (sm.cpp)
     return;
   }
   if (bound_) {
+    // However the stream ended (closed by the client, a stream error, a timeout), those who
+    // saw the resource available are told it is gone.
     shared_->router.unbind(bare(), jid_.resource, this);
     bound_ = false;
-    if (was_active && available_) unavailable_on_close();
+    if (available_) unavailable_on_close();
   }
 }
 

@@ -68,6 +68,10 @@ class XmppSession final : public sdk::Session, private XmlStream::Handler {
   void send_header();
   void send_features();
   void stream_error(std::string_view condition, std::string_view text = {});
+  // Writes the last words and the stream's end tag; nothing is parsed or handled afterwards;
+  // the connection closes once they are sent (unless the core is closing it already).
+  void end_stream(const std::string& last_words, bool close = true);
+  sdk::SaslPolicy sasl_policy() const;
   void write(const Element& e) { emit(to_xml(e)); }
   void handle(Element& e);
   void negotiate(Element& e);
@@ -112,8 +116,13 @@ class XmppSession final : public sdk::Session, private XmlStream::Handler {
   // message.cpp
   void message(Element& m);
   void route_message(Element& m, const Jid& to, const std::string& type);
+  // Copies of `m` to the account's resources with carbons on, but those in `skip` (XEP-0280).
   void carbon_copies(const Element& m, const std::string& account, std::string_view direction,
-                     const std::string& except_resource);
+                     const std::set<std::string>& skip);
+  // What follows a message's acceptance, delivered or stored: both parties' archives and the
+  // sender's carbon copies.
+  void accepted(const Element& m, const std::string& target_bare, bool archive_it,
+                const std::string& recipient_id);
   void archive(const Element& m, const std::string& owner, const std::string& with,
                const std::string& id);
   void deliver_offline();

@@ -82,10 +82,13 @@ std::shared_ptr<Detached> Resumptions::take(const std::string& id) {
   return d;
 }
 
-bool BlockLists::blocks(const std::string& owner, const std::string& jid) const {
+bool BlockLists::blocks(const std::string& owner, const Jid& other) const {
   std::lock_guard lock(mu_);
   auto it = lists_.find(owner);
-  return it != lists_.end() && it->second.count(jid) != 0;
+  if (it == lists_.end() || it->second.empty()) return false;
+  const auto& list = it->second;
+  return list.count(other.full()) != 0 || list.count(other.bare()) != 0 ||
+         list.count(other.domain) != 0;
 }
 
 void BlockLists::set(const std::string& owner, std::set<std::string> jids) {

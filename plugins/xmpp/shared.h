@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "jid.h"
 #include "portico/host.h"
 #include "router.h"
 #include "storage.h"
@@ -50,8 +51,9 @@ class ArchiveWriter : public std::enable_shared_from_this<ArchiveWriter> {
 // stanza needs no storage read. Loaded when a resource binds, changed with the storage.
 class BlockLists {
  public:
-  // True when `owner`'s list holds `jid` exactly (callers ask for the bare JID and the domain).
-  bool blocks(const std::string& owner, const std::string& jid) const;
+  // True when `owner`'s list holds `other` as it is, its bare JID or its domain (XEP-0191 section
+  // 3.2: a bare JID blocks every resource, a domain every address in it).
+  bool blocks(const std::string& owner, const Jid& other) const;
   void set(const std::string& owner, std::set<std::string> jids);
   bool loaded(const std::string& owner) const;
 
@@ -74,8 +76,8 @@ class Resumptions {
 
 struct Shared {
   explicit Shared(sdk::Host& h) : host(h) {}
-  bool blocks(const std::string& owner, const std::string& jid) const {
-    return blocklists.blocks(owner, jid);
+  bool blocks(const std::string& owner, const Jid& other) const {
+    return blocklists.blocks(owner, other);
   }
   sdk::Host& host;
   Router router;

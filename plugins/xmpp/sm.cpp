@@ -77,9 +77,7 @@ bool XmppSession::sm_nonza(Element& e) {
     return true;
   }
   if (e.name == "enable") {
-    if (state_ != State::active) {
-      ctx_.write(failed("unexpected-request"));
-    } else if (sm_.enabled) {
+    if (state_ != State::active || sm_.enabled) {  // before binding, or a second time
       ctx_.write(failed("unexpected-request"));
     } else {
       sm_.enabled = true;

@@ -9,8 +9,9 @@
 // are kept per SQL text for the life of the connection.
 #include "storage.h"
 
+#include "ns.h"
+
 #include <sqlite3.h>
-#include <sys/random.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -63,41 +64,6 @@ CREATE TABLE blocklist (
   id INTEGER PRIMARY KEY, account TEXT NOT NULL, jid TEXT NOT NULL, UNIQUE (account, jid));
 )sql",
 };
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// 16 bytes from the kernel's CSPRNG in base64url without padding.
-std::string random_id() {
-  unsigned char bytes[16];
-  std::size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw std::system_error(errno, std::generic_category(), "getrandom");
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  static constexpr char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  unsigned bits = 0;
-  int nbits = 0;
-  for (unsigned char b : bytes) {
-    bits = (bits << 8) | b;
-    nbits += 8;
-    while (nbits >= 6) {
-      nbits -= 6;
-      out += alphabet[(bits >> nbits) & 63];
-    }
-  }
-  if (nbits > 0) out += alphabet[(bits << (6 - nbits)) & 63];
-  return out;
-}
 
 // A roster version as written by this code: decimal digits, no sign, no leading zero.
 std::optional<std::int64_t> parse_version(std::string_view s) {
@@ -557,7 +523,8 @@ void Storage::append_archive(std::vector<ArchiveEntry>& entries) {
   std::vector<std::string> ids;
   ids.reserve(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i)
-    ids.push_back(entries[i].stanza_id.empty() ? random_id() : entries[i].stanza_id);
+    ids.push_back(entries[i].stanza_id.empty() ? archive_id(entries[i].time_ms)
+                                               : entries[i].stanza_id);
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
   {

@@ -47,8 +47,8 @@ struct ArchiveEntry {
   std::string with;          // bare JID of the other party
   std::int64_t time_ms = 0;  // UTC milliseconds
   std::string stanza;        // the <message/> as XML
-  // Filled in by append_archive: 16 random bytes in base64url without padding (22 characters),
-  // unique and unguessable (XEP-0359); returned by query_archive.
+  // Filled in by append_archive when empty: archive_id() of time_ms (ns.h: 16 characters, the
+  // time then 48 random bits, XEP-0359); returned by query_archive.
   std::string stanza_id;
 };
 

@@ -12,8 +12,8 @@ import time
 import unittest
 
 import harness
-from xmpp_support import (ALICE, BOB, CAROL, DOMAIN, Client, RawStream, XmppServer, login,
-                          logout, run, slixmpp)
+from xmpp_support import (ALICE, BOB, CAROL, DOMAIN, PASSWORD, Client, RawStream, XmppServer,
+                          login, logout, run, slixmpp)
 
 
 class ServerTest(unittest.TestCase):
@@ -311,6 +311,29 @@ class XmppBadInputTest(ServerTest):
                "xmlns='http://jabber.org/protocol/disco#info'/></iq>")
         s.read_until(r"urn:xmpp:ping.*</iq>")
 
+    def test_every_stream_gets_a_new_id(self):
+        s = self.stream()
+        first = re.search(r"<stream:stream[^>]* id='([^']+)'", s.open()).group(1)
+        token = base64.b64encode(b"\0alice\0" + PASSWORD.encode()).decode()
+        s.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{token}</auth>")
+        s.read_until(r"<success")
+        s.buffer = ""
+        second = re.search(r"<stream:stream[^>]* id='([^']+)'", s.open()).group(1)
+        self.assertNotEqual(first, second, "RFC 6120 4.7.3: a restarted stream has a new id")
+
+    def test_a_resource_ended_by_a_stream_error_is_announced_unavailable(self):
+        watcher = self.stream()
+        watcher.login(resource="watcher")
+        watcher.send("<presence/>")
+        doomed = self.stream()
+        doomed.login(resource="doomed")
+        doomed.send("<presence/>")
+        watcher.read_until(r"<presence[^>]*from=.alice@example.test/doomed.")
+        doomed.send("<message><body>unclosed</stream:stream>")  # not well-formed
+        doomed.read_until(r"<not-well-formed")
+        watcher.read_until(r"<presence[^>]*from=.alice@example.test/doomed.[^>]*"
+                           r"type=.unavailable.")
+
     def test_plain_listener_requires_starttls(self):
         c = harness.LineClient(self.server.c2s_port)
         self.addCleanup(c.close)
@@ -323,6 +346,37 @@ class XmppBadInputTest(ServerTest):
             data += chunk
         self.assertIn(b"<required/>", data)
         self.assertNotIn(b"<mechanisms", data)
+
+
+@unittest.skipIf(slixmpp is None, "python3-slixmpp is not installed")
+class XmppBlockListAfterRestartTest(ServerTest):
+    """Block lists are kept (XEP-0191): after a restart they hold before the blocking user has
+    done anything, and for messages to a user who is not connected."""
+
+    def test_block_list_holds_after_a_restart_and_while_offline(self):
+        async def block():
+            carol = await login(self.server, f"{CAROL}/r")
+            await carol["xep_0191"].block(ALICE)
+            await logout(carol)
+        run(block())
+        self.server.stop()
+        self.server.start()
+
+        async def scenario():
+            alice = await login(self.server, f"{ALICE}/r")
+            # carol is not connected: the message would go to offline storage.
+            alice.send_message(mto=CAROL, mbody="offline and blocked", mtype="chat")
+            m = await alice.next_message()
+            self.assertEqual(m["type"], "error")
+            self.assertEqual(m["error"]["condition"], "service-unavailable")
+            carol = await login(self.server, f"{CAROL}/r")
+            alice.send_message(mto=f"{CAROL}/r", mbody="online and blocked", mtype="chat")
+            m = await alice.next_message()
+            self.assertEqual(m["type"], "error")
+            with self.assertRaises(asyncio.TimeoutError):
+                await carol.next_message(timeout=1)
+            await logout(alice, carol)
+        run(scenario())
 
 
 class XmppServerPingTest(unittest.TestCase):

@@ -414,7 +414,7 @@ TEST_F(StorageTest, ArchiveAppendFillsUniqueIds) {
   store_.append_archive(entries);
   std::set<std::string> ids;
   for (const ArchiveEntry& e : entries) {
-    EXPECT_EQ(e.stanza_id.size(), 22u);
+    EXPECT_EQ(e.stanza_id.size(), 16u);
     EXPECT_EQ(e.stanza_id.find_first_not_of(
                   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
               std::string::npos)
@@ -422,6 +422,12 @@ TEST_F(StorageTest, ArchiveAppendFillsUniqueIds) {
     ids.insert(e.stanza_id);
   }
   EXPECT_EQ(ids.size(), entries.size());
+  EXPECT_LT(entries.front().stanza_id, entries.back().stanza_id) << "ids sort by time";
+  // An id the caller chose is kept.
+  std::vector<ArchiveEntry> chosen{entry(romeo, juliet, 5000, "chosen")};
+  chosen[0].stanza_id = "caller-chosen-id";
+  store_.append_archive(chosen);
+  EXPECT_EQ(chosen[0].stanza_id, "caller-chosen-id");
   // Returned with the same ids, in the order of appending.
   ArchiveQuery q;
   q.max = 500;
