@@ -3,6 +3,8 @@
 # Run as root (or with sudo available). Idempotent: does nothing when all are present.
 # Packages are installed without their Recommends, so every package a feature needs is named
 # here, even where Debian only recommends it (swaks needs libnet-ssleay-perl for STARTTLS).
+# The web chat's tests drive the page in headless Chromium (chromium, chromium-driver and
+# python3-selenium) and speak XMPP over WebSocket with python3-websockets.
 set -euo pipefail
 
 PACKAGES=(
@@ -12,6 +14,7 @@ PACKAGES=(
   libgmime-3.0-dev libunbound-dev libldap-dev libexpat1-dev prometheus-cpp-dev zlib1g-dev
   python3 swaks libnet-ssleay-perl fetchmail ldap-utils python3-ldap3 isync
   postfix unbound python3-aiosmtpd rspamd slapd python3-slixmpp prosody
+  python3-websockets chromium chromium-driver python3-selenium
 )
 
 missing=()

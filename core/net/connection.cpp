@@ -12,6 +12,7 @@
 #include "core/dns/resolver.h"
 #include "core/net/compress.h"
 #include "core/net/tls.h"
+#include "core/net/websocket.h"
 
 namespace portico::core {
 
@@ -89,6 +90,10 @@ void Connection::start() {
 void Connection::start_refused(std::string reply) {
   refused_ = true;
   refused_reply_ = std::move(reply);
+  // A WebSocket listener speaks HTTP until an upgrade: a busy one answers as HTTP does.
+  if (web_)
+    refused_reply_ =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
   error_code ec;
   socket_.non_blocking(true, ec);
   if (listener_.tls == sdk::TlsMode::implicit) {
@@ -99,6 +104,20 @@ void Connection::start_refused(std::string reply) {
 }
 
 void Connection::start_session() {
+  if (web_ && !ws_) {
+    // HTTP first: the session opens once a request upgrades (pump()).
+    std::weak_ptr<Connection> weak = shared_from_this();
+    ws_ = std::make_unique<WebSocketLayer>(
+        socket_.get_executor(), web_,
+        [weak] {
+          if (auto self = weak.lock()) self->pump();
+        },
+        weak);
+    ws_->set_max_message(input_.max_line());
+    ws_->start();
+    pump();
+    return;
+  }
   if (!invoke("open_session", [&] {
         session_ = outbound_ ? outbound_->open(*this) : runtime_->plugin->open_session(*this);
       })) {
@@ -112,7 +131,7 @@ void Connection::start_session() {
   }
   // A client that talked before the greeting: what it sent is handed over after on_start(),
   // while the greeting is still unsent (see connection.h).
-  if (!outbound_ && !tls_on_ && !read_now()) return;
+  if (!outbound_ && !tls_on_ && !ws_ && !read_now()) return;
   if (!invoke("on_start", [&] { session_->on_start(); })) return;
   pump();
 }
@@ -142,7 +161,28 @@ std::string Connection::render(const std::string& reply) const {
 
 void Connection::write(std::string_view bytes) {
   if (finished_ || closing_) return;
+  if (ws_) {
+    ws_->send(bytes);  // one message per write (portico/session.h)
+    return;
+  }
   out_.append(bytes);
+}
+
+std::size_t Connection::output_pending() const {
+  return out_.size() + inflight_.size() + (ws_ ? ws_->send_pending() : 0);
+}
+
+void Connection::set_max_line_length(std::size_t bytes) {
+  input_.set_max_line(bytes);
+  if (ws_) ws_->set_max_message(bytes);
+}
+
+void Connection::queue_reply(const std::string& reply) {
+  if (!ws_) {
+    out_ += render(reply);
+    return;
+  }
+  if (session_ && ws_->open() && !reply.empty()) ws_->send(render(reply));
 }
 
 void Connection::read_bytes(std::size_t count) {
@@ -161,7 +201,7 @@ bool Connection::bad_command() {
     counters_.closed_bad_commands++;
     spdlog::info("{}[{}] {}: {} bad commands, closing", info_.protocol, info_.id,
                  info_.remote_address, bad_commands_);
-    out_ += render(runtime_->traits.too_many_bad_commands_reply);
+    queue_reply(runtime_->traits.too_many_bad_commands_reply);
     closing_ = true;
     return true;
   }
@@ -169,7 +209,7 @@ bool Connection::bad_command() {
 }
 
 bool Connection::starttls_available() const {
-  return listener_.tls == sdk::TlsMode::starttls && !tls_on_ && !deflater_ &&
+  return listener_.tls == sdk::TlsMode::starttls && !tls_on_ && !deflater_ && !web_ &&
          (tls_contexts_ != nullptr || outbound_ != nullptr);
 }
 
@@ -184,7 +224,7 @@ std::size_t Connection::input_pending() const {
 }
 
 bool Connection::start_compression() {
-  if (deflater_ || finished_ || closing_ || tls_requested_ || handshaking_) return false;
+  if (deflater_ || web_ || finished_ || closing_ || tls_requested_ || handshaking_) return false;
   auto deflater = std::make_unique<Deflater>();
   auto inflater = std::make_unique<Inflater>();
   if (!deflater->error().empty() || !inflater->error().empty()) {
@@ -345,12 +385,14 @@ bool Connection::tls_verified() const {
 // The one place where the connection decides what to do next.
 void Connection::pump() {
   if (finished_) return;
+  if (ws_ && !session_ && ws_->open()) return start_session();
   process_input();
   if (finished_) return;
   if (stopping_ && !closing_ && idle())
     return send_final(runtime_->traits.shutdown_reply, sdk::CloseReason::shutdown);
   // Written from a completion or a timer, too: the session hears when the peer has caught up.
   if (output_pending() >= kThrottleHigh) throttled_ = true;
+  if (ws_ && closing_) ws_->close();  // the closing handshake, after the queued messages
   maybe_write();
   if (!writing_ && out_.empty()) {
     if (throttled_) {
@@ -358,7 +400,8 @@ void Connection::pump() {
       if (!invoke("on_output_drained", [&] { session_->on_output_drained(); })) return;
       return pump();
     }
-    if (closing_ || (peer_closed_ && !paused_)) {
+    const bool ws_done = ws_ && ws_->finished();
+    if ((closing_ && (!ws_ || ws_done)) || ws_done || (peer_closed_ && !paused_)) {
       finish();
       return;
     }
@@ -373,6 +416,10 @@ void Connection::pump() {
 }
 
 void Connection::process_input() {
+  if (ws_) {
+    deliver_messages();
+    return;
+  }
   while (!finished_ && !closing_ && !paused_ && !tls_requested_ && !handshaking_ && session_) {
     if (output_pending() >= kThrottleHigh) {
       throttled_ = true;
@@ -400,6 +447,24 @@ void Connection::process_input() {
   input_.compact();
 }
 
+bool Connection::deliver_messages() {
+  std::string message;
+  while (!finished_ && !closing_ && !paused_ && session_) {
+    if (output_pending() >= kThrottleHigh) {
+      throttled_ = true;
+      break;
+    }
+    if (!ws_->next_message(message)) break;
+    if (!invoke("on_message", [&] { session_->on_message(message); })) return false;
+  }
+  if (ws_->message_too_big() && session_ && !closing_ && !finished_) {
+    counters_.lines_too_long++;
+    if (!invoke("on_line_too_long", [&] { session_->on_line_too_long(); })) return false;
+    closing_ = true;  // the layer closed the WebSocket with status 1009
+  }
+  return !finished_;
+}
+
 bool Connection::inflate_more() {
   if (!inflater_ || !inflater_->has_more() || finished_) return false;
   input_.compact();
@@ -415,7 +480,9 @@ bool Connection::inflate_more() {
 }
 
 void Connection::take_input(std::string_view bytes) {
-  if (inflater_) {
+  if (ws_) {
+    ws_->feed(bytes);
+  } else if (inflater_) {
     inflater_->add(bytes);
   } else {
     input_.append(bytes);
@@ -428,9 +495,10 @@ bool Connection::idle() const {
 }
 
 void Connection::maybe_read() {
-  if (reading_ || finished_ || closing_ || paused_ || handshaking_ || tls_requested_ ||
-      throttled_ || peer_closed_ || !session_ || output_pending() >= kThrottleHigh ||
-      (inflater_ && inflater_->has_more())) {
+  // A closing WebSocket still reads: the peer's close frame ends the closing handshake.
+  if (reading_ || finished_ || (closing_ && !ws_) || paused_ || handshaking_ || tls_requested_ ||
+      throttled_ || peer_closed_ || (!session_ && !ws_) || output_pending() >= kThrottleHigh ||
+      (inflater_ && inflater_->has_more()) || (ws_ && !ws_->wants_input())) {
     return;
   }
   reading_ = true;
@@ -466,6 +534,7 @@ bool Connection::read_now() {
       return false;
     }
     peer_closed_ = true;
+    if (ws_) ws_->peer_closed();
     return true;
   }
   take_input(std::string_view(t_read_buffer, n));
@@ -481,6 +550,7 @@ void Connection::on_read(const error_code& ec, std::size_t n) {
       return;
     }
     peer_closed_ = true;
+    if (ws_) ws_->peer_closed();
   } else {
     take_input(std::string_view(tls_buffer_.data(), n));
   }
@@ -488,6 +558,7 @@ void Connection::on_read(const error_code& ec, std::size_t n) {
 }
 
 void Connection::maybe_write() {
+  if (ws_) ws_->take_output(out_);
   if (writing_ || out_.empty() || finished_ || handshaking_) return;
   if (!take_output()) return;
   writing_ = true;
@@ -685,7 +756,13 @@ void Connection::send_final(const std::string& reply, std::optional<sdk::CloseRe
         return;
       }
     }
-    if (!own_words) out_ += render(reply);
+    if (!own_words) {
+      if (refused_ || !ws_) {
+        out_ += render(reply);
+      } else {
+        queue_reply(reply);
+      }
+    }
   }
   closing_ = true;
   pump();

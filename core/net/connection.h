@@ -24,6 +24,12 @@
 // plain connection takes in whatever the client sent before the session starts, so that a
 // client talking before the greeting shows in on_start().
 //
+// WebSocket (SDK 1.9, portico/web.h): on a WebSocket listener a WebSocketLayer (websocket.h)
+// sits where the framer's input would: it answers HTTP until a request upgrades, and only then is
+// the session opened; afterwards messages go to Session::on_message one at a time (with pauses
+// and throttling as for lines), each write() becomes one text message, and the connection ends
+// when the layer is finished (the closing handshake done, or the peer gone) and its output sent.
+//
 // The same runner drives outbound connections (see outbound.h): then the TLS side is the
 // client's (SNI, certificate and name verification), the session comes from the plugin's
 // factory, and a failure before the session opens is reported to the plugin instead.
@@ -56,6 +62,7 @@ namespace portico::core {
 class TlsContexts;
 class Deflater;
 class Inflater;
+class WebSocketLayer;
 
 // What new connections of one protocol use; replaced whole on reload.
 struct ProtocolRuntime {
@@ -70,6 +77,8 @@ struct ProtocolRuntime {
   sdk::Settings settings;
   // shared.listeners plus the plugin's extra_listeners().
   std::vector<sdk::ListenerSpec> listeners;
+  // The plugin's websocket_listeners() (SDK 1.9).
+  std::vector<std::shared_ptr<const sdk::WebSocketListener>> websocket_listeners;
 };
 
 // What makes a Connection an outbound one (Host::connect).
@@ -108,6 +117,8 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   void set_outbound(OutboundSide side) {
     outbound_ = std::make_unique<OutboundSide>(std::move(side));
   }
+  // Makes this a connection of a WebSocket listener (SDK 1.9); call before start().
+  void set_websocket(std::shared_ptr<const sdk::WebSocketListener> web) { web_ = std::move(web); }
   // Starts serving (implicit TLS first, then the session's greeting).
   void start();
   // Sends `reply` (the protocol's busy reply) and closes; never runs the session.
@@ -131,9 +142,9 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   const sdk::Settings& settings() const override { return runtime_->settings; }
   std::string banner() const override;
   void write(std::string_view bytes) override;
-  std::size_t output_pending() const override { return out_.size() + inflight_.size(); }
+  std::size_t output_pending() const override;
   std::size_t input_pending() const override;
-  void set_max_line_length(std::size_t bytes) override { input_.set_max_line(bytes); }
+  void set_max_line_length(std::size_t bytes) override;
   void read_bytes(std::size_t count) override;
   void set_in_command(bool in_command) override { in_command_ = in_command; }
   void pause_input() override { paused_ = true; }
@@ -157,6 +168,7 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   void post_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
   std::string tls_description() const override;
   bool start_compression() override;
+  bool is_websocket() const override { return web_ != nullptr; }
 
   template <typename F>
   bool invoke(const char* what, F&& f);
@@ -186,6 +198,10 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   // Ends the connection with the session's own last words (SDK 1.3) or else `reply`.
   void send_final(const std::string& reply, std::optional<sdk::CloseReason> reason = {});
   void finish();  // closes the socket, calls on_close, releases the lease
+  // A reply of ProtocolTraits, rendered: appended to the output, or one message on a WebSocket.
+  void queue_reply(const std::string& reply);
+  // WebSocket: hands over the messages received; false when that ended the connection.
+  bool deliver_messages();
   // Outbound: tells the plugin no session was opened (once), then finishes.
   void fail_outbound(const std::string& reason);
   std::string render(const std::string& reply) const;
@@ -206,6 +222,8 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   std::unique_ptr<Deflater> deflater_;  // both set while compressing
   std::unique_ptr<Inflater> inflater_;
   std::size_t plain_out_ = 0;  // octets at the front of out_ that go uncompressed
+  std::shared_ptr<const sdk::WebSocketListener> web_;
+  std::unique_ptr<WebSocketLayer> ws_;  // set from start() on a WebSocket listener
 
   InputFramer input_;
   std::string out_;       // queued

@@ -18,14 +18,15 @@ std::string endpoint_name(const std::string& address, std::uint16_t port) {
 }
 
 Listener::Listener(asio::io_context& io, std::string protocol, sdk::ListenerSpec spec,
-                   ListenerOwner& owner)
+                   ListenerOwner& owner, bool websocket)
     : io_(io),
       strand_(asio::make_strand(io)),
       protocol_(std::move(protocol)),
       spec_(std::move(spec)),
       owner_(owner),
       acceptor_(strand_),
-      retry_timer_(strand_) {}
+      retry_timer_(strand_),
+      websocket_(websocket) {}
 
 std::string Listener::name() const {
   return endpoint_name(spec_.address, spec_.port);

@@ -30,8 +30,9 @@ class ListenerOwner {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
+  // `websocket`: a WebSocket listener of the protocol (SDK 1.9, portico/web.h).
   Listener(boost::asio::io_context& io, std::string protocol, sdk::ListenerSpec spec,
-           ListenerOwner& owner);
+           ListenerOwner& owner, bool websocket = false);
 
   // Binds and listens; false with a reason on failure.
   bool open(std::string& error);
@@ -40,6 +41,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   const std::string& protocol() const { return protocol_; }
   const sdk::ListenerSpec& spec() const { return spec_; }
+  bool websocket() const { return websocket_; }
   // "address:port" ("[::1]:143" for IPv6), as logs and accounting name it.
   std::string name() const;
   // The port actually bound (differs from spec().port only when that was 0).
@@ -57,6 +59,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   boost::asio::steady_timer retry_timer_;
   std::uint16_t bound_port_ = 0;
   bool stopped_ = false;
+  bool websocket_ = false;
 };
 
 std::string endpoint_name(const std::string& address, std::uint16_t port);

@@ -304,6 +304,15 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
         for (auto& l : plugin->extra_listeners(pc.settings))
           rt->listeners.push_back(std::move(l));
       }
+      if (rt->abi_minor >= 9) {
+        for (auto& w : plugin->websocket_listeners(pc.settings)) {
+          if (w.listener.tls == sdk::TlsMode::starttls)
+            throw std::runtime_error("a WebSocket listener has no STARTTLS (port " +
+                                     std::to_string(w.listener.port) + ")");
+          rt->websocket_listeners.push_back(
+              std::make_shared<const sdk::WebSocketListener>(std::move(w)));
+        }
+      }
     } catch (const std::exception& e) {
       errors.push_back("plugin " + name + " refused its configuration: " + e.what());
       continue;
@@ -317,14 +326,19 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
   {
     std::lock_guard lock(mutex_);
     for (const auto& [name, rt] : runtimes) {
-      for (const auto& spec : rt->listeners) {
-        const std::string key = listener_key(name, spec);
+      std::vector<std::pair<sdk::ListenerSpec, bool>> specs;
+      for (const auto& spec : rt->listeners)
+        specs.emplace_back(spec, false);
+      for (const auto& web : rt->websocket_listeners)
+        specs.emplace_back(web->listener, true);
+      for (const auto& [spec, websocket] : specs) {
+        const std::string key = listener_key(name, spec) + (websocket ? "|websocket" : "");
         if (auto it = listeners_.find(key); it != listeners_.end()) {
           keep[key] = it->second;
           continue;
         }
         if (opened.count(key)) continue;
-        auto l = std::make_shared<Listener>(io_, name, spec, *this);
+        auto l = std::make_shared<Listener>(io_, name, spec, *this, websocket);
         std::string error;
         if (!l->open(error)) {
           errors.push_back(name + ": " + error);
@@ -447,6 +461,16 @@ void Server::on_accept(Listener& listener, asio::ip::tcp::socket socket) {
     socket.close(ec);
     return;
   }
+  std::shared_ptr<const sdk::WebSocketListener> web;
+  if (listener.websocket()) {
+    // The listener's pages and path as the runtime has them now (a reload may change them).
+    for (const auto& w : rt->websocket_listeners)
+      if (w->listener == listener.spec()) web = w;
+    if (!web) {
+      socket.close(ec);
+      return;
+    }
+  }
   sdk::ConnectionInfo info;
   info.id = next_id_++;
   info.protocol = rt->name;
@@ -463,6 +487,7 @@ void Server::on_accept(Listener& listener, asio::ip::tcp::socket socket) {
                                                   rt->shared.max_connections_per_address, lease);
   auto conn = std::make_shared<Connection>(std::move(socket), rt, tls, listener.spec(), info,
                                            std::move(lease), *this);
+  if (web) conn->set_websocket(std::move(web));
   if (refusal != Refusal::none) {
     const bool by_address = refusal == Refusal::address_full;
     spdlog::info("{} {}: refused, {} reached", rt->name, info.remote_address,

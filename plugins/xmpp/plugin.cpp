@@ -8,6 +8,7 @@
 #include "session.h"
 #include "settings.h"
 #include "shared.h"
+#include "web.h"
 
 namespace portico::xmpp {
 namespace {
@@ -30,6 +31,15 @@ class XmppPlugin final : public sdk::Plugin {
   }
 
   sdk::Schema schema() const override { return xmpp::schema(); }
+
+  std::vector<std::string> check(const sdk::Settings& settings) const override {
+    return check_web_chat_listeners(XmppSettings::from(settings));
+  }
+
+  std::vector<sdk::WebSocketListener> websocket_listeners(
+      const sdk::Settings& settings) const override {
+    return web_chat_listeners(XmppSettings::from(settings));
+  }
 
   sdk::ProtocolTraits traits() const override {
     sdk::ProtocolTraits t;

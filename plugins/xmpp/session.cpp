@@ -13,6 +13,29 @@ namespace {
 constexpr std::string_view kStreamOpen =
     "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
     "xmlns:stream='http://etherx.jabber.org/streams'";
+// Over WebSocket each message is a whole element with no stream around it (RFC 7395 3.3.3): the
+// parser gets this wrapper first, so that messages parse as the stream's top-level elements.
+constexpr std::string_view kWsPrelude =
+    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+constexpr std::string_view kWsClose = "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>";
+
+// Inserts `text` after the element name of the start tag that begins `xml`.
+std::string after_name(std::string_view xml, std::string_view text) {
+  const std::size_t end = xml.find_first_of(" />", 1);
+  if (end == std::string_view::npos) return std::string(xml);
+  std::string out(xml.substr(0, end));
+  out += text;
+  out += xml.substr(end);
+  return out;
+}
+
+// Whether the start tag that begins `xml` declares a default namespace (the serializer escapes
+// '>' in attribute values, so the first '>' ends the tag).
+bool declares_namespace(std::string_view xml) {
+  const std::string_view tag = xml.substr(0, xml.find('>'));
+  return tag.find(" xmlns='") != std::string_view::npos ||
+         tag.find(" xmlns=\"") != std::string_view::npos;
+}
 
 std::string_view sasl_condition(sdk::AuthStatus status) {
   switch (status) {
@@ -46,7 +69,60 @@ XmppSession::XmppSession(sdk::SessionContext& ctx, std::shared_ptr<Shared> share
 XmppSession::~XmppSession() = default;
 
 void XmppSession::on_start() {
-  ctx_.set_raw_input(true);
+  ws_ = ctx_.is_websocket();
+  if (!ws_) return ctx_.set_raw_input(true);
+  // One message holds one stanza, or the <open/> (RFC 7395 3.3.3).
+  ctx_.set_max_line_length(settings_.max_stanza_size + 1);
+  ws_prelude_ = true;
+}
+
+void XmppSession::on_message(std::string_view message) {
+  if (state_ == State::closed) return;
+  // A message is a document of its own (RFC 7395 3.3.3), so it could carry a DTD, which inside
+  // the parser's wrapper would only be "not well-formed": refused as over TCP (RFC 6120 11.1).
+  const std::size_t first = message.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && message.substr(first, 2) == "<!")
+    return stream_error("restricted-xml");
+  if (ws_prelude_) {
+    ws_prelude_ = false;
+    xml_.feed(kWsPrelude);
+  }
+  on_bytes(message, true);
+  // RFC 7395 3.3.3: a message is one whole element.
+  if (state_ != State::closed && xml_.in_element())
+    stream_error("not-well-formed", "a WebSocket message must hold whole elements");
+}
+
+void XmppSession::on_line_too_long() {
+  // Over WebSocket only: the core has closed it with status 1009 (nothing can be written).
+  ctx_.log(sdk::LogLevel::info, "a message over max_stanza_size: closed");
+  state_ = State::closed;
+  xml_.stop();
+}
+
+void XmppSession::send(std::string_view xml) {
+  if (xml.empty()) return;
+  if (!ws_) return ctx_.write(xml);
+  if (xml.substr(0, 8) == "<stream:")
+    return ctx_.write(after_name(xml, " xmlns:stream='http://etherx.jabber.org/streams'"));
+  if ((xml.substr(0, 8) == "<message" || xml.substr(0, 9) == "<presence" ||
+       xml.substr(0, 3) == "<iq") &&
+      !declares_namespace(xml))
+    return ctx_.write(after_name(xml, " xmlns='jabber:client'"));
+  ctx_.write(xml);
+}
+
+void XmppSession::restart_parser() {
+  xml_.reset();
+  if (ws_) ws_prelude_ = true;
+}
+
+void XmppSession::count_bad() {
+  if (ws_ && state_ != State::closed) {
+    const std::int64_t limit = ctx_.settings().get_int("max_bad_commands");
+    if (limit > 0 && ++bad_ >= limit) stream_error("policy-violation", "too many bad requests");
+  }
+  ctx_.bad_command();
 }
 
 void XmppSession::on_bytes(std::string_view bytes, bool /*last*/) {
@@ -67,7 +143,7 @@ void XmppSession::on_bytes(std::string_view bytes, bool /*last*/) {
 }
 
 void XmppSession::on_tls_started() {
-  xml_.reset();
+  restart_parser();
   state_ = State::start;
   ctx_.resume_input();
 }
@@ -84,7 +160,12 @@ bool XmppSession::on_final_words(sdk::CloseReason reason) {
 }
 
 void XmppSession::end_stream(const std::string& last_words, bool close) {
-  ctx_.write(last_words + "</stream:stream>");
+  if (ws_) {
+    send(last_words);
+    send(kWsClose);
+  } else {
+    send(last_words + "</stream:stream>");
+  }
   state_ = State::closed;
   xml_.stop();
   if (close) ctx_.close();
@@ -92,11 +173,11 @@ void XmppSession::end_stream(const std::string& last_words, bool close) {
 
 void XmppSession::send_header() {
   stream_id_ = random_id();  // a new one for every stream, restarts included (RFC 6120 4.7.3)
-  std::string h(kStreamOpen);
+  std::string h(ws_ ? "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing'" : kStreamOpen);
   h += " id='" + stream_id_ + "'";
   h += " from='" + escape_attr(domain_.empty() ? ctx_.connection().server_hostname : domain_) + "'";
-  h += " version='1.0' xml:lang='" + escape_attr(lang_) + "'>";
-  ctx_.write(h);
+  h += " version='1.0' xml:lang='" + escape_attr(lang_) + (ws_ ? "'/>" : "'>");
+  send(h);
   header_sent_ = true;
 }
 
@@ -108,6 +189,11 @@ void XmppSession::stream_error(std::string_view condition, std::string_view text
 }
 
 void XmppSession::on_stream_open(const Element& header, std::string_view content_ns) {
+  if (ws_) return;  // the wrapper of kWsPrelude: RFC 7395's <open/> comes as an element
+  open_stream(header, content_ns);
+}
+
+void XmppSession::open_stream(const Element& header, std::string_view content_ns) {
   if (const auto* lang = header.attr("xml:lang");
       lang != nullptr && !lang->empty() && lang->size() < 36 && valid_utf8(*lang))
     lang_ = *lang;
@@ -142,7 +228,7 @@ void XmppSession::send_features() {
   std::string f = "<stream:features>";
   if (state_ == State::start && !authenticated_) {
     state_ = State::negotiating;
-    const bool tls = ctx_.is_tls();
+    const bool tls = secure();
     const bool offer_tls = !tls && ctx_.starttls_available();
     if (offer_tls) {
       f += "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>";
@@ -168,7 +254,7 @@ void XmppSession::send_features() {
          "<sm xmlns='urn:xmpp:sm:3'/>";
   }
   f += "</stream:features>";
-  ctx_.write(f);
+  send(f);
 }
 
 void XmppSession::on_stanza(Element e) {
@@ -181,6 +267,13 @@ void XmppSession::on_stanza(Element e) {
 }
 
 void XmppSession::handle(Element& e) {
+  if (ws_ && e.ns == kFramingNs && state_ != State::closed) {
+    if (e.name == "open") {
+      if (state_ != State::start) return stream_error("invalid-xml", "an <open/> inside a stream");
+      return open_stream(e, kClientNs);
+    }
+    if (e.name == "close") return on_stream_close();
+  }
   switch (state_) {
     case State::start:
     case State::closed:
@@ -243,7 +336,7 @@ void XmppSession::negotiate(Element& e) {
     if (e.name == "response" && sasl_) return sasl_->respond(e.all_text());
     if (e.name == "abort" && sasl_) return sasl_->respond("*");
     if (e.name == "abort") return sasl_failure("aborted");
-    ctx_.bad_command();
+    count_bad();
     return stream_error("not-authorized");
   }
   if (e.name == "iq" || e.name == "message" || e.name == "presence")
@@ -252,7 +345,7 @@ void XmppSession::negotiate(Element& e) {
 }
 
 void XmppSession::start_tls() {
-  ctx_.write("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+  send("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
   xml_.stop();  // what follows <starttls/> is discarded (RFC 6120 5.4.3.3)
   ctx_.pause_input();
   header_sent_ = false;
@@ -267,14 +360,14 @@ void XmppSession::start_tls() {
 sdk::SaslPolicy XmppSession::sasl_policy() const {
   sdk::SaslPolicy policy;
   policy.service = "xmpp";
-  policy.allow_plaintext_without_tls = settings_.allow_plaintext_auth;
+  policy.allow_plaintext_without_tls = settings_.allow_plaintext_auth || secure();
   policy.disable_login = true;
   policy.final_data_as_challenge = false;
   return policy;
 }
 
 void XmppSession::start_sasl(const Element& auth) {
-  if (settings_.require_tls && !ctx_.is_tls()) return sasl_failure("encryption-required");
+  if (settings_.require_tls && !secure()) return sasl_failure("encryption-required");
   const sdk::SaslPolicy policy = sasl_policy();
   std::string mechanism = auth.attr_or("mechanism");
   std::string text = auth.all_text();
@@ -306,8 +399,8 @@ void XmppSession::sasl_failure(std::string_view condition, std::string_view text
   out += "/>";
   if (!text.empty()) out += "<text>" + escape_text(text) + "</text>";
   out += "</failure>";
-  ctx_.write(out);
-  if (condition != "aborted") ctx_.bad_command();
+  send(out);
+  if (condition != "aborted") count_bad();
 }
 
 void XmppSession::on_sasl(const sdk::SaslEvent& e) {
@@ -315,7 +408,7 @@ void XmppSession::on_sasl(const sdk::SaslEvent& e) {
   if (state_ == State::closed) return;
   if (e.kind == K::challenge) {
     ctx_.set_in_command(true);
-    ctx_.write("<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + e.data + "</challenge>");
+    send("<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + e.data + "</challenge>");
     return;
   }
   sasl_.reset();
@@ -331,9 +424,9 @@ void XmppSession::on_sasl(const sdk::SaslEvent& e) {
       authenticated_ = true;
       state_ = State::start;
       header_sent_ = false;
-      xml_.reset();  // the client restarts the stream (RFC 6120 6.4.6)
-      ctx_.write("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" +
-                 (e.data.empty() ? std::string() : e.data) + "</success>");
+      restart_parser();  // the client restarts the stream (RFC 6120 6.4.6)
+      send("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" +
+           (e.data.empty() ? std::string() : e.data) + "</success>");
       ctx_.log(sdk::LogLevel::info, "authenticated as " + jid_.bare());
       return;
     }
@@ -436,7 +529,7 @@ void XmppSession::bad_stanza(const Element& e, ErrorType type, std::string_view 
                              std::string_view text) {
   if (e.attr_or("type") == "error") return;  // never answer an error with an error
   write(stanza_error(e, domain_, type, condition, text));
-  if (condition == "bad-request" || condition == "jid-malformed") ctx_.bad_command();
+  if (condition == "bad-request" || condition == "jid-malformed") count_bad();
 }
 
 void XmppSession::schedule_ping() {

@@ -37,8 +37,9 @@ class XmppSession final : public sdk::Session, private XmlStream::Handler {
 
   void on_start() override;
   void on_line(std::string_view) override {}
-  void on_line_too_long() override {}
+  void on_line_too_long() override;
   void on_bytes(std::string_view bytes, bool last) override;
+  void on_message(std::string_view message) override;
   void on_tls_started() override;
   void on_close() override;
   bool on_final_words(sdk::CloseReason reason) override;
@@ -65,6 +66,17 @@ class XmppSession final : public sdk::Session, private XmlStream::Handler {
   void on_stream_close() override;
 
   // session.cpp: the stream
+  // Writes one element (or the stream's header and end over TCP). Over WebSocket (RFC 7395) each
+  // write is one message and must stand alone: a stream-namespace element gets its prefix
+  // declared, a stanza its namespace.
+  void send(std::string_view xml);
+  // A new stream on this connection (RFC 6120 4.3.3): the parser starts over.
+  void restart_parser();
+  // The client's stream header, or RFC 7395's <open/>.
+  void open_stream(const Element& header, std::string_view content_ns);
+  // Counts bad input (the core's max_bad_commands); over WebSocket the session itself sends the
+  // stream error at the limit, as one message.
+  void count_bad();
   void send_header();
   void send_features();
   void stream_error(std::string_view condition, std::string_view text = {});
@@ -138,6 +150,9 @@ class XmppSession final : public sdk::Session, private XmlStream::Handler {
   void iq_result(const Element& iq, std::optional<Element> payload = std::nullopt);
 
   // Small helpers.
+  // TLS is on, or this is a web chat connection the operator declared secure (a reverse proxy
+  // in front terminates TLS: web_chat_considered_secure).
+  bool secure() const { return ctx_.is_tls() || (ws_ && settings_.web_chat_considered_secure); }
   std::string full() const { return jid_.full(); }
   std::string bare() const { return jid_.bare(); }
   Storage* storage() const { return shared_->storage.get(); }
@@ -148,6 +163,9 @@ class XmppSession final : public sdk::Session, private XmlStream::Handler {
   XmlStream xml_;
   State state_ = State::start;
   bool header_sent_ = false;
+  bool ws_ = false;          // a WebSocket connection (RFC 7395)
+  bool ws_prelude_ = false;  // the parser needs its stream wrapper before the next message
+  std::int64_t bad_ = 0;
   bool authenticated_ = false;
   std::string stream_id_;
   std::string domain_;  // the domain the client addressed (the stream's `to`)

@@ -16,6 +16,8 @@ XmppSettings XmppSettings::from(const sdk::Settings& s) {
   o.ping_interval = s.get_duration("ping_interval");
   o.max_roster_items = static_cast<std::size_t>(s.get_int("max_roster_items"));
   o.resumption_timeout = s.get_duration("resumption_timeout");
+  o.web_chat_listeners = s.get_list("web_chat_listeners");
+  o.web_chat_considered_secure = s.get_bool("web_chat_considered_secure");
   return o;
 }
 
@@ -75,7 +77,84 @@ sdk::Schema schema() {
       "management (XEP-0198): meanwhile it stays online and stanzas for it are kept; after it, "
       "it goes offline, its unacknowledged messages go to offline storage. 0s: no resumption.",
       "0s", "1h"));
+  s.settings.push_back(sdk::make_setting(
+      "web_chat_listeners", SettingType::string_list, "",
+      "The seed's Web Chat URL Listeners: URLs such as http://127.0.0.1:5280/xmpp-websocket or "
+      "https://[::1]:5281/xmpp-websocket (an IP address; port 80/443 when absent; https with "
+      "the server's certificate). Each serves XMPP over WebSocket (RFC 7395, subprotocol "
+      "\"xmpp\") at its path, the web chat page at /, and XEP-0156's /.well-known/host-meta. "
+      "Empty: no web chat."));
+  s.settings.push_back(sdk::make_setting(
+      "web_chat_considered_secure", SettingType::boolean, "false",
+      "Treat connections of http:// web chat listeners as encrypted, for require_tls and PLAIN: "
+      "for a listener on loopback behind a reverse proxy that terminates TLS (nginx, HAProxy). "
+      "Off: over http:// a client authenticates only when require_tls is off, with SCRAM."));
   return s;
+}
+
+std::optional<WebChatUrl> parse_web_chat_url(const std::string& url, std::string& error) {
+  WebChatUrl out;
+  std::string_view rest(url);
+  if (rest.substr(0, 7) == "http://") {
+    rest.remove_prefix(7);
+    out.listener.tls = sdk::TlsMode::none;
+    out.listener.port = 80;
+  } else if (rest.substr(0, 8) == "https://") {
+    rest.remove_prefix(8);
+    out.listener.tls = sdk::TlsMode::implicit;
+    out.listener.port = 443;
+  } else {
+    error = "'" + url + "': the URL must start with http:// or https://";
+    return std::nullopt;
+  }
+  const std::size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  out.path = slash == std::string_view::npos ? "/xmpp-websocket" : std::string(rest.substr(slash));
+  std::string_view host;
+  if (!authority.empty() && authority.front() == '[') {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) {
+      error = "'" + url + "': an IPv6 address needs its closing ']'";
+      return std::nullopt;
+    }
+    host = authority.substr(1, close - 1);
+    authority.remove_prefix(close + 1);
+  } else {
+    host = authority.substr(0, authority.find(':'));
+    authority.remove_prefix(host.size());
+  }
+  if (!authority.empty()) {
+    if (authority.front() != ':' || authority.size() < 2 || authority.size() > 6) {
+      error = "'" + url + "': bad port";
+      return std::nullopt;
+    }
+    unsigned port = 0;
+    for (char c : authority.substr(1)) {
+      if (c < '0' || c > '9') {
+        error = "'" + url + "': bad port";
+        return std::nullopt;
+      }
+      port = port * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (port == 0 || port > 65535) {
+      error = "'" + url + "': bad port";
+      return std::nullopt;
+    }
+    out.listener.port = static_cast<std::uint16_t>(port);
+  }
+  const bool v4 = !host.empty() && host.find_first_not_of("0123456789.") == std::string_view::npos;
+  const bool v6 = host.find(':') != std::string_view::npos &&
+                  host.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
+  if (!v4 && !v6) {
+    error = "'" + url + "': the host must be an IP address to listen on";
+    return std::nullopt;
+  }
+  if (out.path.find_first_of("?# \t") != std::string::npos) {
+    error = "'" + url + "': the path may not hold a query, a fragment or blanks";
+    return std::nullopt;
+  }
+  out.listener.address = std::string(host);
+  return out;
 }
 
 }  // namespace portico::xmpp

@@ -44,7 +44,7 @@ bool is_message_with_body(const std::string& xml) {
 }  // namespace
 
 void XmppSession::emit(const std::string& xml) {
-  ctx_.write(xml);
+  send(xml);
   if (!sm_.enabled) return;
   ++sm_.sent;
   sm_.unacked.push_back(xml);
@@ -54,14 +54,14 @@ void XmppSession::emit(const std::string& xml) {
   }
   if (++sm_.since_request >= kRequestEvery) {
     sm_.since_request = 0;
-    ctx_.write("<r xmlns='urn:xmpp:sm:3'/>");
+    send("<r xmlns='urn:xmpp:sm:3'/>");
   }
 }
 
 bool XmppSession::sm_nonza(Element& e) {
   if (e.ns != kSmNs) return false;
   if (e.name == "r") {
-    if (sm_.enabled) ctx_.write("<a xmlns='urn:xmpp:sm:3' h='" + std::to_string(sm_.h_in) + "'/>");
+    if (sm_.enabled) send("<a xmlns='urn:xmpp:sm:3' h='" + std::to_string(sm_.h_in) + "'/>");
     return true;
   }
   if (e.name == "a") {
@@ -78,7 +78,7 @@ bool XmppSession::sm_nonza(Element& e) {
   }
   if (e.name == "enable") {
     if (state_ != State::active || sm_.enabled) {  // before binding, or a second time
-      ctx_.write(failed("unexpected-request"));
+      send(failed("unexpected-request"));
     } else {
       sm_.enabled = true;
       const std::string resume = e.attr_or("resume");
@@ -91,7 +91,7 @@ bool XmppSession::sm_nonza(Element& e) {
                std::to_string(settings_.resumption_timeout.count() / 1000) + "'";
       }
       out += "/>";
-      ctx_.write(out);
+      send(out);
     }
     return true;
   }
@@ -99,17 +99,17 @@ bool XmppSession::sm_nonza(Element& e) {
     sm_resume(e);
     return true;
   }
-  ctx_.write(failed("feature-not-implemented"));
+  send(failed("feature-not-implemented"));
   return true;
 }
 
 void XmppSession::sm_resume(const Element& e) {
-  if (state_ != State::bind) return ctx_.write(failed("unexpected-request"));
+  if (state_ != State::bind) return send(failed("unexpected-request"));
   auto h = parse_h(e);
   std::shared_ptr<Detached> d = shared_->resumptions.take(e.attr_or("previd"));
   if (!h || !d || d->bare != bare()) {
     if (d) shared_->resumptions.put(d);  // another account's id: leave it be
-    return ctx_.write(failed("item-not-found"));
+    return send(failed("item-not-found"));
   }
   std::deque<std::string> pending;
   std::uint32_t h_in = 0;
@@ -118,7 +118,7 @@ void XmppSession::sm_resume(const Element& e) {
   std::set<std::string> directed;
   {
     std::lock_guard lock(d->mu);
-    if (d->taken) return ctx_.write(failed("item-not-found"));
+    if (d->taken) return send(failed("item-not-found"));
     d->taken = true;
     d->successor = ctx_.handle();
     d->successor_session = this;
@@ -152,8 +152,8 @@ void XmppSession::sm_resume(const Element& e) {
   sm_.id = d->id;
   sm_.h_in = h_in;
   sm_.sent = *h;
-  ctx_.write("<resumed xmlns='urn:xmpp:sm:3' h='" + std::to_string(h_in) + "' previd='" +
-             escape_attr(sm_.id) + "'/>");
+  send("<resumed xmlns='urn:xmpp:sm:3' h='" + std::to_string(h_in) + "' previd='" +
+       escape_attr(sm_.id) + "'/>");
   ctx_.log(sdk::LogLevel::info, "resumed " + full() + " with " + std::to_string(pending.size()) +
                                     " stanzas to send again");
   for (const auto& xml : pending)

@@ -60,7 +60,9 @@
 // octet offsets, kept with the message, so IMAP reads one part of a large message alone) and
 // Store::recent_uids (RFC 3501 \Recent, claimed by one session); 1.8 Auth::start_in_domain and
 // SaslServer::start_in_domain (user names that are local parts of the domain the client
-// addressed, as XMPP's SASL sends them).
+// addressed, as XMPP's SASL sends them); 1.9 Plugin::websocket_listeners (portico/web.h:
+// WebSocketListener, WebPage: WebSocket listeners run by the core, with their static pages),
+// SessionContext::is_websocket and Session::on_message (a session fed WebSocket messages).
 #pragma once
 
 #include <stddef.h>
@@ -70,7 +72,7 @@
 #endif
 
 #define PORTICO_ABI_MAJOR 1
-#define PORTICO_ABI_MINOR 8
+#define PORTICO_ABI_MINOR 9
 
 #define PORTICO_STRINGIFY_INNER(x) #x
 #define PORTICO_STRINGIFY(x) PORTICO_STRINGIFY_INNER(x)

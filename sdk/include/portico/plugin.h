@@ -18,6 +18,7 @@
 #include "portico/host.h"
 #include "portico/session.h"
 #include "portico/settings.h"
+#include "portico/web.h"
 
 namespace portico::sdk {
 
@@ -56,6 +57,14 @@ class Plugin {
   // Listeners the plugin's own settings add to the shared `listeners` key (for example the SMTP
   // submission port). Called after configure(), with the same settings.
   virtual std::vector<ListenerSpec> extra_listeners(const Settings& settings) const {
+    (void)settings;
+    return {};
+  }
+
+  // --- ABI 1.9 ---
+  // WebSocket listeners of this protocol (portico/web.h): their sessions get messages instead
+  // of lines. Called after configure(), with the same settings.
+  virtual std::vector<WebSocketListener> websocket_listeners(const Settings& settings) const {
     (void)settings;
     return {};
   }

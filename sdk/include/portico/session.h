@@ -155,6 +155,14 @@ class SessionContext {
   // compression is already on, a TLS handshake is pending, or the connection is closing.
   virtual bool start_compression() = 0;
 
+  // --- ABI 1.9 ---
+  // True on a connection of a WebSocket listener (portico/web.h). Then input comes as whole
+  // messages (Session::on_message), never as lines or bytes; each write() call is sent as one
+  // text message; a message longer than the maximum line length (set_max_line_length) closes
+  // the connection with status 1009 after Session::on_line_too_long(); STARTTLS and
+  // compression are not available.
+  virtual bool is_websocket() const = 0;
+
  protected:
   ~SessionContext() = default;
 };
@@ -187,6 +195,11 @@ class Session {
     (void)reason;
     return false;
   }
+
+  // --- ABI 1.9 ---
+  // One whole WebSocket message (its frames joined) on a WebSocket connection. Called only for
+  // plugins built with SDK 1.9 or later.
+  virtual void on_message(std::string_view message) { (void)message; }
 };
 
 }  // namespace portico::sdk

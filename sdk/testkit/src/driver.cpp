@@ -144,7 +144,15 @@ std::string SessionDriver::banner() const {
 }
 
 void SessionDriver::write(std::string_view bytes) {
-  if (!closed_ && !closing_) output_.append(bytes);
+  if (closed_ || closing_) return;
+  output_.append(bytes);
+  if (websocket_) messages_.emplace_back(bytes);
+}
+
+void SessionDriver::message(std::string_view text) {
+  if (closed_) return;
+  incoming_.emplace_back(text);
+  if (session_) pump();
 }
 
 std::string SessionDriver::take() {
@@ -250,6 +258,18 @@ void SessionDriver::pump() {
       continue;
     }
     if (paused_) break;
+    if (websocket_) {
+      if (incoming_.empty()) break;
+      std::string text = std::move(incoming_.front());
+      incoming_.pop_front();
+      if (text.size() > input_->max_line()) {
+        session_->on_line_too_long();
+        closing_ = true;  // the core closes with status 1009
+      } else {
+        session_->on_message(text);
+      }
+      continue;
+    }
     const auto item = input_->next();
     if (item.kind == core::InputFramer::Kind::none) break;
     switch (item.kind) {

@@ -123,6 +123,7 @@ class SlowPeer final : public sdk::SessionContext {
   std::shared_ptr<sdk::SessionHandle> handle() override { return nullptr; }
   std::shared_ptr<sdk::SessionHandle> hold() override { return nullptr; }
   bool start_compression() override { return false; }
+  bool is_websocket() const override { return false; }
 
   std::string drain() { return std::exchange(pending_, {}); }
   std::size_t largest_write_ = 0;

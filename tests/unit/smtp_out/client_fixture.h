@@ -132,6 +132,7 @@ class ForwardingContext final : public sdk::SessionContext {
   std::shared_ptr<sdk::SessionHandle> handle() override { return target->handle(); }
   std::shared_ptr<sdk::SessionHandle> hold() override { return target->hold(); }
   bool start_compression() override { return target->start_compression(); }
+  bool is_websocket() const override { return false; }
 };
 
 // One client connection under test: the driver, the forwarding context and the session.

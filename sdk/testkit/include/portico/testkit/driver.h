@@ -9,7 +9,9 @@
 // not waited for. STARTTLS is simulated: start_tls() discards buffered input (RFC 3207 section
 // 4.2) and on_tls_started() follows. Compression (SDK 1.6) is simulated the same way:
 // start_compression() succeeds once (compressed() says so) and the bytes stay as they are, so a
-// transcript reads the same before and after it. The bad-command limit is the max_bad_commands
+// transcript reads the same before and after it. A WebSocket connection (SDK 1.9) is one made
+// with set_websocket(): messages in with message(), each write() kept as one message. The
+// bad-command limit is the max_bad_commands
 // setting with the plugin's too_many_bad_commands_reply, as in the core. Everything the session
 // writes is kept for take(). Not thread-safe: one test thread drives it.
 #pragma once
@@ -21,6 +23,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "portico/plugin.h"
 
@@ -63,6 +67,15 @@ class SessionDriver final : public sdk::SessionContext {
   // to do or input is paused with no work pending. Before start(): bytes the client sent
   // before the session started.
   void feed(std::string_view bytes);
+  // WebSocket (SDK 1.9), before start(): the connection is one of a WebSocket listener, so
+  // is_websocket() is true, STARTTLS is not offered, input is given by message() and each write()
+  // is kept as one message for take_messages() (take() still returns them joined).
+  void set_websocket() { websocket_ = true; }
+  // One client message, delivered (as the core does) once input is not paused; a message over
+  // the maximum line length gets on_line_too_long() and the connection closes.
+  void message(std::string_view text);
+  // The messages written since the last call.
+  std::vector<std::string> take_messages() { return std::exchange(messages_, {}); }
   // The client closes the connection: on_close() runs.
   void disconnect();
   // The core ends the connection for `reason` (a timeout, shutdown): the session's own last
@@ -98,7 +111,9 @@ class SessionDriver final : public sdk::SessionContext {
   void pause_input() override { paused_ = true; }
   void resume_input() override { paused_ = false; }
   bool bad_command() override;
-  bool starttls_available() const override { return options_.starttls && !tls_ && !compressed_; }
+  bool starttls_available() const override {
+    return options_.starttls && !tls_ && !compressed_ && !websocket_;
+  }
   bool is_tls() const override { return tls_; }
   bool start_tls() override;
   void close() override { closing_ = true; }
@@ -119,6 +134,7 @@ class SessionDriver final : public sdk::SessionContext {
   std::shared_ptr<sdk::SessionHandle> handle() override;
   std::shared_ptr<sdk::SessionHandle> hold() override { return handle(); }  // the driver lives on
   bool start_compression() override;
+  bool is_websocket() const override { return websocket_; }
 
  private:
   struct Task {
@@ -159,6 +175,9 @@ class SessionDriver final : public sdk::SessionContext {
   bool closing_ = false;
   bool closed_ = false;
   bool pumping_ = false;
+  bool websocket_ = false;
+  std::deque<std::string> incoming_;   // WebSocket messages not yet delivered
+  std::vector<std::string> messages_;  // WebSocket messages written
 };
 
 }  // namespace portico::testkit
