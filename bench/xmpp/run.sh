@@ -12,6 +12,8 @@
 #                                        # Prosody's configuration here has no archive)
 #   BUILD_DIR=build-x JOBS=1 bench/xmpp/run.sh   # where the Release build goes
 #   PORTICO_WRAP="heaptrack -o /tmp/x" PORTICO_ONLY=1 bench/xmpp/run.sh 2 10 1 1000  # profile
+#   WEBSOCKET=1 bench/xmpp/run.sh        # every client over WebSocket (RFC 7395): portico's
+#                                        # web chat listener against Prosody's mod_websocket
 #
 # The load generator is bench/xmpp/xmppload.py (python3 asyncio, one process, raw XMPP over
 # plain TCP with SASL PLAIN: the same bytes for both servers; see its header). Routing: the
@@ -100,6 +102,7 @@ trap cleanup EXIT
 
 # --- portico ------------------------------------------------------------------------------------
 pport=$(free_port)
+wport=$(free_port)
 mkdir -p "$work/portico"
 pcfg=$work/portico/portico.yaml
 cat > "$pcfg" <<YAML
@@ -119,6 +122,8 @@ plugins:
     archive: $archive
     max_connections: 0
     max_connections_per_address: 0
+    web_chat_listeners: [http://127.0.0.1:$wport/xmpp-websocket]
+    web_chat_considered_secure: true
 YAML
 hash=$(python3 -W ignore -c '
 import crypt, sys
@@ -137,6 +142,7 @@ wait_port "$pport" "$portico_pid" "$work/portico/log"
 # --- Prosody ------------------------------------------------------------------------------------
 if [ -z "${PORTICO_ONLY:-}" ]; then
   xport=$(free_port)
+  hport=$(free_port)
   base=$work/prosody
   acc=$base/data/example%2etest/accounts
   mkdir -p "$acc" "$base/certs"
@@ -147,7 +153,7 @@ certificates = "$base/certs"
 log = { warn = "$base/prosody.log" }
 admins = { }
 network_backend = "epoll"
-modules_enabled = { "disco"; "roster"; "saslauth"; "blocklist"; "carbons"; "ping"; "version"; "posix"; }
+modules_enabled = { "disco"; "roster"; "saslauth"; "blocklist"; "carbons"; "ping"; "version"; "posix"; "websocket"; }
 modules_disabled = { "s2s"; "s2s_auth_certs"; "offline"; }
 c2s_ports = { $xport }
 c2s_interfaces = { "127.0.0.1" }
@@ -155,8 +161,10 @@ c2s_direct_tls_ports = { }
 s2s_ports = { }
 s2s_interfaces = { }
 component_ports = { }
-http_ports = { }
+http_ports = { $hport }
+http_interfaces = { "127.0.0.1" }
 https_ports = { }
+consider_websocket_secure = true
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
 authentication = "internal_plain"
@@ -174,9 +182,15 @@ CF
   prosody_pid=$(cat "$base/prosody.pid")
 fi
 
+# WEBSOCKET=1: every client speaks XMPP over WebSocket (RFC 7395) to the web chat listener of
+# portico and to Prosody's mod_websocket, instead of TCP.
 load() {  # port pid args...
   local port=$1 pid=$2
   shift 2
+  if [ -n "${WEBSOCKET:-}" ]; then
+    if [ "$port" = "$pport" ]; then port=$wport; else port=$hport; fi
+    set -- "$@" --websocket /xmpp-websocket
+  fi
   timeout 300 python3 "$root/bench/xmpp/xmppload.py" --port "$port" --pid "$pid" "$@"
 }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" | head -1; }

@@ -2,7 +2,10 @@
 """XMPP load generator for bench/xmpp/run.sh: raw client-to-server XMPP over plain TCP (SASL
 PLAIN, no TLS, the same for every server), python3 asyncio in one process.
 
-  xmppload.py --port P --clients N [--msgs M] [--hold S] [--pid PID]
+  xmppload.py --port P --clients N [--msgs M] [--hold S] [--pid PID] [--websocket PATH]
+
+With --websocket PATH the clients speak XMPP over WebSocket (RFC 7395, python3-websockets) to
+ws://host:port/PATH instead: <open/> for the stream, one stanza per message.
 
 1. Logs in N clients <prefix>1..<prefix>N@<domain> (at most --parallel logins at a time):
    stream, SASL PLAIN, stream restart, resource binding, roster request, initial presence.
@@ -35,6 +38,7 @@ ap.add_argument("--body", type=int, default=100)
 ap.add_argument("--hold", type=float, default=0)
 ap.add_argument("--pid", type=int)
 ap.add_argument("--max-secs", type=float, default=240)
+ap.add_argument("--websocket", default="")
 a = ap.parse_args()
 assert a.host.startswith("127.") or a.host == "::1", "loopback only"
 DEADLINE = time.monotonic() + a.max_secs
@@ -141,9 +145,79 @@ class Client:
             pass
 
 
+class WsClient(Client):
+    """The same client over WebSocket (RFC 7395): each stanza is one message."""
+
+    FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
+
+    async def next(self, *marks):
+        while True:
+            m = await asyncio.wait_for(self.ws.recv(), left())
+            if any(k in m for k in marks):
+                return m
+
+    async def open(self):
+        await self.ws.send(f"<open xmlns='{self.FRAMING}' to='{a.domain}' version='1.0'/>")
+        await self.next("<stream:features")
+
+    async def login(self):
+        import websockets.client
+        self.ws = await asyncio.wait_for(websockets.client.connect(
+            f"ws://{a.host}:{a.port}{a.websocket}", subprotocols=["xmpp"], compression=None,
+            max_size=None, ping_interval=None), left())
+        await self.open()
+        token = base64.b64encode(f"\0{self.user}\0{a.password}".encode()).decode()
+        await self.ws.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+                           f"{token}</auth>")
+        if "<failure" in await self.next("<success", "<failure"):
+            raise PermissionError(f"{self.user}: authentication failed")
+        await self.open()
+        await self.ws.send("<iq xmlns='jabber:client' type='set' id='b1'>"
+                           "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                           "<resource>load</resource></bind></iq>")
+        await self.next("</iq>", "id='b1'")
+        await self.ws.send("<iq xmlns='jabber:client' type='get' id='r1'>"
+                           "<query xmlns='jabber:iq:roster'/></iq>")
+        await self.next("id='r1'", 'id="r1"')
+        await self.ws.send("<presence xmlns='jabber:client'/>")
+
+    async def read(self):
+        try:
+            async for m in self.ws:
+                if m.startswith("<message"):
+                    self.received += 1
+                    if "type='error'" in m or 'type="error"' in m:
+                        self.errors += 1
+                    self.credit.set()
+        except Exception:
+            return
+
+    async def send(self, partner, count, peer_client):
+        body = "x" * a.body
+        sent = 0
+        while sent < count:
+            while sent - peer_client.received >= a.window:
+                peer_client.credit.clear()
+                await asyncio.wait_for(peer_client.credit.wait(), left())
+            n = min(count - sent, a.window - (sent - peer_client.received))
+            for i in range(n):
+                await self.ws.send(f"<message xmlns='jabber:client' to='{partner}@{a.domain}' "
+                                   f"type='chat' id='m{sent + i}'><body>{sent + i} {body}</body>"
+                                   "</message>")
+            sent += n
+
+    async def close(self):
+        try:
+            await self.ws.send(f"<close xmlns='{self.FRAMING}'/>")
+            await asyncio.wait_for(self.ws.close(), 5)
+        except Exception:
+            pass
+
+
 async def main():
     before = rss_kib(a.pid) if a.pid else 0
-    clients = [Client(i + 1) for i in range(a.clients)]
+    kind = WsClient if a.websocket else Client
+    clients = [kind(i + 1) for i in range(a.clients)]
     gate = asyncio.Semaphore(a.parallel)
     failures = []
 
