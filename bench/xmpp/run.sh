@@ -191,7 +191,8 @@ load() {  # port pid args...
     if [ "$port" = "$pport" ]; then port=$wport; else port=$hport; fi
     set -- "$@" --websocket /xmpp-websocket
   fi
-  timeout 300 python3 "$root/bench/xmpp/xmppload.py" --port "$port" --pid "$pid" "$@"
+  # Debian's interpreter: it sees python3-websockets whatever else is first on the PATH.
+  timeout 300 /usr/bin/python3 "$root/bench/xmpp/xmppload.py" --port "$port" --pid "$pid" "$@"
 }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" | head -1; }
 

@@ -273,7 +273,10 @@ struct WebSocketLayer::State : std::enable_shared_from_this<State> {
     http_buffer = beast::flat_buffer();
     ws.emplace(pipe);
     ws->read_message_max(max_message);
+    // Messages go out whole and unmasked, so Beast's write buffer (for masking, compressing or
+    // fragmenting) is never used: the smallest it allows, not 4 KiB per connection.
     ws->auto_fragment(false);
+    ws->write_buffer_bytes(8);
     ws->set_option(websocket::stream_base::decorator(
         [sub = listener->subprotocol](websocket::response_type& res) {
           res.set(http::field::server, kServer);
@@ -285,6 +288,7 @@ struct WebSocketLayer::State : std::enable_shared_from_this<State> {
                          return;
                        }
                        s.open = true;
+                       s.parser.reset();  // the request's fields are not needed any more
                        s.read_next();
                        s.write_next();
                      }));
