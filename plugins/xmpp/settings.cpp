@@ -25,7 +25,9 @@ sdk::Schema schema() {
   sdk::Schema s;
   s.summary =
       "XMPP client server for the directory's accounts (RFC 6120, 6121): rosters, presence, "
-      "messages between local users, offline messages, carbons, archive; no federation";
+      "messages between local users, offline messages, carbons, archive, web chat over "
+      "WebSocket (RFC 7395); no federation. The shared banner key is not used: XMPP has no "
+      "banner, the stream header is the greeting";
   s.shared.listeners = {sdk::ListenerSpec{"127.0.0.1", 5222, sdk::TlsMode::starttls, "", ""},
                         sdk::ListenerSpec{"127.0.0.1", 5223, sdk::TlsMode::implicit, "", ""}};
   s.shared.banner = "";  // XMPP has no banner: the stream header is the greeting

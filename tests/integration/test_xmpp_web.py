@@ -1,8 +1,9 @@
 """The xmpp plugin's web chat listeners (web_chat_listeners) against the real portico binary:
 HTTP on the listener (the page, XEP-0156's host-meta, 404/405/400), XMPP over WebSocket (RFC
 7395) with Debian's python3-websockets as the client (login over wss:// with PLAIN, messages both
-ways with a slixmpp client over TCP, stream errors, the closing handshake, an oversized message,
-a billion-laughs document), and the web chat page itself driven in headless Chromium with
+ways with a slixmpp client over TCP, offline delivery, an archive query, stream resumption after
+a dropped WebSocket, stream errors, the closing handshake, an oversized message, a billion-laughs
+document), and the web chat page itself driven in headless Chromium with
 Selenium (python3-selenium, chromium, chromium-driver): log in with SCRAM, send a message that a
 slixmpp client receives, and show its reply."""
 
@@ -203,6 +204,79 @@ class XmppOverWebSocketTest(unittest.TestCase):
                 await self.recv(ws, r"<close xmlns='" + FRAMING)
                 await asyncio.wait_for(ws.wait_closed(), 10)
                 self.assertEqual(ws.close_code, 1000)
+            finally:
+                await ws.close()
+                await xs.logout(bob)
+
+        xs.run(scenario())
+
+    def test_offline_delivery_at_login_over_websocket(self):
+        async def scenario():
+            bob = await xs.login(self.server, BOB)
+            try:
+                bob.send_message(mto=xs.CAROL, mbody="kept for later", mtype="chat")
+                await asyncio.sleep(0.5)  # stored
+            finally:
+                await xs.logout(bob)
+            ws = await self.connect()
+            try:
+                await self.login(ws, user="carol", resource="ws-offline")
+                m = await self.recv(ws, r"kept for later")
+                self.assertIn("urn:xmpp:delay", m)  # XEP-0203: when it was stored
+                self.assertRegex(m, r"^<message[^>]* xmlns='jabber:client'")
+            finally:
+                await ws.close()
+
+        xs.run(scenario())
+
+    def test_archive_query_over_websocket(self):
+        """XEP-0313: each archived message comes as a message of its own, then the <fin/>."""
+        async def scenario():
+            ws = await self.connect()
+            try:
+                await self.login(ws, resource="ws-mam")
+                await ws.send(f"<message xmlns='jabber:client' type='chat' to='{xs.CAROL}' "
+                              "id='arch1'><body>for the archive</body></message>")
+                await asyncio.sleep(0.5)  # the archive is written in groups
+                await ws.send("<iq xmlns='jabber:client' type='set' id='q1'>"
+                              "<query xmlns='urn:xmpp:mam:2' queryid='f1'/></iq>")
+                result = await self.recv(ws, r"for the archive")
+                self.assertRegex(result, r"<result xmlns=['\"]urn:xmpp:mam:2['\"]")
+                self.assertRegex(result, r"queryid=['\"]f1['\"]")
+                fin = await self.recv(ws, r"id=['\"]q1['\"]")
+                self.assertRegex(fin, r"^<iq[^>]* xmlns='jabber:client'")
+                self.assertRegex(fin, r"<fin xmlns=['\"]urn:xmpp:mam:2['\"] complete=")
+            finally:
+                await ws.close()
+
+        xs.run(scenario())
+
+    def test_stream_resumption_after_a_dropped_websocket(self):
+        """XEP-0198 over RFC 7395: the connection drops, a message arrives meanwhile, the
+        client resumes on a new WebSocket and gets it."""
+        async def scenario():
+            bob = await xs.login(self.server, BOB)
+            ws = await self.connect()
+            try:
+                await self.login(ws, resource="ws-sm")
+                await ws.send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+                enabled = await self.recv(ws, r"<enabled ")
+                previd = re.search(r"id='([^']+)'", enabled).group(1)
+                ws.transport.abort()  # no closing handshake, no </close>: the network went away
+                await asyncio.sleep(0.5)
+                bob.send_message(mto=f"{ALICE}/ws-sm", mbody="while you were gone",
+                                 mtype="chat")
+                await asyncio.sleep(0.5)
+                ws = await self.connect()
+                await self.open(ws)
+                token = base64.b64encode(f"\0alice\0{PASSWORD}".encode()).decode()
+                await ws.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+                              f"mechanism='PLAIN'>{token}</auth>")
+                await self.recv(ws, r"<success")
+                await self.open(ws)
+                await ws.send(f"<resume xmlns='urn:xmpp:sm:3' h='0' previd='{previd}'/>")
+                await self.recv(ws, r"<resumed ")
+                await self.recv(ws, r"while you were gone")
             finally:
                 await ws.close()
                 await xs.logout(bob)
