@@ -1,7 +1,8 @@
 """The xmpp plugin's web chat listeners (web_chat_listeners) against the real portico binary:
 HTTP on the listener (the page, XEP-0156's host-meta, 404/405/400), XMPP over WebSocket (RFC
 7395) with Debian's python3-websockets as the client (login over wss:// with PLAIN, messages both
-ways with a slixmpp client over TCP, offline delivery, an archive query, stream resumption after
+ways with a slixmpp client over TCP, a roster item and a subscription approved by a slixmpp
+client whose presence then arrives, carbons, offline delivery, an archive query, stream resumption after
 a dropped WebSocket, stream errors, the closing handshake, an oversized message, a billion-laughs
 document), and the web chat page itself driven in headless Chromium with
 Selenium (python3-selenium, chromium, chromium-driver): log in with SCRAM, send a message that a
@@ -280,6 +281,54 @@ class XmppOverWebSocketTest(unittest.TestCase):
             finally:
                 await ws.close()
                 await xs.logout(bob)
+
+        xs.run(scenario())
+
+    def test_roster_add_and_subscription_seen_by_the_other_side(self):
+        async def scenario():
+            carol = await xs.login(self.server, xs.CAROL)  # slixmpp approves subscriptions
+            ws = await self.connect()
+            try:
+                await self.login(ws, resource="ws-roster")
+                # A resource that asked for the roster gets its pushes (RFC 6121 2.1.6).
+                await ws.send("<iq xmlns='jabber:client' type='get' id='rg'>"
+                              "<query xmlns='jabber:iq:roster'/></iq>")
+                await self.recv(ws, r"id=['\"]rg['\"]")
+                await ws.send("<iq xmlns='jabber:client' type='set' id='ra'>"
+                              "<query xmlns='jabber:iq:roster'>"
+                              f"<item jid='{xs.CAROL}' name='Carol'/></query></iq>")
+                push = await self.recv(ws, r"jabber:iq:roster")
+                self.assertRegex(push, r"jid=['\"]" + re.escape(xs.CAROL))
+                await ws.send(f"<presence xmlns='jabber:client' type='subscribe' to='{xs.CAROL}'/>")
+                await self.recv(ws, r"type=['\"]subscribed['\"]")
+                # Carol is online: her presence follows the approval.
+                seen = await self.recv(ws, r"<presence(?![^>]*type=)[^>]*from=['\"]" +
+                                       re.escape(xs.CAROL))
+                self.assertRegex(seen, r"^<presence[^>]* xmlns='jabber:client'")
+            finally:
+                await ws.close()
+                await xs.logout(carol)
+
+        xs.run(scenario())
+
+    def test_carbons_to_a_websocket_resource(self):
+        """XEP-0280: what alice sends from a TCP client is copied to her WebSocket resource."""
+        async def scenario():
+            ws = await self.connect()
+            alice = None
+            try:
+                await self.login(ws, resource="ws-carbons")
+                await ws.send("<iq xmlns='jabber:client' type='set' id='c1'>"
+                              "<enable xmlns='urn:xmpp:carbons:2'/></iq>")
+                await self.recv(ws, r"id=['\"]c1['\"]")
+                alice = await xs.login(self.server, ALICE)
+                alice.send_message(mto=xs.CAROL, mbody="copied to the browser", mtype="chat")
+                copy = await self.recv(ws, r"copied to the browser")
+                self.assertRegex(copy, r"<sent xmlns=['\"]urn:xmpp:carbons:2['\"]")
+            finally:
+                await ws.close()
+                if alice:
+                    await xs.logout(alice)
 
         xs.run(scenario())
 
