@@ -1,12 +1,12 @@
 """The xmpp plugin's web chat listeners (web_chat_listeners) against the real portico binary:
-HTTP on the listener (the page, XEP-0156's host-meta, 404/405/400), XMPP over WebSocket (RFC
-7395) with Debian's python3-websockets as the client (login over wss:// with PLAIN, messages both
-ways with a slixmpp client over TCP, a roster item and a subscription approved by a slixmpp
-client whose presence then arrives, carbons, offline delivery, an archive query, stream resumption after
-a dropped WebSocket, stream errors, the closing handshake, an oversized message, a billion-laughs
-document), and the web chat page itself driven in headless Chromium with
-Selenium (python3-selenium, chromium, chromium-driver): log in with SCRAM, send a message that a
-slixmpp client receives, and show its reply."""
+HTTP on the listener (the page, XEP-0156's host-meta, 404/405/400); XMPP over WebSocket (RFC
+7395) with Debian's python3-websockets as the client: login over wss:// with PLAIN, messages
+both ways with a slixmpp client over TCP, a roster item and a subscription approved by a
+slixmpp client whose presence then arrives, carbons, offline delivery, an archive query, stream
+resumption after a dropped WebSocket, stream errors, the closing handshake, an oversized
+message, a billion-laughs document; and the web chat page itself driven in headless Chromium
+with Selenium (python3-selenium, chromium, chromium-driver): log in with SCRAM, send a message
+that a slixmpp client receives, and show its reply."""
 
 import asyncio
 import base64
