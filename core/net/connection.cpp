@@ -490,6 +490,9 @@ void Connection::take_input(std::string_view bytes) {
 }
 
 bool Connection::idle() const {
+  // A WebSocket listener's connection still speaking HTTP is idle between two requests (a
+  // browser keeps them open): shutdown need not wait for it.
+  if (ws_ && !session_) return ws_->wants_input() && !handshaking_;
   return session_ && !in_command_ && !input_.mid_command() && !paused_ && !handshaking_ &&
          !tls_requested_ && !(inflater_ && inflater_->has_more());
 }

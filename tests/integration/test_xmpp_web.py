@@ -133,6 +133,24 @@ class WebChatHttpTest(unittest.TestCase):
         self.assertEqual(http_request(self.server.http_port, "GET", "/")[0], 200)
 
 
+class WebChatShutdownTest(unittest.TestCase):
+    def test_an_idle_keep_alive_connection_does_not_hold_up_shutdown(self):
+        """A browser keeps its HTTP connection open between requests; the server stops at
+        once, not after the grace period."""
+        server = WebChatServer()
+        conn = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=10)
+        try:
+            conn.request("GET", "/")
+            self.assertEqual(conn.getresponse().read()[:15], b"<!DOCTYPE html>")
+            self.assertEqual(server.stop(), 0)
+            log = server.log()
+            self.assertIn("1 connection(s) open", log)
+            # The connection was closed at once, not when the grace period ran out.
+            self.assertNotIn("grace period over", log)
+        finally:
+            conn.close()
+
+
 @unittest.skipIf(websockets is None or xs.slixmpp is None, "python3-websockets or slixmpp missing")
 class XmppOverWebSocketTest(unittest.TestCase):
     """RFC 7395 with a raw WebSocket client, and slixmpp over TCP on the other side."""
