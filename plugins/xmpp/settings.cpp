@@ -81,7 +81,7 @@ sdk::Schema schema() {
       "0s", "1h"));
   s.settings.push_back(sdk::make_setting(
       "web_chat_listeners", SettingType::string_list, "",
-      "The seed's Web Chat URL Listeners: URLs such as http://127.0.0.1:5280/xmpp-websocket or "
+      "Web chat URL listeners: URLs such as http://127.0.0.1:5280/xmpp-websocket or "
       "https://[::1]:5281/xmpp-websocket (an IP address; port 80/443 when absent; https with "
       "the server's certificate). Each serves XMPP over WebSocket (RFC 7395, subprotocol "
       "\"xmpp\") at its path, the web chat page at /, and XEP-0156's /.well-known/host-meta. "

@@ -1,4 +1,4 @@
-// xmpp — the web chat listeners (the seed's Web Chat URL Listeners, `web_chat_listeners`): XMPP
+// xmpp — the web chat URL listeners (`web_chat_listeners`): XMPP
 // over WebSocket (RFC 7395, subprotocol "xmpp") at each URL's path, the web chat page (web/) at
 // its root, and XEP-0156's discovery documents, served by the core's WebSocket listeners (SDK
 // 1.9, portico/web.h).
