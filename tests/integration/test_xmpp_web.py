@@ -14,6 +14,7 @@ import http.client
 import os
 import re
 import shutil
+import time
 import unittest
 
 import harness
@@ -131,6 +132,22 @@ class WebChatHttpTest(unittest.TestCase):
             s.sendall(b"\x00\x01 not http at all\r\n\r\n")
             self.assertIn(b"400", s.recv(4096))
         self.assertEqual(http_request(self.server.http_port, "GET", "/")[0], 200)
+
+
+class WebChatBusyTest(unittest.TestCase):
+    def test_over_max_connections_http_gets_503(self):
+        import socket
+        server = WebChatServer(max_connections=1)
+        try:
+            with socket.create_connection(("127.0.0.1", server.http_port), timeout=10):
+                time.sleep(0.3)  # the first connection holds the only place
+                status, headers, _ = http_request(server.http_port, "GET", "/")
+                self.assertEqual(status, 503)
+                self.assertEqual(headers["Connection"], "close")
+            time.sleep(0.3)
+            self.assertEqual(http_request(server.http_port, "GET", "/")[0], 200)
+        finally:
+            server.stop()
 
 
 class WebChatShutdownTest(unittest.TestCase):
