@@ -691,7 +691,11 @@ void Connection::arm_timer() {
   } else if (handshaking_ || (writing_ && !reading_)) {
     kind = TimerKind::command;
   } else if (reading_) {
-    kind = in_command_ || input_.mid_command() ? TimerKind::command : TimerKind::session;
+    // A WebSocket listener's connection speaking HTTP has the command timeout: a request (or
+    // the next one on a kept-alive connection) is due within it, so slow or idle HTTP clients
+    // do not hold places for the session timeout.
+    kind = in_command_ || input_.mid_command() || (ws_ && !session_) ? TimerKind::command
+                                                                     : TimerKind::session;
   }
   milliseconds duration{0};
   switch (kind) {
@@ -752,7 +756,9 @@ void Connection::on_timer(std::uint64_t generation) {
 
 void Connection::send_final(const std::string& reply, std::optional<sdk::CloseReason> reason) {
   if (finished_) return;
-  if (!closing_) {
+  if (!closing_ && ws_ && !session_ && reason == sdk::CloseReason::command_timeout) {
+    out_ += "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  } else if (!closing_) {
     bool own_words = false;
     if (reason && session_ && plugin_has_minor(3)) {
       if (!invoke("on_final_words", [&] { own_words = session_->on_final_words(*reason); })) {

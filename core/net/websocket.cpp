@@ -59,6 +59,10 @@ struct Pipe {
   bool eof = false;
   std::string out;
   std::unique_ptr<PendingRead> pending;
+  // Tells the connection that a read waits for octets it has not fed yet: Beast asks for more
+  // in the middle of its own operations (a request or a frame cut across TCP reads), where no
+  // completion of ours would say so.
+  std::function<void()> wake;
   std::vector<asio::mutable_buffer> pending_buffers;
 
   bool waiting() const { return pending != nullptr && in_pos == in.size() && !eof; }
@@ -78,6 +82,10 @@ struct Pipe {
     } else if (eof) {
       ec = asio::error::eof;
     } else {
+      if (wake) {
+        asio::post(executor,
+                   [wake = wake, keep = owner.lock(), host_kept = host.lock()] { wake(); });
+      }
       return;
     }
     pending_buffers.clear();
@@ -341,6 +349,9 @@ WebSocketLayer::WebSocketLayer(asio::any_io_executor executor,
                                std::function<void()> progress, std::weak_ptr<void> host)
     : state_(std::make_shared<State>()) {
   state_->pipe.host = std::move(host);
+  state_->pipe.wake = [weak = std::weak_ptr<State>(state_)] {
+    if (auto s = weak.lock(); s && s->progress) s->progress();
+  };
   state_->pipe.executor = std::move(executor);
   state_->pipe.owner = state_;
   state_->listener = std::move(listener);

@@ -126,6 +126,50 @@ class WebChatHttpTest(unittest.TestCase):
         self.assertEqual(status, 101)
         self.assertEqual(headers_back["Sec-WebSocket-Protocol"], "xmpp")
 
+    def test_a_request_that_stops_arriving_gets_408_at_the_command_timeout(self):
+        """Slow HTTP clients do not keep a place for the session timeout (60 s here), only for
+        the command timeout (5 s)."""
+        import socket
+        with socket.create_connection(("127.0.0.1", self.server.http_port), timeout=15) as s:
+            start = time.monotonic()
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and nothing more
+            reply = b""
+            while chunk := s.recv(4096):
+                reply += chunk
+            self.assertTrue(reply.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), reply)
+            self.assertLess(time.monotonic() - start, 12)
+
+    def test_a_request_and_a_frame_cut_across_tcp_writes(self):
+        """The server waits for the rest of a request, and of a WebSocket frame, sent later."""
+        import socket
+        with socket.create_connection(("127.0.0.1", self.server.http_port), timeout=10) as s:
+            key = base64.b64encode(os.urandom(16)).decode()
+            request = (f"GET {PATH} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                       f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                       "Sec-WebSocket-Protocol: xmpp\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            s.sendall(request[:40].encode())
+            time.sleep(0.3)
+            s.sendall(request[40:].encode())
+            reply = b""
+            while b"\r\n\r\n" not in reply:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, f"closed: {reply!r}")
+                reply += chunk
+            self.assertTrue(reply.startswith(b"HTTP/1.1 101"), reply)
+            payload = f"<open xmlns='{FRAMING}' to='{DOMAIN}' version='1.0'/>".encode()
+            mask = os.urandom(4)
+            frame = bytes([0x81, 0x80 | len(payload)]) + mask + bytes(
+                b ^ mask[i % 4] for i, b in enumerate(payload))
+            s.sendall(frame[:9])
+            time.sleep(0.3)
+            s.sendall(frame[9:])
+            got = reply.split(b"\r\n\r\n", 1)[1]
+            while b"stream:features" not in got:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, f"closed: {got!r}")
+                got += chunk
+            self.assertIn(b"<open xmlns='urn:ietf:params:xml:ns:xmpp-framing'", got)
+
     def test_garbage_gets_400_and_the_listener_keeps_serving(self):
         import socket
         with socket.create_connection(("127.0.0.1", self.server.http_port), timeout=10) as s:

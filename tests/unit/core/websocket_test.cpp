@@ -209,6 +209,19 @@ TEST_F(WebSocketLayerTest, ARequestLongerThanOneReadIsServed) {
   EXPECT_EQ(out.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << out;
 }
 
+TEST_F(WebSocketLayerTest, AReadLeftWaitingInsideAnOperationWakesTheConnection) {
+  // Beast asks for more octets in the middle of reading a request: the connection must hear of
+  // it, or it would never read the socket again.
+  io.poll();
+  io.restart();
+  const int before = progress;
+  EXPECT_TRUE(exchange("GET / HTTP/1.1\r\nHost").empty());
+  EXPECT_GT(progress, before);
+  EXPECT_TRUE(layer->wants_input());
+  const std::string out = exchange(": x\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+}
+
 TEST_F(WebSocketLayerTest, BadRequestsGet400AndEndIt) {
   const std::string out = exchange("\x01\x02 nonsense\r\n\r\n");
   EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
