@@ -130,11 +130,14 @@ class Client:
                 peer_client.credit.clear()
                 await asyncio.wait_for(peer_client.credit.wait(), left())
             n = min(count - sent, a.window - (sent - peer_client.received))
-            self.w.write("".join(
-                f"<message to='{partner}@{a.domain}' type='chat' id='m{sent + i}'>"
-                f"<body>{sent + i} {body}</body></message>" for i in range(n)).encode())
+            await self.write_stanzas([
+                f"<message xmlns='jabber:client' to='{partner}@{a.domain}' type='chat' "
+                f"id='m{sent + i}'><body>{sent + i} {body}</body></message>" for i in range(n)])
             sent += n
-            await self.w.drain()
+
+    async def write_stanzas(self, stanzas):
+        self.w.write("".join(stanzas).encode())
+        await self.w.drain()
 
     async def close(self):
         try:
@@ -192,19 +195,9 @@ class WsClient(Client):
         except Exception:
             return
 
-    async def send(self, partner, count, peer_client):
-        body = "x" * a.body
-        sent = 0
-        while sent < count:
-            while sent - peer_client.received >= a.window:
-                peer_client.credit.clear()
-                await asyncio.wait_for(peer_client.credit.wait(), left())
-            n = min(count - sent, a.window - (sent - peer_client.received))
-            for i in range(n):
-                await self.ws.send(f"<message xmlns='jabber:client' to='{partner}@{a.domain}' "
-                                   f"type='chat' id='m{sent + i}'><body>{sent + i} {body}</body>"
-                                   "</message>")
-            sent += n
+    async def write_stanzas(self, stanzas):
+        for stanza in stanzas:  # one stanza per message (RFC 7395 3.3.3)
+            await self.ws.send(stanza)
 
     async def close(self):
         try:

@@ -239,17 +239,16 @@ struct WebSocketLayer::State : std::enable_shared_from_this<State> {
     const bool keep = req.keep_alive() && requests < kMaxRequests;
     if (page == nullptr) return reply(http::status::not_found, "text/plain", "not found\n", keep);
     if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      response = {};
       response.set(http::field::allow, "GET, HEAD");
-      return reply(http::status::method_not_allowed, "text/plain", "method not allowed\n", keep,
-                   false, false);
+      return reply(http::status::method_not_allowed, "text/plain", "method not allowed\n", keep);
     }
     reply(http::status::ok, page->content_type, page->body, keep, req.method() == http::verb::head);
   }
 
+  // `response` is empty here (each write's completion empties it) but for headers the caller
+  // set on it.
   void reply(http::status status, std::string_view type, std::string body, bool keep,
-             bool head = false, bool fresh = true) {
-    if (fresh) response = {};
+             bool head = false) {
     response.version(11);
     response.result(status);
     response.set(http::field::server, kServer);
