@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,12 @@ using PluginSchemas = std::map<std::string, PluginSchemaInfo>;
 // The server section decides where plugins live; the provider returns the schemas of the
 // plugins installed there (it may load them). It is called only if the server section is valid.
 using SchemaProvider = std::function<const PluginSchemas&(const ServerConfig&)>;
+// For a server: the provider is also told which plugins the file enables (and smtp-out when
+// its section sets max_spam_check_threads, which the core obeys whether smtp-out is enabled or
+// not), and may load only those and what they depend on. It returns the schemas of the plugins
+// it has loaded.
+using EnabledSchemaProvider =
+    std::function<const PluginSchemas&(const ServerConfig&, const std::set<std::string>& enabled)>;
 
 struct ConfigResult {
   std::optional<Config> config;  // set only when errors is empty
@@ -125,6 +132,12 @@ ConfigResult load_config(const fs::path& file, const SchemaProvider& schemas);
 // The same, from text (tests); `file` names it in messages and anchors relative paths.
 ConfigResult load_config_text(const std::string& yaml, const fs::path& file,
                               const SchemaProvider& schemas);
+// As a server reads its file: a plugin the file leaves disabled need not be loaded, and when
+// the provider did not load it, its section is neither checked nor warned about (`portico
+// check-config` checks every installed plugin). Config::plugins holds the loaded plugins only.
+ConfigResult load_enabled_config(const fs::path& file, const EnabledSchemaProvider& schemas);
+ConfigResult load_enabled_config_text(const std::string& yaml, const fs::path& file,
+                                      const EnabledSchemaProvider& schemas);
 
 // The core's declaration of the server section, and of the keys every protocol shares with a
 // plugin's defaults filled in: the tables behind validation, `plugins describe` and the JSON

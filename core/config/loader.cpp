@@ -4,8 +4,10 @@
 // hold only `server:` and `plugins:`; the server section is checked against server_schema(); only
 // if it is valid are the installed plugins asked for (the server section says where they live);
 // then every installed plugin's section is checked against the shared keys plus its own schema,
-// and its cross-field check runs on the typed values. All errors are collected; a Config is
-// returned only when there are none. Relative paths are resolved against the file's folder.
+// and its cross-field check runs on the typed values. A server asks only for the plugins its
+// file enables (load_enabled_config): a disabled plugin it did not load is skipped unchecked. All
+// errors are collected; a Config is returned only when there are none. Relative paths are resolved
+// against the file's folder.
 #include <unistd.h>
 
 #include <algorithm>
@@ -110,6 +112,28 @@ void require_ip(const SectionResult& section, Diagnostics& diag, const std::stri
              echoed(value) + " is not an IP address (write a literal such as 127.0.0.1 or ::1)");
 }
 
+// An error at dns_servers unless `entry` is "address" or "address@port" (as libunbound takes
+// them; the resolver is set up at its first look-up, so a bad entry is caught here).
+void require_name_server(const SectionResult& section, Diagnostics& diag,
+                         const std::string& entry) {
+  const auto at = entry.find('@');
+  const std::string address = entry.substr(0, at);
+  bool ok = is_ip_literal(address) && address.find_first_of("[]") == std::string::npos;
+  if (ok && at != std::string::npos) {
+    const std::string port = entry.substr(at + 1);
+    ok = !port.empty() && port.size() <= 5 &&
+         std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+         std::stoi(port) >= 1 && std::stoi(port) <= 65535;
+  }
+  if (ok) return;
+  const auto given = section.given.find("dns_servers");
+  diag.error(given != section.given.end() ? given->second.value_mark : YAML::Mark::null_mark(),
+             "server.dns_servers",
+             echoed(entry) +
+                 " is not a name server (write an IP address, with an optional port "
+                 "after '@': 192.0.2.53, 127.0.0.1@5353)");
+}
+
 ServerConfig build_server(const SectionResult& section, Diagnostics& diag) {
   const sdk::Settings& s = section.settings;
   ServerConfig server;
@@ -146,6 +170,8 @@ ServerConfig build_server(const SectionResult& section, Diagnostics& diag) {
   server.io_threads = s.get_int("io_threads");
   server.worker_threads = s.get_int("worker_threads");
   server.dns_servers = s.get_list("dns_servers");
+  for (const auto& entry : server.dns_servers)
+    require_name_server(section, diag, entry);
   SpamFilterConfig& f = server.spam_filter;
   f.enabled = s.get_bool("spam_filter.enabled");
   f.address = s.get_string("spam_filter.address");
@@ -227,9 +253,36 @@ std::optional<std::vector<CompiledSpec>> compile_plugin_table(const std::string&
   return table;
 }
 
+// Whether a plugin's section says `enabled: true` (anything else, or no section, is false).
+bool section_enables(const YAML::Node& value) {
+  if (!value.IsMap()) return false;
+  const YAML::Node flag = value["enabled"];  // invalid when absent
+  return flag.IsDefined() && flag.IsScalar() && parse_bool(flag.Scalar()).value_or(false);
+}
+
+// The plugins a server needs loaded: those the file enables, as far as its plugins: section can
+// be read, and smtp-out when its section sets max_spam_check_threads (the core's filter stage
+// obeys it whether smtp-out is enabled or not; smtp-out's schema checks it).
+std::set<std::string> needed_plugins(const YAML::Node& plugins_node) {
+  std::set<std::string> names;
+  if (!plugins_node.IsMap()) return names;
+  for (const auto& pair : plugins_node) {
+    if (pair.first.IsScalar() && section_enables(pair.second)) names.insert(pair.first.Scalar());
+  }
+  // Const: looking a key up adds nothing, and a missing one is an undefined node.
+  const YAML::Node& plugins = plugins_node;
+  if (const YAML::Node out = plugins["smtp-out"];
+      out.IsDefined() && out.IsMap() && out["max_spam_check_threads"].IsDefined()) {
+    names.insert("smtp-out");
+  }
+  return names;
+}
+
+// `every_installed`: the schemas are those of every installed plugin, so a name without one is
+// not installed. Otherwise only enabled plugins were surely looked for.
 void check_plugins(const YAML::Node& plugins_node, const PluginSchemas& schemas,
-                   const fs::path& base_dir, const ServerConfig& server, Diagnostics& diag,
-                   Config& config) {
+                   bool every_installed, const fs::path& base_dir, const ServerConfig& server,
+                   Diagnostics& diag, Config& config) {
   std::map<std::string, PluginEntry> entries;
   std::vector<std::string> installed;
   for (const auto& [name, info] : schemas)
@@ -247,13 +300,8 @@ void check_plugins(const YAML::Node& plugins_node, const PluginSchemas& schemas,
             entries[name] = PluginEntry{key_node.Mark(), value};
             return;
           }
-          bool enabled = false;
-          if (value.IsMap()) {
-            const YAML::Node flag = value["enabled"];  // invalid when absent
-            if (flag.IsDefined() && flag.IsScalar()) {
-              enabled = parse_bool(flag.Scalar()).value_or(false);
-            }
-          }
+          const bool enabled = section_enables(value);
+          if (!enabled && !every_installed) return;  // not loaded because it is disabled
           const std::string message =
               "plugin '" + name + "' is not installed in " + server.plugin_dir.string();
           if (enabled) {
@@ -328,8 +376,14 @@ fs::path builtin_plugin_dir() {
   return build_dir;
 }
 
-ConfigResult load_config_text(const std::string& yaml, const fs::path& file,
-                              const SchemaProvider& schemas) {
+namespace {
+
+// Both kinds of provider: `needed` is null when every installed plugin is asked for.
+using AnyProvider =
+    std::function<const PluginSchemas&(const ServerConfig&, const std::set<std::string>* needed)>;
+
+ConfigResult load_text(const std::string& yaml, const fs::path& file, const AnyProvider& schemas,
+                       bool every_installed) {
   ConfigResult result;
   const fs::path absolute = fs::absolute(file).lexically_normal();
   const fs::path base_dir = absolute.parent_path();
@@ -384,14 +438,16 @@ ConfigResult load_config_text(const std::string& yaml, const fs::path& file,
   if (diag.error_count() == errors_before) {
     const PluginSchemas* installed = nullptr;
     try {
-      installed = &schemas(config.server);
+      const std::set<std::string> needed = needed_plugins(plugins_node);
+      installed = &schemas(config.server, every_installed ? nullptr : &needed);
     } catch (const std::exception& e) {
       diag.error(
           server_mark, "server.plugin_dir",
           "cannot read the plugins in " + config.server.plugin_dir.string() + ": " + e.what());
     }
     if (installed != nullptr) {
-      check_plugins(plugins_node, *installed, base_dir, config.server, diag, config);
+      check_plugins(plugins_node, *installed, every_installed, base_dir, config.server, diag,
+                    config);
     }
   }
   // The seed places the filter's concurrency on the SMTP Out tab: smtp-out declares
@@ -407,19 +463,57 @@ ConfigResult load_config_text(const std::string& yaml, const fs::path& file,
   return result;
 }
 
-ConfigResult load_config(const fs::path& file, const SchemaProvider& schemas) {
+// The file's text, or nullopt with the reason in `failure`.
+std::optional<std::string> read_file(const fs::path& file, ConfigResult& failure) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     const int err = errno;
-    ConfigResult result;
-    result.errors.push_back(ConfigError{
+    failure.errors.push_back(ConfigError{
         file.string(), 0, 0, "",
         std::string("cannot read the file: ") + (err != 0 ? std::strerror(err) : "unknown error")});
-    return result;
+    return std::nullopt;
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return load_config_text(text.str(), file, schemas);
+  return text.str();
+}
+
+AnyProvider every_installed(const SchemaProvider& schemas) {
+  return
+      [&schemas](const ServerConfig& server, const std::set<std::string>*) -> const PluginSchemas& {
+        return schemas(server);
+      };
+}
+
+AnyProvider only_enabled(const EnabledSchemaProvider& schemas) {
+  return [&schemas](const ServerConfig& server,
+                    const std::set<std::string>* needed) -> const PluginSchemas& {
+    return schemas(server, *needed);
+  };
+}
+
+}  // namespace
+
+ConfigResult load_config_text(const std::string& yaml, const fs::path& file,
+                              const SchemaProvider& schemas) {
+  return load_text(yaml, file, every_installed(schemas), true);
+}
+
+ConfigResult load_enabled_config_text(const std::string& yaml, const fs::path& file,
+                                      const EnabledSchemaProvider& schemas) {
+  return load_text(yaml, file, only_enabled(schemas), false);
+}
+
+ConfigResult load_config(const fs::path& file, const SchemaProvider& schemas) {
+  ConfigResult result;
+  const auto text = read_file(file, result);
+  return text ? load_config_text(*text, file, schemas) : result;
+}
+
+ConfigResult load_enabled_config(const fs::path& file, const EnabledSchemaProvider& schemas) {
+  ConfigResult result;
+  const auto text = read_file(file, result);
+  return text ? load_enabled_config_text(*text, file, schemas) : result;
 }
 
 }  // namespace portico::core

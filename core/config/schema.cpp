@@ -56,7 +56,11 @@ sdk::Schema make_server_schema() {
               "and the mail store and queue). A relative path is taken from the folder of this "
               "configuration file; it is created at start."),
       setting("plugin_dir", SettingType::path, "",
-              "Folder the protocol plugins are loaded from (every *.so in it). Empty means the "
+              "Folder the protocol plugins are loaded from (*.so files). A server loads only "
+              "the plugins its file enables, and those they depend on, each from <name>.so (the "
+              "folder's other files are opened only when a name is not found that way); a "
+              "plugin first enabled by a reload is loaded then. `portico check-config` and "
+              "`portico plugins` open every file. Empty means the "
               "built-in location: the build tree's plugin folder for a binary run from the build "
               "tree, else lib/portico/plugins beside the binary, else the installed one. A change "
               "takes effect at the next start."),

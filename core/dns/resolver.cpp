@@ -2,6 +2,7 @@
 #include "core/dns/resolver.h"
 
 #include <arpa/inet.h>
+#include <spdlog/spdlog.h>
 #include <unbound.h>
 
 #include <algorithm>
@@ -65,12 +66,11 @@ bool ip_literal(std::string_view text, std::string* out) {
 
 namespace {
 
-DnsResolver::Context make_context(const std::vector<std::string>& servers, bool cache) {
-  DnsResolver::Context c;
+void make_context(DnsResolver::Context& c, const std::vector<std::string>& servers, bool cache) {
   c.ctx = ub_ctx_create();
   if (!c.ctx) {
     c.setup_error = "cannot create the resolver context";
-    return c;
+    return;
   }
   if (!cache) {
     // Every answer expires at once: each question goes to the name servers again.
@@ -91,13 +91,21 @@ DnsResolver::Context make_context(const std::vector<std::string>& servers, bool 
     c.setup_error = std::string("resolv.conf: ") + ub_strerror(r);
   }
   (void)ub_ctx_hosts(c.ctx, nullptr);
-  return c;
 }
 
 }  // namespace
 
-DnsResolver::DnsResolver(const std::vector<std::string>& servers)
-    : cached_(make_context(servers, true)), uncached_(make_context(servers, false)) {}
+DnsResolver::DnsResolver(const std::vector<std::string>& servers) : servers_(servers) {}
+
+const DnsResolver::Context& DnsResolver::context(bool cached) {
+  Context& c = cached ? cached_ : uncached_;
+  std::call_once(c.once, [&] {
+    make_context(c, servers_, cached);
+    if (!c.setup_error.empty())
+      spdlog::error("DNS resolver: {} (look-ups will fail)", c.setup_error);
+  });
+  return c;
+}
 
 DnsResolver::~DnsResolver() {
   for (Context* c : {&cached_, &uncached_}) {
@@ -211,19 +219,19 @@ sdk::DnsMx lookup_mx(const DnsResolver::Context& c, std::string_view domain) {
 }  // namespace
 
 sdk::DnsAddresses DnsResolver::addresses(std::string_view name) {
-  return lookup_addresses(cached_, name);
+  return lookup_addresses(context(true), name);
 }
 
 sdk::DnsMx DnsResolver::mx(std::string_view domain) {
-  return lookup_mx(cached_, domain);
+  return lookup_mx(context(true), domain);
 }
 
 sdk::DnsAddresses DnsResolver::addresses_uncached(std::string_view name) {
-  return lookup_addresses(uncached_, name);
+  return lookup_addresses(context(false), name);
 }
 
 sdk::DnsMx DnsResolver::mx_uncached(std::string_view domain) {
-  return lookup_mx(uncached_, domain);
+  return lookup_mx(context(false), domain);
 }
 
 }  // namespace portico::core

@@ -4,11 +4,15 @@
 // section 3.2.1; RFC 2308 for negative answers), it forwards to the configured name servers
 // (server.dns_servers) or those of /etc/resolv.conf (or resolves from the root when there are
 // none) and answers from /etc/hosts first. A second context, whose cache keeps nothing (every
-// TTL capped at 0), answers the *_uncached questions. Blocking calls from many worker threads share the context and its cache. IP literals
-// are answered without a lookup. RFC 5321 section 5.1: MX answers are sorted by preference.
+// TTL capped at 0), answers the *_uncached questions. Each context is set up at its first
+// look-up (a server that resolves nothing, such as one serving only POP or IMAP, carries
+// neither libunbound's state nor the pages its set-up touches). Blocking calls from many worker
+// threads share the context and its cache. IP literals are answered without a lookup. RFC 5321
+// section 5.1: MX answers are sorted by preference.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,15 +37,20 @@ class DnsResolver final : public sdk::Dns {
   sdk::DnsAddresses addresses_uncached(std::string_view name) override;
   sdk::DnsMx mx_uncached(std::string_view domain) override;
 
-  // Why the resolver could not be set up as configured; "" when it was.
-  const std::string& setup_error() const { return cached_.setup_error; }
+  // Why the resolver could not be set up as configured; "" when it was. Sets it up now.
+  const std::string& setup_error() { return context(true).setup_error; }
 
   struct Context {
+    std::once_flag once;
     ub_ctx* ctx = nullptr;
     std::string setup_error;
   };
 
  private:
+  // The context, set up by whichever thread asks first.
+  const Context& context(bool cached);
+
+  std::vector<std::string> servers_;
   Context cached_;
   Context uncached_;
 };

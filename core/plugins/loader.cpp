@@ -5,6 +5,8 @@
 // (check_descriptor) and refuse a second library claiming a name already taken. Then plugins
 // whose dependencies are not all present are refused, transitively; cycles are refused; the rest
 // are created in dependency order, each only after its dependencies were created successfully.
+// A server asks only for the plugins it enables: their files are found by name (N.so), and
+// the folder is opened whole only for a name not found that way.
 //
 // Guarantees: nothing thrown by Boost.DLL, the Host lookup or a plugin escapes load_plugins;
 // every refusal reason is a single line; a created plugin is destroyed through its own
@@ -196,13 +198,15 @@ std::optional<Candidate> open_candidate(const std::filesystem::path& file,
   return c;
 }
 
-// Refuses candidates whose dependencies are absent, repeatedly, so that refusals propagate.
+// Refuses candidates whose dependencies are absent (neither candidates nor `loaded` before),
+// repeatedly, so that refusals propagate.
 void drop_missing_dependencies(std::vector<Candidate>& candidates,
-                               std::vector<RefusedPlugin>& refused) {
+                               std::vector<RefusedPlugin>& refused,
+                               const std::set<std::string>& loaded) {
   bool changed = true;
   while (changed) {
     changed = false;
-    std::set<std::string> present;
+    std::set<std::string> present = loaded;
     for (const auto& c : candidates)
       present.insert(c.name);
     for (auto it = candidates.begin(); it != candidates.end();) {
@@ -222,9 +226,10 @@ void drop_missing_dependencies(std::vector<Candidate>& candidates,
 // Orders candidates so that each comes after its dependencies (stable: by file name among
 // equals). Candidates left over sit on or behind a cycle and are refused.
 std::vector<Candidate> dependency_order(std::vector<Candidate> candidates,
-                                        std::vector<RefusedPlugin>& refused) {
+                                        std::vector<RefusedPlugin>& refused,
+                                        const std::set<std::string>& loaded) {
   std::vector<Candidate> ordered;
-  std::set<std::string> placed;
+  std::set<std::string> placed = loaded;
   bool progress = true;
   while (progress && !candidates.empty()) {
     progress = false;
@@ -364,26 +369,44 @@ std::optional<std::string> check_descriptor(const portico_plugin_descriptor& d) 
   return std::nullopt;
 }
 
-PluginScan load_plugins(const std::filesystem::path& dir,
-                        const std::function<sdk::Host&(const std::string& name)>& host_for) {
-  PluginScan scan;
-  std::vector<Candidate> candidates;
-  std::map<std::string, std::filesystem::path> owner;  // plugin name -> file that claimed it
-  for (const auto& file : plugin_files(dir, scan.refused)) {
-    auto c = open_candidate(file, scan.refused);
-    if (!c) continue;
-    if (auto [it, inserted] = owner.emplace(c->name, file); !inserted) {
-      scan.refused.push_back({file, "duplicate plugin name '" + c->name +
-                                        "' (already loaded from " + it->second.filename().string() +
-                                        ")"});
-      continue;
-    }
-    candidates.push_back(std::move(*c));
-  }
+namespace {
 
-  drop_missing_dependencies(candidates, scan.refused);
-  std::set<std::string> created;
-  for (auto& c : dependency_order(std::move(candidates), scan.refused)) {
+// Opens candidates one file at a time: each file once, each plugin name from one file only.
+class CandidateSet {
+ public:
+  CandidateSet(PluginScan& scan, const std::set<std::string>& present)
+      : scan_(scan), present_(present) {}
+
+  void open(const std::filesystem::path& file) {
+    if (!opened_.insert(file).second) return;
+    auto c = open_candidate(file, scan_.refused);
+    if (!c || present_.count(c->name) != 0) return;  // refused, or loaded already
+    if (auto [it, inserted] = owner_.emplace(c->name, file); !inserted) {
+      scan_.refused.push_back({file, "duplicate plugin name '" + c->name +
+                                         "' (already loaded from " +
+                                         it->second.filename().string() + ")"});
+      return;
+    }
+    candidates_.push_back(std::move(*c));
+  }
+  bool has(const std::string& name) const { return owner_.count(name) != 0; }
+  std::vector<Candidate>& candidates() { return candidates_; }
+
+ private:
+  PluginScan& scan_;
+  const std::set<std::string>& present_;
+  std::set<std::filesystem::path> opened_;
+  std::map<std::string, std::filesystem::path> owner_;  // plugin name -> file that claimed it
+  std::vector<Candidate> candidates_;
+};
+
+// Creates the candidates in dependency order, after refusing those that cannot be.
+void create_all(std::vector<Candidate> candidates, const std::set<std::string>& present,
+                const std::function<sdk::Host&(const std::string& name)>& host_for,
+                PluginScan& scan) {
+  drop_missing_dependencies(candidates, scan.refused, present);
+  std::set<std::string> created = present;
+  for (auto& c : dependency_order(std::move(candidates), scan.refused, present)) {
     auto failed = std::find_if(c.dependencies.begin(), c.dependencies.end(),
                                [&](const std::string& d) { return !created.count(d); });
     if (failed != c.dependencies.end()) {
@@ -399,6 +422,60 @@ PluginScan load_plugins(const std::filesystem::path& dir,
   std::stable_sort(scan.refused.begin(), scan.refused.end(), [](const auto& a, const auto& b) {
     return a.path.filename() < b.path.filename();
   });
+}
+
+}  // namespace
+
+PluginScan load_plugins(const std::filesystem::path& dir,
+                        const std::function<sdk::Host&(const std::string& name)>& host_for,
+                        const std::set<std::string>& present) {
+  PluginScan scan;
+  CandidateSet set(scan, present);
+  for (const auto& file : plugin_files(dir, scan.refused))
+    set.open(file);
+  create_all(std::move(set.candidates()), present, host_for, scan);
+  return scan;
+}
+
+PluginScan load_plugins(const std::filesystem::path& dir,
+                        const std::function<sdk::Host&(const std::string& name)>& host_for,
+                        const std::set<std::string>& wanted, const std::set<std::string>& present) {
+  PluginScan scan;
+  std::set<std::string> needed;  // wanted, and what they depend on, not loaded before
+  for (const auto& name : wanted)
+    if (!present.count(name)) needed.insert(name);
+  if (needed.empty()) return scan;
+
+  const auto files = plugin_files(dir, scan.refused);
+  CandidateSet set(scan, present);
+  bool scanned_all = false;
+  for (;;) {  // ends: `needed` only grows, within the names of the files' descriptors
+    const std::size_t before = needed.size();
+    bool missing = false;
+    for (const auto& name : needed) {
+      if (set.has(name)) continue;
+      const auto file = dir / (name + ".so");
+      if (std::find(files.begin(), files.end(), file) != files.end()) set.open(file);
+      missing = missing || !set.has(name);
+    }
+    if (missing && !scanned_all) {
+      // A plugin whose file is not named after it: only opening the files tells.
+      for (const auto& file : files)
+        set.open(file);
+      scanned_all = true;
+    }
+    for (const auto& c : set.candidates()) {
+      if (!needed.count(c.name)) continue;
+      for (const auto& d : c.dependencies)
+        if (!present.count(d)) needed.insert(d);
+    }
+    if (needed.size() == before) break;
+  }
+  auto& candidates = set.candidates();
+  candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                  [&](const Candidate& c) { return !needed.count(c.name); }),
+                   candidates.end());
+  create_all(std::move(candidates), present, host_for, scan);
   return scan;
 }
 

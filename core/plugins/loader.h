@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,9 +47,21 @@ struct PluginScan {
 // nullopt if the descriptor may be trusted; otherwise why not.
 std::optional<std::string> check_descriptor(const portico_plugin_descriptor& d);
 
-// Loads every plugin in `dir`. host_for(name) gives the Host handed to that plugin's factory.
+// Loads every plugin in `dir` but those named in `present` (loaded before; they satisfy
+// dependencies). host_for(name) gives the Host handed to that plugin's factory.
 PluginScan load_plugins(const std::filesystem::path& dir,
-                        const std::function<sdk::Host&(const std::string& name)>& host_for);
+                        const std::function<sdk::Host&(const std::string& name)>& host_for,
+                        const std::set<std::string>& present = {});
+
+// Loads only the plugins named in `wanted` and those they depend on, leaving out the names in
+// `present` (loaded before; they satisfy dependencies). A plugin named N is looked for in N.so
+// first; only a name not found that way makes every other file in `dir` be opened. Files of
+// plugins nobody wants are never opened then: their libraries and what those pull in (and their
+// constructors) stay out of the process. A wanted name found nowhere is not refused here: the
+// configuration says it is not installed.
+PluginScan load_plugins(const std::filesystem::path& dir,
+                        const std::function<sdk::Host&(const std::string& name)>& host_for,
+                        const std::set<std::string>& wanted, const std::set<std::string>& present);
 
 // Keeps a plugin's library loaded as long as `object` lives: returns a shared_ptr that owns
 // `object` (deleted with `deleter`) and a reference to the library.

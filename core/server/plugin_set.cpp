@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "core/banner/templater.h"
 #include "core/directory/sasl_server.h"
 
@@ -71,25 +73,58 @@ PluginSet::~PluginSet() {
   scan_ = PluginScan{};
 }
 
-const PluginSchemas& PluginSet::load(const fs::path& dir) {
-  if (loaded_) {
-    if (dir != dir_ && !pinned_) {
-      spdlog::warn("plugin_dir changed to {}; plugins stay loaded from {} until a restart",
-                   dir.string(), dir_.string());
-    }
-    return schemas_;
+const fs::path& PluginSet::folder(const fs::path& asked) {
+  if (!dir_set_) {
+    dir_ = asked;
+    dir_set_ = true;
+  } else if (asked != dir_ && !pinned_) {
+    spdlog::warn("plugin_dir changed to {}; plugins stay loaded from {} until a restart",
+                 asked.string(), dir_.string());
   }
-  loaded_ = true;
-  dir_ = dir;
-  scan_ = load_plugins(dir, [this](const std::string& name) -> sdk::Host& {
+  return dir_;
+}
+
+std::set<std::string> PluginSet::loaded_names() const {
+  std::set<std::string> names;
+  for (const auto& p : scan_.loaded)
+    names.insert(p.name);
+  return names;
+}
+
+const PluginSchemas& PluginSet::load(const fs::path& dir) {
+  const fs::path& from = folder(dir);
+  if (all_loaded_) return schemas_;
+  all_loaded_ = true;
+  add(load_plugins(from, host_for(), loaded_names()));
+  return schemas_;
+}
+
+const PluginSchemas& PluginSet::load_enabled(const fs::path& dir,
+                                             const std::set<std::string>& enabled) {
+  const fs::path& from = folder(dir);
+  if (all_loaded_) return schemas_;
+  const auto present = loaded_names();
+  if (std::includes(present.begin(), present.end(), enabled.begin(), enabled.end())) {
+    return schemas_;  // nothing new: the folder is not read again
+  }
+  add(load_plugins(from, host_for(), enabled, present));
+  return schemas_;
+}
+
+std::function<sdk::Host&(const std::string&)> PluginSet::host_for() {
+  return [this](const std::string& name) -> sdk::Host& {
     auto& slot = hosts_[name];
     if (!slot) slot = std::make_unique<Host>(name, services_);
     return *slot;
-  });
-  for (const auto& refused : scan_.refused) {
+  };
+}
+
+void PluginSet::add(PluginScan scan) {
+  for (const auto& refused : scan.refused) {
     spdlog::error("plugin {} refused: {}", refused.path.string(), refused.reason);
+    scan_.refused.push_back(refused);
   }
-  for (const auto& p : scan_.loaded) {
+  for (auto& p : scan.loaded) {
     PluginSchemaInfo info;
     try {
       info.schema = p.instance->schema();
@@ -108,8 +143,8 @@ const PluginSchemas& PluginSet::load(const fs::path& dir) {
       }
     };
     schemas_.emplace(p.name, std::move(info));
+    scan_.loaded.push_back(std::move(p));
   }
-  return schemas_;
 }
 
 std::shared_ptr<sdk::Plugin> PluginSet::find(const std::string& name) const {
@@ -127,6 +162,13 @@ const LoadedPlugin* PluginSet::info(const std::string& name) const {
 SchemaProvider PluginSet::provider() {
   return [this](const ServerConfig& server) -> const PluginSchemas& {
     return load(server.plugin_dir);
+  };
+}
+
+EnabledSchemaProvider PluginSet::enabled_provider() {
+  return [this](const ServerConfig& server,
+                const std::set<std::string>& enabled) -> const PluginSchemas& {
+    return load_enabled(server.plugin_dir, enabled);
   };
 }
 

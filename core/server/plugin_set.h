@@ -1,7 +1,8 @@
 // Portico core — the installed plugins of one process, with the Host each of them talks to.
 //
-// Loads the plugin folder once (refusals are logged with the file and the reason), keeps every
-// loaded library for the life of the process, and gives the config validator the schemas. Each
+// Loads the plugin folder once, or for a server only the plugins it enables, adding those a
+// reload enables (refusals are logged with the file and the reason); keeps every loaded library
+// for the life of the process, and gives the config validator the schemas. Each
 // plugin gets its own sdk::Host, which tags its log lines with the plugin's name.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "core/config/config.h"
@@ -54,9 +56,13 @@ class PluginSet {
   PluginSet(const PluginSet&) = delete;
   PluginSet& operator=(const PluginSet&) = delete;
 
-  // Loads `dir` on the first call; later calls return the same schemas (a different folder
-  // takes a restart, and a warning says so).
+  // Loads every plugin of `dir` on the first call; later calls return the same schemas (a
+  // different folder takes a restart, and a warning says so).
   const PluginSchemas& load(const std::filesystem::path& dir);
+  // Loads the plugins named in `enabled` that are not loaded yet, and what they depend on (a
+  // server: a plugin first enabled by a reload is loaded then). Returns every loaded schema.
+  const PluginSchemas& load_enabled(const std::filesystem::path& dir,
+                                    const std::set<std::string>& enabled);
   // Loads `dir` now, and makes later load() calls use it whatever folder they name (the
   // command line's --plugin-dir over the configuration's).
   void load_instead(const std::filesystem::path& dir) {
@@ -72,6 +78,8 @@ class PluginSet {
 
   // A SchemaProvider for load_config() backed by this set.
   SchemaProvider provider();
+  // The same for load_enabled_config(): only enabled plugins are loaded.
+  EnabledSchemaProvider enabled_provider();
 
  private:
   class Host;
@@ -79,8 +87,16 @@ class PluginSet {
   std::map<std::string, std::unique_ptr<Host>> hosts_;
   PluginScan scan_;  // declared after hosts_: plugins are destroyed before their hosts
   PluginSchemas schemas_;
+  // Which folder plugins come from, fixed by the first load (a different one takes a restart).
+  const std::filesystem::path& folder(const std::filesystem::path& asked);
+  std::set<std::string> loaded_names() const;
+  std::function<sdk::Host&(const std::string&)> host_for();
+  // Keeps what a load brought: its plugins and their schemas, its refusals (logged).
+  void add(PluginScan scan);
+
   std::filesystem::path dir_;
-  bool loaded_ = false;
+  bool dir_set_ = false;
+  bool all_loaded_ = false;
   bool pinned_ = false;
 };
 

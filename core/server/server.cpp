@@ -150,7 +150,7 @@ void Server::unregister_connection(std::uint64_t id) {
 int Server::run() {
   limit_malloc_arenas();  // before the I/O and worker threads exist
   configure_logging("info", "text");
-  ConfigResult result = load_config(config_file_, plugins_.provider());
+  ConfigResult result = load_enabled_config(config_file_, plugins_.enabled_provider());
   for (const auto& w : result.warnings)
     spdlog::warn("{}", w);
   if (!result.errors.empty()) {
@@ -180,8 +180,6 @@ int Server::run() {
           post_work_on(pool, std::move(work));
         },
         *queue_, [this] { return hostname(); });
-    if (!dns_->setup_error().empty())
-      spdlog::error("DNS resolver: {} (look-ups will fail)", dns_->setup_error());
   } catch (const std::exception& e) {
     spdlog::error("cannot open the data directory {}: {}", config->server.data_dir.string(),
                   e.what());
@@ -398,7 +396,7 @@ std::string Server::reload() {
   std::lock_guard reload_lock(reload_mutex_);
   if (stopping_) return "the server is stopping\n";
   spdlog::info("reloading {}", config_file_.string());
-  ConfigResult result = load_config(config_file_, plugins_.provider());
+  ConfigResult result = load_enabled_config(config_file_, plugins_.enabled_provider());
   for (const auto& w : result.warnings)
     spdlog::warn("{}", w);
   std::string out;

@@ -38,13 +38,24 @@ def refused_expectations():
 class MixedFolderTest(unittest.TestCase):
     def test_server_starts_and_reports_refused_plugins(self):
         port = harness.free_port()
+        # needs-lineproto lives in dep_on_good.so, not needs-lineproto.so: to find it the server
+        # opens every file of the folder, and reports each one it refuses.
         with harness.PorticoServer(plugin_dir=harness.MIXED_PLUGINS,
-                                   plugins={"lineproto": harness.lineproto_settings(port)}) as srv:
+                                   plugins={"lineproto": harness.lineproto_settings(port),
+                                            "needs-lineproto": {"enabled": True}}) as srv:
             with srv.client() as c:
                 self.assertEqual(c.greeting, f"+OK {harness.HOSTNAME} lineproto ready")
                 self.assertEqual(c.command("ECHO mixed"), "+OK mixed")
             log_lines = srv.log().splitlines()
+            # Refused when opened: their descriptors are wrong, or they are no plugins at all.
+            # The others are plugins nobody enabled, so their factories never ran.
+            opened = ("stale_abi.so", "wrong_signature.so", "no_symbol.so", "not_a_library.so")
+            for file in ("throwing_factory.so", "missing_dep.so", "schema_throws.so"):
+                self.assertFalse([l for l in log_lines if file in l],
+                                 f"{file} was created, though not enabled:\n{srv.log()}")
             for file, needles in refused_expectations().items():
+                if file not in opened:
+                    continue
                 lines = [l for l in log_lines if os.path.join(harness.MIXED_PLUGINS, file) in l]
                 self.assertEqual(len(lines), 1,
                                  f"expected one log line for {file}, got {lines}\n{srv.log()}")

@@ -1,9 +1,11 @@
 """Configuration reload (SIGHUP and `portico reload`): applied, rejected, listeners changed,
-a protocol disabled and enabled again."""
+a protocol disabled and enabled again, a plugin loaded only once a reload enables it."""
 
 import os
 import re
+import shutil
 import sys
+import tempfile
 import unittest
 
 sys.dont_write_bytecode = True  # keep the source folder clean
@@ -143,6 +145,44 @@ class ReloadTest(unittest.TestCase):
             with srv.client() as c:
                 self.assertEqual(c.greeting, f"+OK {harness.HOSTNAME} new banner")
             self.assertEqual(srv.stop(), 0, srv.log())
+
+
+
+def mapped_plugins(pid, folder):
+    """The files of `folder` that the process `pid` has mapped."""
+    with open(f"/proc/{pid}/maps") as f:
+        paths = {line.split()[-1] for line in f if len(line.split()) >= 6}
+    return {os.path.basename(p) for p in paths if os.path.dirname(p) == folder}
+
+
+class OnlyEnabledPluginsTest(unittest.TestCase):
+    """A server opens only the plugins its file enables (and what they depend on); a plugin
+    that a reload enables is loaded then. The others never enter the process."""
+
+    def test_a_plugin_is_loaded_when_a_reload_enables_it(self):
+        port = harness.free_port()
+        with tempfile.TemporaryDirectory(prefix="portico-plugins-") as folder:
+            folder = os.path.realpath(folder)
+            shutil.copy(os.path.join(harness.GOOD_PLUGINS, "lineproto.so"), folder)
+            # A plugin nobody enables, and a file the core would refuse if it opened it.
+            shutil.copy(os.path.join(harness.MIXED_PLUGINS, "dep_on_good.so"),
+                        os.path.join(folder, "needs-lineproto.so"))
+            shutil.copy(os.path.join(harness.MIXED_PLUGINS, "stale_abi.so"), folder)
+            with harness.PorticoServer(plugin_dir=folder, plugins={
+                    "lineproto": harness.lineproto_settings(port, enabled=False)}) as srv:
+                self.assertEqual(mapped_plugins(srv.proc.pid, folder), set())
+                self.assertTrue(harness.connection_refused(port))
+
+                srv.write_config(plugins={"lineproto": harness.lineproto_settings(port)})
+                self.assertIn("reload applied", srv.reload())
+                with srv.client() as c:
+                    self.assertEqual(c.greeting, f"+OK {harness.HOSTNAME} lineproto ready")
+                    self.assertEqual(c.command("ECHO loaded"), "+OK loaded")
+                self.assertEqual(mapped_plugins(srv.proc.pid, folder), {"lineproto.so"})
+                self.assertTrue(srv.status_json()["protocols"]["lineproto"]["enabled"])
+                # stale_abi.so was never opened, so never refused.
+                self.assertNotIn("refused", srv.log())
+                self.assertEqual(srv.stop(), 0, srv.log())
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 
 #include "core/config/config.h"
 #include "fake_schemas.h"
@@ -173,6 +174,74 @@ TEST(LoadConfig, DisabledPluginThatIsNotInstalledIsAWarning) {
   EXPECT_NE(r.warnings[0].find("not checked"), std::string::npos);
   EXPECT_EQ(r.config->plugins.count("xmpp"), 0u);
   EXPECT_EQ(r.config->plugins.size(), 2u);
+}
+
+// As a server loads its file: the provider hears which plugins the file enables and gives the
+// schemas of those it loaded.
+TEST(LoadEnabledConfig, TheProviderIsToldWhichPluginsTheFileEnables) {
+  const PluginSchemas all = fake_schemas();
+  std::set<std::string> asked;
+  PluginSchemas loaded;
+  const ConfigResult r = load_enabled_config_text(
+      "plugins:\n  mail:\n    enabled: true\n  pop:\n    enabled: false\n"
+      "  ghost:\n    enabled: false\n    anything: [1, 2]\n",
+      kFile,
+      [&](const ServerConfig&, const std::set<std::string>& enabled) -> const PluginSchemas& {
+        asked = enabled;
+        for (const auto& name : enabled)
+          if (all.count(name)) loaded.emplace(name, all.at(name));
+        return loaded;
+      });
+  ASSERT_TRUE(r.config.has_value()) << all_errors(r);
+  EXPECT_EQ(asked, std::set<std::string>{"mail"});
+  // A disabled plugin that was not loaded is skipped without a word (check-config checks it).
+  EXPECT_TRUE(r.warnings.empty()) << r.warnings[0];
+  EXPECT_EQ(r.config->plugins.size(), 1u);
+  EXPECT_TRUE(r.config->plugins.at("mail").shared.enabled);
+}
+
+TEST(LoadEnabledConfig, SmtpOutIsNeededWhenItsSectionSetsTheSpamCheckLimit) {
+  // The core's filter obeys smtp-out's max_spam_check_threads even with smtp-out disabled.
+  std::set<std::string> asked;
+  const PluginSchemas none;
+  auto provider = [&](const ServerConfig&,
+                      const std::set<std::string>& needed) -> const PluginSchemas& {
+    asked = needed;
+    return none;
+  };
+  (void)load_enabled_config_text(
+      "plugins:\n  smtp-out:\n    enabled: false\n    max_spam_check_threads: 3\n", kFile,
+      provider);
+  EXPECT_EQ(asked, std::set<std::string>{"smtp-out"});
+  (void)load_enabled_config_text("plugins:\n  smtp-out:\n    enabled: false\n", kFile, provider);
+  EXPECT_TRUE(asked.empty());
+}
+
+TEST(LoadEnabledConfig, AnEnabledPluginNotInstalledIsStillAnError) {
+  const PluginSchemas none;
+  const ConfigResult r = load_enabled_config_text(
+      "plugins:\n  mial:\n    enabled: true\n", kFile,
+      [&](const ServerConfig&, const std::set<std::string>&) -> const PluginSchemas& {
+        return none;
+      });
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].to_string().find("plugins.mial: plugin 'mial' is not installed"),
+            std::string::npos)
+      << r.errors[0].to_string();
+}
+
+TEST(LoadConfig, NameServersAreAddressesWithAnOptionalPort) {
+  EXPECT_TRUE(
+      load("server:\n  dns_servers: [192.0.2.53, 127.0.0.1@5353, '::1@53', '2001:db8::1']\n")
+          .errors.empty());
+  for (const char* bad : {"dns.example", "127.0.0.1@", "127.0.0.1@0", "127.0.0.1@65536",
+                          "127.0.0.1@53x", "[::1]@53", ""}) {
+    SCOPED_TRACE(bad);
+    const ConfigResult r = load(std::string("server:\n  dns_servers: ['") + bad + "']\n");
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].key, "server.dns_servers");
+    EXPECT_NE(r.errors[0].message.find("is not a name server"), std::string::npos);
+  }
 }
 
 TEST(LoadConfig, ReportsEveryErrorAtOnceInFileOrder) {

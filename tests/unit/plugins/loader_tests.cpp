@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -331,6 +332,84 @@ TEST_F(LoadPlugins, CreatedObjectsKeepTheirLibraryLoaded) {
   EXPECT_TRUE(library.expired());
   // Whether the library is now unmapped is the dynamic linker's call: libstdc++'s STB_GNU_UNIQUE
   // symbols (std::to_chars tables, for one) make a library impossible to unload.
+}
+
+// --- Loading only the plugins a server enables ------------------------------------------------
+
+PluginScan want(const fs::path& dir, const std::set<std::string>& wanted,
+                const std::set<std::string>& present, std::vector<std::string>& asked_for,
+                portico::sdk::Host& host) {
+  return load_plugins(
+      dir,
+      [&](const std::string& name) -> portico::sdk::Host& {
+        asked_for.push_back(name);
+        return host;
+      },
+      wanted, present);
+}
+
+TEST_F(LoadPlugins, OnlyTheWantedPluginsFileIsOpened) {
+  TempDir dir;
+  dir.add(plugin_root / "good" / "lineproto.so", "lineproto.so");
+  dir.add(plugin_root / "mixed" / "throwing_factory.so", "throwing-factory.so");
+  dir.add(plugin_root / "mixed" / "stale_abi.so", "stale_abi.so");
+  dir.add(plugin_root / "mixed" / "not_a_library.so", "not_a_library.so");
+  auto s = want(dir.path(), {"lineproto"}, {}, asked_for, host);
+  EXPECT_EQ(names(s), std::vector<std::string>{"lineproto"});
+  EXPECT_EQ(asked_for, std::vector<std::string>{"lineproto"});
+  // The other files were never opened: none is refused, none is in the process.
+  EXPECT_TRUE(s.refused.empty());
+  EXPECT_TRUE(library_mapped(dir.path() / "lineproto.so"));
+  EXPECT_FALSE(library_mapped(dir.path() / "throwing-factory.so"));
+  EXPECT_FALSE(library_mapped(dir.path() / "stale_abi.so"));
+}
+
+TEST_F(LoadPlugins, AWantedPluginsDependencyIsFoundByNameAndCreatedFirst) {
+  TempDir dir;
+  dir.add(plugin_root / "good" / "lineproto.so", "lineproto.so");
+  dir.add(plugin_root / "mixed" / "dep_on_good.so", "needs-lineproto.so");
+  dir.add(plugin_root / "mixed" / "throwing_factory.so", "throwing-factory.so");
+  auto s = want(dir.path(), {"needs-lineproto"}, {}, asked_for, host);
+  EXPECT_EQ(names(s), (std::vector<std::string>{"lineproto", "needs-lineproto"}));
+  EXPECT_EQ(asked_for, (std::vector<std::string>{"lineproto", "needs-lineproto"}));
+  EXPECT_TRUE(s.refused.empty());
+  EXPECT_FALSE(library_mapped(dir.path() / "throwing-factory.so"));
+}
+
+TEST_F(LoadPlugins, APluginFileNotNamedAfterItIsFoundByOpeningTheFolder) {
+  // mixed/ holds needs-lineproto as dep_on_good.so: only opening every file finds it, and then
+  // the broken files are refused as in a whole scan. Nothing unwanted is created.
+  auto s = want(plugin_root / "mixed", {"needs-lineproto"}, {}, asked_for, host);
+  EXPECT_EQ(names(s), (std::vector<std::string>{"lineproto", "needs-lineproto"}));
+  EXPECT_EQ(asked_for, (std::vector<std::string>{"lineproto", "needs-lineproto"}));
+  EXPECT_THAT(reasons(s)["stale_abi.so"], HasSubstr("this core speaks"));
+}
+
+TEST_F(LoadPlugins, LoadedPluginsSatisfyDependenciesAndAreNotLoadedAgain) {
+  TempDir dir;
+  dir.add(plugin_root / "good" / "lineproto.so", "lineproto.so");
+  dir.add(plugin_root / "mixed" / "dep_on_good.so", "needs-lineproto.so");
+  auto first = want(dir.path(), {"lineproto"}, {}, asked_for, host);
+  ASSERT_EQ(names(first), std::vector<std::string>{"lineproto"});
+  EXPECT_FALSE(library_mapped(dir.path() / "needs-lineproto.so"));
+  // A reload enables needs-lineproto: it alone is created; lineproto is already there.
+  auto second = want(dir.path(), {"lineproto", "needs-lineproto"}, {"lineproto"}, asked_for, host);
+  EXPECT_EQ(names(second), std::vector<std::string>{"needs-lineproto"});
+  EXPECT_EQ(asked_for, (std::vector<std::string>{"lineproto", "needs-lineproto"}));
+  EXPECT_TRUE(second.refused.empty());
+  // Nothing new wanted: the folder is not even read.
+  auto third = want(dir.path() / "gone", {"lineproto"}, {"lineproto"}, asked_for, host);
+  EXPECT_TRUE(third.loaded.empty());
+  EXPECT_TRUE(third.refused.empty());
+}
+
+TEST_F(LoadPlugins, AWantedNameFoundNowhereLoadsNothingAndIsNotRefused) {
+  TempDir dir;
+  dir.add(plugin_root / "good" / "lineproto.so", "lineproto.so");
+  auto s = want(dir.path(), {"no-such-plugin"}, {}, asked_for, host);
+  EXPECT_TRUE(s.loaded.empty());
+  EXPECT_TRUE(s.refused.empty());  // the configuration says "not installed"
+  EXPECT_TRUE(asked_for.empty()) << "an unwanted plugin was created";
 }
 
 // The SDK example, built out of tree by the sdk_out_of_tree_build test (which runs first when
