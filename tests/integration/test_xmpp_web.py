@@ -10,6 +10,7 @@ that a slixmpp client receives, and show its reply."""
 
 import asyncio
 import base64
+import contextlib
 import http.client
 import os
 import re
@@ -224,6 +225,15 @@ class XmppOverWebSocketTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.stop()
 
+    @contextlib.asynccontextmanager
+    async def websocket(self, tls=True):
+        """A WebSocket to the server, closed at the end of the block."""
+        ws = await self.connect(tls)
+        try:
+            yield ws
+        finally:
+            await ws.close()
+
     async def connect(self, tls=True):
         if tls:
             url = f"wss://127.0.0.1:{self.server.https_port}{PATH}"
@@ -298,22 +308,18 @@ class XmppOverWebSocketTest(unittest.TestCase):
                 await asyncio.sleep(0.5)  # stored
             finally:
                 await xs.logout(bob)
-            ws = await self.connect()
-            try:
+            async with self.websocket() as ws:
                 await self.login(ws, user="carol", resource="ws-offline")
                 m = await self.recv(ws, r"kept for later")
                 self.assertIn("urn:xmpp:delay", m)  # XEP-0203: when it was stored
                 self.assertRegex(m, r"^<message[^>]* xmlns='jabber:client'")
-            finally:
-                await ws.close()
 
         xs.run(scenario())
 
     def test_archive_query_over_websocket(self):
         """XEP-0313: each archived message comes as a message of its own, then the <fin/>."""
         async def scenario():
-            ws = await self.connect()
-            try:
+            async with self.websocket() as ws:
                 await self.login(ws, resource="ws-mam")
                 await ws.send(f"<message xmlns='jabber:client' type='chat' to='{xs.CAROL}' "
                               "id='arch1'><body>for the archive</body></message>")
@@ -326,8 +332,6 @@ class XmppOverWebSocketTest(unittest.TestCase):
                 fin = await self.recv(ws, r"id=['\"]q1['\"]")
                 self.assertRegex(fin, r"^<iq[^>]* xmlns='jabber:client'")
                 self.assertRegex(fin, r"<fin xmlns=['\"]urn:xmpp:mam:2['\"] complete=")
-            finally:
-                await ws.close()
 
         xs.run(scenario())
 
@@ -414,23 +418,19 @@ class XmppOverWebSocketTest(unittest.TestCase):
     def test_plain_websocket_without_tls_offers_no_authentication(self):
         """require_tls (the default) holds over ws:// too: no mechanisms, <encryption-required/>."""
         async def scenario():
-            ws = await self.connect(tls=False)
-            try:
+            async with self.websocket(tls=False) as ws:
                 features = await self.open(ws)
                 self.assertNotIn("<mechanism>", features)
                 token = base64.b64encode(f"\0alice\0{PASSWORD}".encode()).decode()
                 await ws.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
                               f"mechanism='PLAIN'>{token}</auth>")
                 await self.recv(ws, r"<encryption-required/>")
-            finally:
-                await ws.close()
 
         xs.run(scenario())
 
     def test_a_stanza_before_authentication_is_a_stream_error_then_close(self):
         async def scenario():
-            ws = await self.connect()
-            try:
+            async with self.websocket() as ws:
                 await self.open(ws)
                 await ws.send(f"<message xmlns='jabber:client' to='{BOB}'><body>x</body></message>")
                 error = await self.recv(ws, r"<stream:error")
@@ -438,8 +438,6 @@ class XmppOverWebSocketTest(unittest.TestCase):
                 self.assertIn("<not-authorized", error)
                 await self.recv(ws, r"<close ")
                 await asyncio.wait_for(ws.wait_closed(), 10)
-            finally:
-                await ws.close()
 
         xs.run(scenario())
 
@@ -448,47 +446,35 @@ class XmppOverWebSocketTest(unittest.TestCase):
                   "<message xmlns='jabber:client'><body>&lol2;</body></message>")
 
         async def scenario():
-            ws = await self.connect()
-            try:
+            async with self.websocket() as ws:
                 await self.open(ws)
                 await ws.send(laughs)
                 error = await self.recv(ws, r"<stream:error")
                 self.assertIn("<restricted-xml", error)
-            finally:
-                await ws.close()
 
         xs.run(scenario())
 
     def test_a_message_over_max_stanza_size_closes_with_1009(self):
         async def scenario():
-            ws = await self.connect()
-            try:
+            async with self.websocket() as ws:
                 await self.login(ws, resource="big")
                 await ws.send("<message xmlns='jabber:client' to='bob@example.test'><body>" +
                               "x" * (300 * 1024) + "</body></message>")
                 await asyncio.wait_for(ws.wait_closed(), 10)
                 self.assertEqual(ws.close_code, 1009)
-            finally:
-                await ws.close()
             # Others are not disturbed.
-            ws = await self.connect()
-            try:
+            async with self.websocket() as ws:
                 await self.login(ws, resource="after")
-            finally:
-                await ws.close()
 
         xs.run(scenario())
 
     def test_a_message_of_half_an_element_is_not_well_formed(self):
         async def scenario():
-            ws = await self.connect()
-            try:
+            async with self.websocket() as ws:
                 await self.open(ws)
                 await ws.send("<iq xmlns='jabber:client' type='get' id='1'>")
                 error = await self.recv(ws, r"<stream:error")
                 self.assertIn("<not-well-formed", error)
-            finally:
-                await ws.close()
 
         xs.run(scenario())
 
