@@ -2,6 +2,9 @@
 // SASL exchange (portico/sasl.h, which does base64 and the challenge loop; this file frames it
 // as "+ " lines and +OK/-ERR), response codes [AUTH] (RFC 3206), [IN-USE] and [SYS/TEMP]
 // (RFC 2449), and opening the maildrop.
+#include <algorithm>
+#include <cstdint>
+
 #include "session.h"
 
 namespace portico::pop {
@@ -83,8 +86,16 @@ void PopSession::open_maildrop(sdk::Store* store, LoginResult& result) {
   }
   result.lock = std::move(lock.value);
   result.messages.reserve(list.value.size());
+  std::size_t id_octets = 0;
+  for (const auto& m : list.value)
+    id_octets += m.id.size();
+  result.ids.reserve(id_octets);
   for (const auto& m : list.value) {
-    result.messages.push_back(MaildropMessage{m.uid, m.size, m.id, false});
+    // The store's ids are 16 hex digits; offsets fit 32 bits below 268 million messages.
+    const auto length = std::min<std::size_t>(m.id.size(), UINT16_MAX);
+    result.messages.push_back(MaildropMessage{m.uid, static_cast<std::uint32_t>(result.ids.size()),
+                                              m.size, static_cast<std::uint16_t>(length), false});
+    result.ids.append(m.id, 0, length);
   }
 }
 
@@ -97,6 +108,7 @@ void PopSession::finish_login(const std::shared_ptr<LoginResult>& result) {
         account_ = result->account;
         lock_ = std::move(result->lock);
         messages_ = std::move(result->messages);
+        ids_ = std::move(result->ids);
         state_ = State::transaction;
         ctx_.log(sdk::LogLevel::info, "logged in as " + account_);
         return ok("Logged in, maildrop has " + summary());

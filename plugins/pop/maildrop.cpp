@@ -52,7 +52,9 @@ void PopSession::do_stat() {
 }
 
 void PopSession::do_list(const CommandLine& c, bool uidl) {
-  auto value = [uidl](const MaildropMessage& m) { return uidl ? m.id : std::to_string(m.size); };
+  auto value = [this, uidl](const MaildropMessage& m) {
+    return uidl ? ids_.substr(m.id_offset, m.id_length) : std::to_string(m.size);
+  };
   if (!c.args.empty()) {
     const MaildropMessage* m = message_arg(c.args[0], c.spec->syntax);
     if (m == nullptr) return;

@@ -66,10 +66,14 @@ constexpr std::size_t kReadAheadMessages = 32;  // read in one trip to the store
 constexpr std::uint64_t kStreamAbove = kReadAheadOctets;
 constexpr std::size_t kStreamPiece = 64 * 1024;
 
+// One message of the maildrop: 24 octets. Its UIDL lives in the maildrop's one string of ids
+// (a string per message cost 56 more octets, and a heap block, for each of a session's
+// messages).
 struct MaildropMessage {
   std::uint32_t uid = 0;
+  std::uint32_t id_offset = 0;  // where its UIDL starts in the maildrop's ids
   std::uint64_t size = 0;
-  std::string id;  // UIDL
+  std::uint16_t id_length = 0;  // RFC 1939: 1 to 70 characters
   bool deleted = false;
 };
 
@@ -82,6 +86,7 @@ struct LoginResult {
   std::chrono::milliseconds delay{0};
   std::unique_ptr<sdk::StoreHandle> lock;
   std::vector<MaildropMessage> messages;
+  std::string ids;     // every message's UIDL, one after the other
   std::string detail;  // for the log
 };
 
@@ -165,6 +170,7 @@ class PopSession final : public sdk::Session {
   std::string account_;  // the authenticated account, in TRANSACTION
   std::unique_ptr<sdk::StoreHandle> lock_;
   std::vector<MaildropMessage> messages_;
+  std::string ids_;                          // the UIDLs of messages_ (MaildropMessage::id_offset)
   std::unique_ptr<sdk::SaslExchange> sasl_;  // an AUTH exchange in progress
   struct Outgoing {
     Outgoing() {}  // (not defaulted: clang needs it before the enclosing class is complete)
