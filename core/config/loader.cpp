@@ -117,13 +117,10 @@ void require_ip(const SectionResult& section, Diagnostics& diag, const std::stri
 void require_name_server(const SectionResult& section, Diagnostics& diag,
                          const std::string& entry) {
   const auto at = entry.find('@');
-  const std::string address = entry.substr(0, at);
-  bool ok = is_ip_literal(address) && address.find_first_of("[]") == std::string::npos;
+  bool ok = is_ip_literal(entry.substr(0, at));  // inet_pton: no [brackets]
   if (ok && at != std::string::npos) {
-    const std::string port = entry.substr(at + 1);
-    ok = !port.empty() && port.size() <= 5 &&
-         std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-         std::stoi(port) >= 1 && std::stoi(port) <= 65535;
+    const auto port = parse_int(std::string_view(entry).substr(at + 1));
+    ok = port && *port >= 1 && *port <= 65535;
   }
   if (ok) return;
   const auto given = section.given.find("dns_servers");
@@ -253,6 +250,11 @@ std::optional<std::vector<CompiledSpec>> compile_plugin_table(const std::string&
   return table;
 }
 
+// The seed places the filter's concurrency on the SMTP Out tab: smtp-out declares this setting,
+// and the core's filter stage obeys it whether smtp-out is enabled or not.
+constexpr const char* kSpamLimitPlugin = "smtp-out";
+constexpr const char* kSpamLimitSetting = "max_spam_check_threads";
+
 // Whether a plugin's section says `enabled: true` (anything else, or no section, is false).
 bool section_enables(const YAML::Node& value) {
   if (!value.IsMap()) return false;
@@ -261,8 +263,7 @@ bool section_enables(const YAML::Node& value) {
 }
 
 // The plugins a server needs loaded: those the file enables, as far as its plugins: section can
-// be read, and smtp-out when its section sets max_spam_check_threads (the core's filter stage
-// obeys it whether smtp-out is enabled or not; smtp-out's schema checks it).
+// be read, and smtp-out when its section sets the spam-check limit (smtp-out's schema checks it).
 std::set<std::string> needed_plugins(const YAML::Node& plugins_node) {
   std::set<std::string> names;
   if (!plugins_node.IsMap()) return names;
@@ -271,9 +272,9 @@ std::set<std::string> needed_plugins(const YAML::Node& plugins_node) {
   }
   // Const: looking a key up adds nothing, and a missing one is an undefined node.
   const YAML::Node& plugins = plugins_node;
-  if (const YAML::Node out = plugins["smtp-out"];
-      out.IsDefined() && out.IsMap() && out["max_spam_check_threads"].IsDefined()) {
-    names.insert("smtp-out");
+  if (const YAML::Node out = plugins[kSpamLimitPlugin];
+      out.IsDefined() && out.IsMap() && out[kSpamLimitSetting].IsDefined()) {
+    names.insert(kSpamLimitPlugin);
   }
   return names;
 }
@@ -378,12 +379,11 @@ fs::path builtin_plugin_dir() {
 
 namespace {
 
-// Both kinds of provider: `needed` is null when every installed plugin is asked for.
-using AnyProvider =
-    std::function<const PluginSchemas&(const ServerConfig&, const std::set<std::string>* needed)>;
-
-ConfigResult load_text(const std::string& yaml, const fs::path& file, const AnyProvider& schemas,
-                       bool every_installed) {
+// Exactly one provider is given: `all` asks for every installed plugin, `enabled` for those the
+// file needs.
+ConfigResult load_text(const std::string& yaml, const fs::path& file, const SchemaProvider* all,
+                       const EnabledSchemaProvider* enabled) {
+  const bool every_installed = all != nullptr;
   ConfigResult result;
   const fs::path absolute = fs::absolute(file).lexically_normal();
   const fs::path base_dir = absolute.parent_path();
@@ -438,8 +438,8 @@ ConfigResult load_text(const std::string& yaml, const fs::path& file, const AnyP
   if (diag.error_count() == errors_before) {
     const PluginSchemas* installed = nullptr;
     try {
-      const std::set<std::string> needed = needed_plugins(plugins_node);
-      installed = &schemas(config.server, every_installed ? nullptr : &needed);
+      installed = every_installed ? &(*all)(config.server)
+                                  : &(*enabled)(config.server, needed_plugins(plugins_node));
     } catch (const std::exception& e) {
       diag.error(
           server_mark, "server.plugin_dir",
@@ -450,11 +450,10 @@ ConfigResult load_text(const std::string& yaml, const fs::path& file, const AnyP
                     config);
     }
   }
-  // The seed places the filter's concurrency on the SMTP Out tab: smtp-out declares
-  // max_spam_check_threads, and the core's filter stage obeys it (default 30 without smtp-out).
-  if (auto out = config.plugins.find("smtp-out");
-      out != config.plugins.end() && out->second.settings.has("max_spam_check_threads")) {
-    config.server.spam_filter.max_checks = out->second.settings.get_int("max_spam_check_threads");
+  // smtp-out's spam-check limit (default 30 without smtp-out).
+  if (auto out = config.plugins.find(kSpamLimitPlugin);
+      out != config.plugins.end() && out->second.settings.has(kSpamLimitSetting)) {
+    config.server.spam_filter.max_checks = out->second.settings.get_int(kSpamLimitSetting);
   }
 
   result.errors = diag.take_errors();
@@ -478,30 +477,16 @@ std::optional<std::string> read_file(const fs::path& file, ConfigResult& failure
   return text.str();
 }
 
-AnyProvider every_installed(const SchemaProvider& schemas) {
-  return
-      [&schemas](const ServerConfig& server, const std::set<std::string>*) -> const PluginSchemas& {
-        return schemas(server);
-      };
-}
-
-AnyProvider only_enabled(const EnabledSchemaProvider& schemas) {
-  return [&schemas](const ServerConfig& server,
-                    const std::set<std::string>* needed) -> const PluginSchemas& {
-    return schemas(server, *needed);
-  };
-}
-
 }  // namespace
 
 ConfigResult load_config_text(const std::string& yaml, const fs::path& file,
                               const SchemaProvider& schemas) {
-  return load_text(yaml, file, every_installed(schemas), true);
+  return load_text(yaml, file, &schemas, nullptr);
 }
 
 ConfigResult load_enabled_config_text(const std::string& yaml, const fs::path& file,
                                       const EnabledSchemaProvider& schemas) {
-  return load_text(yaml, file, only_enabled(schemas), false);
+  return load_text(yaml, file, nullptr, &schemas);
 }
 
 ConfigResult load_config(const fs::path& file, const SchemaProvider& schemas) {

@@ -37,13 +37,10 @@ class DnsResolver final : public sdk::Dns {
   sdk::DnsAddresses addresses_uncached(std::string_view name) override;
   sdk::DnsMx mx_uncached(std::string_view domain) override;
 
-  // Why the resolver could not be set up as configured; "" when it was. Sets it up now.
-  const std::string& setup_error() { return context(true).setup_error; }
-
   struct Context {
     std::once_flag once;
     ub_ctx* ctx = nullptr;
-    std::string setup_error;
+    std::string setup_error;  // why it could not be set up as configured (logged once)
   };
 
  private:
