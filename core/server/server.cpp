@@ -60,6 +60,20 @@ std::string listener_key(const std::string& protocol, const sdk::ListenerSpec& l
          l.certificate + "|" + l.key;
 }
 
+// Whether this configuration serves TLS anywhere: a certificate of its own (server.tls, its SNI
+// certificates) or a listener, from the file or from a plugin, with STARTTLS or implicit TLS.
+bool serves_tls(const Config& config,
+                const std::map<std::string, std::shared_ptr<const ProtocolRuntime>>& runtimes) {
+  if (config.server.tls || !config.server.extra_certificates.empty()) return true;
+  for (const auto& [name, rt] : runtimes) {
+    for (const auto& l : rt->listeners)
+      if (l.tls != sdk::TlsMode::none) return true;
+    for (const auto& w : rt->websocket_listeners)
+      if (w->listener.tls != sdk::TlsMode::none) return true;
+  }
+  return false;
+}
+
 std::string unmapped(const asio::ip::address& a) {
   if (a.is_v6() && a.to_v6().is_v4_mapped()) {
     return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string();
@@ -262,24 +276,6 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
                      fec.message());
     return false;
   }
-  if (!config->server.tls) {
-    bool created = false;
-    try {
-      const auto pair =
-          ensure_development_certificate(config->server.data_dir, config->server.hostname, created);
-      if (created) {
-        spdlog::warn(
-            "no server.tls certificate configured: generated a self-signed development "
-            "certificate {} (clients will not trust it)",
-            pair.certificate.string());
-      }
-    } catch (const std::exception& e) {
-      errors.push_back(e.what());
-      return false;
-    }
-  }
-  std::shared_ptr<const TlsContexts> tls = TlsContexts::load(*config, errors);
-  if (!tls) return false;
 
   // New runtimes for every enabled plugin; configure() may refuse a plugin.
   std::map<std::string, std::shared_ptr<const ProtocolRuntime>> runtimes;
@@ -318,6 +314,30 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
     runtimes[name] = std::move(rt);
   }
   if (initial && !errors.empty()) return false;
+
+  // Certificates: read (or the development one generated) only when something serves TLS, so a
+  // server without TLS does not set OpenSSL up. A reload that adds a TLS listener loads them.
+  std::shared_ptr<const TlsContexts> tls;
+  if (serves_tls(*config, runtimes)) {
+    if (!config->server.tls) {
+      bool created = false;
+      try {
+        const auto pair = ensure_development_certificate(config->server.data_dir,
+                                                         config->server.hostname, created);
+        if (created) {
+          spdlog::warn(
+              "no server.tls certificate configured: generated a self-signed development "
+              "certificate {} (clients will not trust it)",
+              pair.certificate.string());
+        }
+      } catch (const std::exception& e) {
+        errors.push_back(e.what());
+        return false;
+      }
+    }
+    tls = TlsContexts::load(*config, errors);
+    if (!tls) return false;
+  }
 
   // Listeners: open the new ones first, so a failure leaves the running set untouched.
   std::map<std::string, std::shared_ptr<Listener>> keep, opened;

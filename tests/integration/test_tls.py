@@ -183,5 +183,29 @@ class DevelopmentCertificateTest(unittest.TestCase):
             self.assertEqual(srv.stop(), 0, srv.log())
 
 
+    def test_no_certificate_until_something_serves_tls(self):
+        # A server whose listeners are all plain sets no certificate up (and OpenSSL stays
+        # unused); the reload that adds a TLS listener generates and serves it.
+        plain, secure = harness.free_port(), harness.free_port()
+        settings = harness.lineproto_settings(listeners=[harness.listener(plain)])
+        with harness.PorticoServer(plugins={"lineproto": settings}) as srv:
+            cert = srv.path(os.path.join("data", "tls", "development-cert.pem"))
+            with srv.client(plain) as c:
+                self.assertEqual(c.command("TLS?"), "+OK no")
+            self.assertFalse(os.path.exists(cert))
+            self.assertNotIn("development certificate", srv.log())
+
+            settings["listeners"].append(harness.listener(secure, "implicit"))
+            srv.write_config(plugins={"lineproto": settings})
+            self.assertRegex(srv.reload(), r"generated a self-signed development certificate")
+            self.assertTrue(os.path.isfile(cert))
+            srv.wait_log(rf"lineproto listening on 127\.0\.0\.1:{secure}\b")
+            with harness.tls_client(secure) as c:
+                self.assertEqual(c.sock.getpeercert(binary_form=True), harness.pem_to_der(cert))
+                self.assertEqual(c.command("TLS?"), "+OK yes")
+            with srv.client(plain) as c:
+                self.assertEqual(c.command("TLS?"), "+OK no")
+            self.assertEqual(srv.stop(), 0, srv.log())
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
