@@ -23,8 +23,6 @@ namespace {
 
 // Bytes taken from the socket in one read.
 constexpr std::size_t kReadChunk = 16 * 1024;
-// Pending output above which input is no longer read or handed to the session.
-constexpr std::size_t kThrottleHigh = 256 * 1024;
 // Output buffers above this capacity are released once empty, so idle connections stay small.
 constexpr std::size_t kKeepCapacity = 512;
 // How long a closing connection may take to deliver its last reply.
@@ -391,7 +389,7 @@ void Connection::pump() {
   if (stopping_ && !closing_ && idle())
     return send_final(runtime_->traits.shutdown_reply, sdk::CloseReason::shutdown);
   // Written from a completion or a timer, too: the session hears when the peer has caught up.
-  if (output_pending() >= kThrottleHigh) throttled_ = true;
+  if (output_pending() >= output_limit_) throttled_ = true;
   if (ws_ && closing_) ws_->close();  // the closing handshake, after the queued messages
   maybe_write();
   if (!writing_ && out_.empty()) {
@@ -421,7 +419,7 @@ void Connection::process_input() {
     return;
   }
   while (!finished_ && !closing_ && !paused_ && !tls_requested_ && !handshaking_ && session_) {
-    if (output_pending() >= kThrottleHigh) {
+    if (output_pending() >= output_limit_) {
       throttled_ = true;
       break;
     }
@@ -450,7 +448,7 @@ void Connection::process_input() {
 bool Connection::deliver_messages() {
   std::string message;
   while (!finished_ && !closing_ && !paused_ && session_) {
-    if (output_pending() >= kThrottleHigh) {
+    if (output_pending() >= output_limit_) {
       throttled_ = true;
       break;
     }
@@ -500,7 +498,7 @@ bool Connection::idle() const {
 void Connection::maybe_read() {
   // A closing WebSocket still reads: the peer's close frame ends the closing handshake.
   if (reading_ || finished_ || (closing_ && !ws_) || paused_ || handshaking_ || tls_requested_ ||
-      throttled_ || peer_closed_ || (!session_ && !ws_) || output_pending() >= kThrottleHigh ||
+      throttled_ || peer_closed_ || (!session_ && !ws_) || output_pending() >= output_limit_ ||
       (inflater_ && inflater_->has_more()) || (ws_ && !ws_->wants_input())) {
     return;
   }

@@ -169,6 +169,9 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   std::string tls_description() const override;
   bool start_compression() override;
   bool is_websocket() const override { return web_ != nullptr; }
+  void set_output_limit(std::size_t bytes) override {
+    output_limit_ = bytes == 0 ? sdk::kDefaultOutputLimit : bytes;
+  }
 
   template <typename F>
   bool invoke(const char* what, F&& f);
@@ -244,6 +247,8 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   bool in_command_ = false;
   bool paused_ = false;
   bool throttled_ = false;
+  // Pending output at which input stops and on_output_drained() is owed (SessionContext).
+  std::size_t output_limit_ = sdk::kDefaultOutputLimit;
   bool reading_ = false;
   bool writing_ = false;
   bool closing_ = false;

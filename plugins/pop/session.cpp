@@ -12,6 +12,7 @@ PopSession::PopSession(sdk::SessionContext& ctx, sdk::Host& host, PopSettings se
 
 void PopSession::on_start() {
   ctx_.set_max_line_length(kMaxCommandLine);
+  ctx_.set_output_limit(kOutputHighWater);
   std::string banner = ctx_.banner();
   // The banner setting may carry the status indicator itself (its default does) or not; empty
   // means the standard greeting.

@@ -62,7 +62,9 @@
 // SaslServer::start_in_domain (user names that are local parts of the domain the client
 // addressed, as XMPP's SASL sends them); 1.9 Plugin::websocket_listeners (portico/web.h:
 // WebSocketListener, WebPage: WebSocket listeners run by the core, with their static pages),
-// SessionContext::is_websocket and Session::on_message (a session fed WebSocket messages).
+// SessionContext::is_websocket and Session::on_message (a session fed WebSocket messages); 1.10
+// SessionContext::set_output_limit and kDefaultOutputLimit (portico/session.h: the pending output
+// at which a connection is throttled, chosen by its session).
 #pragma once
 
 #include <stddef.h>
@@ -72,7 +74,7 @@
 #endif
 
 #define PORTICO_ABI_MAJOR 1
-#define PORTICO_ABI_MINOR 9
+#define PORTICO_ABI_MINOR 10
 
 #define PORTICO_STRINGIFY_INNER(x) #x
 #define PORTICO_STRINGIFY(x) PORTICO_STRINGIFY_INNER(x)

@@ -25,6 +25,10 @@
 
 namespace portico::sdk {
 
+// The pending output at which the core throttles a connection, unless its session sets another
+// limit (SDK 1.10, SessionContext::set_output_limit).
+inline constexpr std::size_t kDefaultOutputLimit = 256 * 1024;
+
 // Why the core ends a connection on its own (SDK 1.3, Session::on_final_words).
 enum class CloseReason {
   command_timeout,  // the data of a command stopped arriving
@@ -57,8 +61,9 @@ class SessionContext {
 
   // Queues bytes to send. Output is flushed in order; see output_pending().
   virtual void write(std::string_view bytes) = 0;
-  // Bytes queued and not yet sent. Once this passes the core's throttle size (256 KiB), from
-  // any callback, the core stops delivering input until everything is sent, then calls
+  // Bytes queued and not yet sent. Once this reaches the connection's output limit
+  // (kDefaultOutputLimit, 256 KiB, unless set_output_limit() says otherwise), from any callback,
+  // the core stops delivering input until everything is sent, then calls
   // Session::on_output_drained(): a session streaming a large reply writes a piece, and the
   // next piece from there.
   virtual std::size_t output_pending() const = 0;
@@ -162,6 +167,14 @@ class SessionContext {
   // the connection with status 1009 after Session::on_line_too_long(); STARTTLS and
   // compression are not available.
   virtual bool is_websocket() const = 0;
+
+  // --- ABI 1.10 ---
+  // The pending output (output_pending()) at which this connection is throttled as described
+  // there, instead of kDefaultOutputLimit; 0 restores that default. A session that streams large
+  // replies in pieces and stops writing at a lower mark sets the same value here, so that its
+  // on_output_drained() still comes, and each connection holds that much less memory. The
+  // limit holds from the next callback on, until the session sets another.
+  virtual void set_output_limit(std::size_t bytes) = 0;
 
  protected:
   ~SessionContext() = default;

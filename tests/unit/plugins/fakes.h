@@ -78,6 +78,7 @@ class FakeSessionContext final : public sdk::SessionContext {
   std::shared_ptr<sdk::SessionHandle> hold() override { return nullptr; }
   bool start_compression() override { return false; }
   bool is_websocket() const override { return false; }
+  void set_output_limit(std::size_t) override {}
 
   // Returns and clears what was written so far.
   std::string take() { return std::exchange(output, {}); }

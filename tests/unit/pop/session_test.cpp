@@ -124,10 +124,12 @@ class SlowPeer final : public sdk::SessionContext {
   std::shared_ptr<sdk::SessionHandle> hold() override { return nullptr; }
   bool start_compression() override { return false; }
   bool is_websocket() const override { return false; }
+  void set_output_limit(std::size_t bytes) override { output_limit_ = bytes; }
 
   std::string drain() { return std::exchange(pending_, {}); }
   std::size_t largest_write_ = 0;
   std::size_t most_pending_ = 0;
+  std::size_t output_limit_ = sdk::kDefaultOutputLimit;
 
  private:
   sdk::Settings settings_;
@@ -163,6 +165,9 @@ TEST(PopSession, LargeMessageIsWrittenInPiecesWhileThePeerReads) {
   EXPECT_GT(drains, 3);
   EXPECT_LE(peer.largest_write_, pop::kMessagePiece * 2);
   EXPECT_LE(peer.most_pending_, pop::kOutputHighWater + pop::kMessagePiece * 2);
+  // The session asked the core to throttle at its own mark, so on_output_drained() comes.
+  EXPECT_EQ(peer.output_limit_, pop::kOutputHighWater);
+  EXPECT_LT(pop::kOutputHighWater, sdk::kDefaultOutputLimit);
   // Undo the framing and the byte-stuffing: the message comes back intact.
   const std::string head = "+OK " + std::to_string(big.size()) + " octets\r\n";
   ASSERT_EQ(received.compare(0, head.size(), head), 0) << received.substr(0, 80);

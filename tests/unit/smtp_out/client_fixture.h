@@ -133,6 +133,7 @@ class ForwardingContext final : public sdk::SessionContext {
   std::shared_ptr<sdk::SessionHandle> hold() override { return target->hold(); }
   bool start_compression() override { return target->start_compression(); }
   bool is_websocket() const override { return false; }
+  void set_output_limit(std::size_t) override {}
 };
 
 // One client connection under test: the driver, the forwarding context and the session.

@@ -97,6 +97,9 @@ class SessionDriver final : public sdk::SessionContext {
   bool in_command() const { return in_command_; }
   std::int64_t bad_commands() const { return bad_commands_; }
   std::size_t max_line_length() const;
+  // What the session asked with set_output_limit() (kDefaultOutputLimit until it does). The
+  // driver sends everything at once (output_pending() is 0), so the limit throttles nothing.
+  std::size_t output_limit() const { return output_limit_; }
 
   // sdk::SessionContext
   const sdk::ConnectionInfo& connection() const override { return info_; }
@@ -135,6 +138,9 @@ class SessionDriver final : public sdk::SessionContext {
   std::shared_ptr<sdk::SessionHandle> hold() override { return handle(); }  // the driver lives on
   bool start_compression() override;
   bool is_websocket() const override { return websocket_; }
+  void set_output_limit(std::size_t bytes) override {
+    output_limit_ = bytes == 0 ? sdk::kDefaultOutputLimit : bytes;
+  }
 
  private:
   struct Task {
@@ -176,6 +182,7 @@ class SessionDriver final : public sdk::SessionContext {
   bool closed_ = false;
   bool pumping_ = false;
   bool websocket_ = false;
+  std::size_t output_limit_ = sdk::kDefaultOutputLimit;
   std::deque<std::string> incoming_;   // WebSocket messages not yet delivered
   std::vector<std::string> messages_;  // WebSocket messages written
 };
