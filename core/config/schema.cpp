@@ -67,8 +67,8 @@ sdk::Schema make_server_schema() {
       setting("tls.certificate", SettingType::path, "",
               "PEM file with the server's certificate chain, offered to clients that start "
               "TLS. Set together with tls.key. Left empty, a self-signed development "
-              "certificate is generated in data_dir/tls at first start (clients will not trust "
-              "it). Re-read on reload."),
+              "certificate is generated in data_dir/tls at the first start with a listener that "
+              "offers TLS (clients will not trust it). Re-read on reload."),
       setting("tls.key", SettingType::path, "",
               "PEM file with the private key of tls.certificate."),
       setting("tls.sni", SettingType::string_list, "",
