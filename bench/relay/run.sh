@@ -8,6 +8,8 @@
 # Usage (as root, on a throwaway Debian 12 machine):
 #   bench/relay/run.sh [messages=5000] [sessions=20] [length=4096]
 #   PORTICO_ONLY=1 bench/relay/run.sh 1000
+#   BENCH_DIR=/mnt/x bench/relay/run.sh  # the temporary folder (queues, spools) under /mnt/x
+#                                        # instead of /tmp: another file system
 #   BUSY=1 bench/relay/run.sh 2000   # instead: smtp-in's local acceptance rate alone, then
 #                                    # while 50 slow deliveries hold smtp-out's threads
 #
@@ -50,7 +52,7 @@ rm -f "$build_log"
 bin=$root/build/release/core/portico
 plugins=$root/build/release/plugins
 
-work=$(mktemp -d /tmp/portico-relaybench.XXXXXX)
+work=$(mktemp -d "${BENCH_DIR:-/tmp}/portico-relaybench.XXXXXX")
 chmod 755 "$work"
 chattr +T "$work" 2>/dev/null || true
 pids=()
