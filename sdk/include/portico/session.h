@@ -172,8 +172,9 @@ class SessionContext {
   // The pending output (output_pending()) at which this connection is throttled as described
   // there, instead of kDefaultOutputLimit; 0 restores that default. A session that streams large
   // replies in pieces and stops writing at a lower mark sets the same value here, so that its
-  // on_output_drained() still comes, and each connection holds that much less memory. The
-  // limit holds from the next callback on, until the session sets another.
+  // on_output_drained() still comes, and each connection holds that much less memory. The core
+  // compares the pending output with the limit whenever a callback returns, so the limit holds
+  // from the callback that sets it, until the session sets another.
   virtual void set_output_limit(std::size_t bytes) = 0;
 
  protected:
