@@ -63,7 +63,7 @@ std::string listener_key(const std::string& protocol, const sdk::ListenerSpec& l
 // Whether this configuration serves TLS anywhere: a certificate of its own (server.tls, its SNI
 // certificates) or a listener, from the file or from a plugin, with STARTTLS or implicit TLS.
 bool serves_tls(const Config& config,
-                const std::map<std::string, std::shared_ptr<const ProtocolRuntime>>& runtimes) {
+                const std::map<std::string, std::shared_ptr<ProtocolRuntime>>& runtimes) {
   if (config.server.tls || !config.server.extra_certificates.empty()) return true;
   for (const auto& [name, rt] : runtimes) {
     for (const auto& l : rt->listeners)
@@ -277,8 +277,8 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
     return false;
   }
 
-  // New runtimes for every enabled plugin; configure() may refuse a plugin.
-  std::map<std::string, std::shared_ptr<const ProtocolRuntime>> runtimes;
+  // New runtimes for every enabled plugin, with the listeners each asks for.
+  std::map<std::string, std::shared_ptr<ProtocolRuntime>> candidates;
   for (const auto& [name, pc] : config->plugins) {
     if (!pc.shared.enabled) continue;
     auto plugin = plugins_.find(name);
@@ -293,7 +293,6 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
     rt->abi_minor = info != nullptr ? info->abi_minor : 0;
     try {
       rt->traits = plugin->traits();
-      plugin->configure(pc.settings);
       if (rt->abi_minor >= 1) {
         for (auto& l : plugin->extra_listeners(pc.settings))
           rt->listeners.push_back(std::move(l));
@@ -311,14 +310,15 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
       errors.push_back("plugin " + name + " refused its configuration: " + e.what());
       continue;
     }
-    runtimes[name] = std::move(rt);
+    candidates[name] = std::move(rt);
   }
   if (initial && !errors.empty()) return false;
 
   // Certificates: read (or the development one generated) only when something serves TLS, so a
-  // server without TLS does not set OpenSSL up. A reload that adds a TLS listener loads them.
+  // server without TLS does not set OpenSSL up; a reload that adds a TLS listener loads them.
+  // Before any plugin is configured: a certificate that fails leaves the plugins as they were.
   std::shared_ptr<const TlsContexts> tls;
-  if (serves_tls(*config, runtimes)) {
+  if (serves_tls(*config, candidates)) {
     if (!config->server.tls) {
       bool created = false;
       try {
@@ -338,6 +338,19 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
     tls = TlsContexts::load(*config, errors);
     if (!tls) return false;
   }
+
+  // configure() may refuse a plugin.
+  std::map<std::string, std::shared_ptr<const ProtocolRuntime>> runtimes;
+  for (auto& [name, rt] : candidates) {
+    try {
+      rt->plugin->configure(rt->settings);
+    } catch (const std::exception& e) {
+      errors.push_back("plugin " + name + " refused its configuration: " + e.what());
+      continue;
+    }
+    runtimes[name] = std::move(rt);
+  }
+  if (initial && !errors.empty()) return false;
 
   // Listeners: open the new ones first, so a failure leaves the running set untouched.
   std::map<std::string, std::shared_ptr<Listener>> keep, opened;

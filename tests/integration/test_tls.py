@@ -156,6 +156,27 @@ class CertificateReloadTest(unittest.TestCase):
             self.assertEqual(srv.stop(), 0, srv.log())
 
 
+    def test_a_certificate_that_fails_leaves_the_plugins_as_they_were(self):
+        # A reload whose certificate cannot be read is rejected before any plugin hears the new
+        # settings: lineproto logs "configured, max_echo N" from configure().
+        port = harness.free_port()
+        with harness.PorticoServer(start=False) as srv:
+            cert, key = harness.make_certificate(srv.dir, "old.test")
+            settings = harness.lineproto_settings(listeners=[harness.listener(port, "implicit")])
+            tls = {"certificate": cert, "key": key}
+            srv.write_config(plugins={"lineproto": settings}, server={"tls": tls})
+            srv.start()
+            self.assertNotIn("max_echo 777 bytes", srv.log())
+            settings["max_echo"] = 777
+            srv.write_config(plugins={"lineproto": settings},
+                             server={"tls": {"certificate": "missing.pem", "key": key}})
+            said = srv.reload()
+            self.assertIn("missing.pem", said)
+            self.assertNotIn("max_echo 777 bytes", said)
+            with harness.tls_client(port) as c:
+                self.assertEqual(c.command("TLS?"), "+OK yes")
+            self.assertEqual(srv.stop(), 0, srv.log())
+
 class DevelopmentCertificateTest(unittest.TestCase):
     def test_dev_certificate_generated(self):
         port = harness.free_port()
