@@ -11,9 +11,12 @@
 //
 // Plain blocking sockets, one thread per session, a flat receive buffer scanned with memmem for
 // the "\r\n.\r\n" terminator: the client's cost per message is a few microseconds.
+// POPBENCH_STLS=1 in the environment: each session says STLS (RFC 2595) after the greeting and
+// runs the rest over TLS (OpenSSL; the server's certificate is not checked).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -42,6 +45,7 @@ struct Options {
   int window = 16;
   long expect = 0;
   double seconds = 300;
+  SSL_CTX* tls = nullptr;  // STLS after the greeting when set (POPBENCH_STLS=1)
 };
 
 struct Totals {
@@ -79,13 +83,25 @@ class Pop3 {
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     buf_.resize(256 * 1024);
   }
-  ~Pop3() { close(fd_); }
+  ~Pop3() {
+    if (ssl_ != nullptr) SSL_free(ssl_);
+    close(fd_);
+  }
+
+  // STLS has been answered +OK: the TLS handshake, then everything goes through it.
+  void start_tls(SSL_CTX* ctx) {
+    if (begin_ != end_) throw Failure("octets after the STLS reply");
+    ssl_ = SSL_new(ctx);
+    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1 || SSL_connect(ssl_) != 1)
+      throw Failure("TLS handshake");
+  }
   Pop3(const Pop3&) = delete;
   Pop3& operator=(const Pop3&) = delete;
 
   void send(std::string_view s) {
     while (!s.empty()) {
-      const ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
+      const ssize_t n = ssl_ != nullptr ? SSL_write(ssl_, s.data(), static_cast<int>(s.size()))
+                                        : ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
       if (n <= 0) throw Failure("send");
       s.remove_prefix(static_cast<std::size_t>(n));
     }
@@ -139,12 +155,15 @@ class Pop3 {
       begin_ = 0;
     }
     if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
-    const ssize_t n = recv(fd_, buf_.data() + end_, buf_.size() - end_, 0);
+    const ssize_t n = ssl_ != nullptr
+                          ? SSL_read(ssl_, buf_.data() + end_, static_cast<int>(buf_.size() - end_))
+                          : recv(fd_, buf_.data() + end_, buf_.size() - end_, 0);
     if (n <= 0) throw Failure(n == 0 ? "connection closed" : "recv");
     end_ += static_cast<std::size_t>(n);
   }
 
   int fd_ = -1;
+  SSL* ssl_ = nullptr;
   Clock::time_point deadline_;
   std::vector<char> buf_;
   std::size_t begin_ = 0;
@@ -155,6 +174,11 @@ void one_round(const Options& o, const std::string& user, Totals& totals,
                Clock::time_point deadline) {
   Pop3 pop(o, deadline);
   pop.status("greeting");
+  if (o.tls != nullptr) {
+    pop.send("STLS\r\n");
+    pop.status("STLS");
+    pop.start_tls(o.tls);
+  }
   pop.send("USER " + user + "\r\n");
   pop.status("USER");
   pop.send("PASS " + o.password + "\r\n");
@@ -217,6 +241,12 @@ int main(int argc, char** argv) {
   if (o.port <= 0 || o.sessions <= 0 || o.rounds <= 0 || o.window <= 0 || o.seconds <= 0 ||
       o.user_format.find("%d") == std::string::npos) {
     return usage();
+  }
+
+  if (const char* stls = std::getenv("POPBENCH_STLS"); stls != nullptr && stls[0] == '1') {
+    o.tls = SSL_CTX_new(TLS_client_method());
+    if (o.tls == nullptr) return 1;
+    SSL_CTX_set_verify(o.tls, SSL_VERIFY_NONE, nullptr);
   }
 
   Totals totals;

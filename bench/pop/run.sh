@@ -11,6 +11,8 @@
 #   bench/pop/run.sh 10 5 1000 4096 # every message 4,096 octets
 #   PORTICO_ONLY=1 bench/pop/run.sh # skip Dovecot
 #   PERF=1 bench/pop/run.sh         # also print portico's CPU profile (perf record -g)
+#   TLS=1 bench/pop/run.sh          # every session says STLS first: portico's listener is
+#                                   # starttls, Dovecot has ssl = yes (a self-signed P-256 cert)
 #   BUILD_DIR=build-x JOBS=1 bench/pop/run.sh  # where the Release build goes (default
 #                                               # build/pop-release), with how many jobs
 #
@@ -323,6 +325,11 @@ figure() { sed -E "s/.*\<$1=([^ ]+).*/\1/" <<<"$2"; }
 
 # --- portico ------------------------------------------------------------------------------------
 pport=$(free_port)
+ptls=none
+if [ -n "${TLS:-}" ]; then
+  ptls=starttls
+  export POPBENCH_STLS=1  # popbench: STLS after the greeting, for both servers
+fi
 mkdir -p "$work/portico"
 pcfg=$work/portico/portico.yaml
 cat > "$pcfg" <<YAML
@@ -336,7 +343,7 @@ server:
 plugins:
   pop:
     enabled: true
-    listeners: [{address: 127.0.0.1, port: $pport, tls: none}]
+    listeners: [{address: 127.0.0.1, port: $pport, tls: $ptls}]
     allow_plaintext_auth_without_tls: true
     max_connections: 0
     max_connections_per_address: 0
@@ -394,6 +401,12 @@ else
       "$dv/home/bench$i" >> "$dv/passwd"
   done
   chown -R nobody:nogroup "$dv/home"
+  dssl="ssl = no"
+  if [ -n "${TLS:-}" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=bench.test \
+      -days 2 -keyout "$dv/key.pem" -out "$dv/cert.pem" >/dev/null 2>&1
+    dssl=$(printf 'ssl = yes\nssl_cert = <%s\nssl_key = <%s' "$dv/cert.pem" "$dv/key.pem")
+  fi
   # Dovecot's built-in defaults otherwise (as Debian ships it: a login process per connection,
   # a pop3 process per session), POP3 only, plaintext logins allowed on loopback.
   cat > "$dv/dovecot.conf" <<CONF
@@ -402,7 +415,7 @@ state_dir = $dv/state
 instance_name = popbench
 protocols = pop3
 listen = 127.0.0.1
-ssl = no
+$dssl
 disable_plaintext_auth = no
 auth_mechanisms = plain
 log_path = $dv/log
@@ -444,7 +457,7 @@ fi
 # --- report -------------------------------------------------------------------------------------
 total=$((sessions * rounds * messages))
 say "## pop benchmark $(date -u +%Y-%m-%d) — $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-say "load: popbench, $sessions parallel sessions × $rounds rounds × RETR of $messages messages of $sizes (CRLF; $msg_octets octets per maildrop), window $window pipelined RETRs, QUIT without DELE; $total messages per server after 1 untimed round; data on $fstype"
+say "load: popbench, ${TLS:+STLS first, }$sessions parallel sessions × $rounds rounds × RETR of $messages messages of $sizes (CRLF; $msg_octets octets per maildrop), window $window pipelined RETRs, QUIT without DELE; $total messages per server after 1 untimed round; data on $fstype"
 p_rate=$(figure rate "$p_out")
 say "portico: ${p_rate:-?} msgs/s ($p_out; status $p_rc), CPU ${p_cpu}s = $(python3 -c "print(f'{1e6 * $p_cpu / $total:.0f}')") µs/msg; machine CPU busy ${p_busy}%; error lines in log: $p_errors"
 mib() { python3 -c "print(f'{$1 / 1024:.1f}')"; }
