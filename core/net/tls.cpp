@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <spdlog/spdlog.h>
 #include <strings.h>
 #include <sys/stat.h>
 
@@ -131,6 +132,12 @@ std::shared_ptr<TlsContexts> TlsContexts::load(const Config& config,
     } catch (const std::exception& e) {
       errors.push_back(e.what());
       return nullptr;
+    }
+    if (created) {
+      spdlog::warn(
+          "no server.tls certificate configured: generated a self-signed development "
+          "certificate {} (clients will not trust it)",
+          main_pair.certificate.string());
     }
   }
   self->default_ = self->make_context(main_pair, errors);

@@ -22,8 +22,9 @@ namespace portico::core {
 
 class TlsContexts {
  public:
-  // Loads every certificate named by the server section and by the listeners. Errors (missing
-  // or unreadable files, a key that does not match) are appended to `errors`.
+  // Loads every certificate named by the server section and by the listeners; without
+  // server.tls, the development certificate, generated (and the generation logged) if missing.
+  // Errors (missing or unreadable files, a key that does not match) are appended to `errors`.
   static std::shared_ptr<TlsContexts> load(const Config& config, std::vector<std::string>& errors);
 
   // The context for a listener: its own certificate if it names one, else the server's.

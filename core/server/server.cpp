@@ -277,6 +277,9 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
     return false;
   }
 
+  auto refused = [&errors](const std::string& name, const std::exception& e) {
+    errors.push_back("plugin " + name + " refused its configuration: " + e.what());
+  };
   // New runtimes for every enabled plugin, with the listeners each asks for.
   std::map<std::string, std::shared_ptr<ProtocolRuntime>> candidates;
   for (const auto& [name, pc] : config->plugins) {
@@ -307,7 +310,7 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
         }
       }
     } catch (const std::exception& e) {
-      errors.push_back("plugin " + name + " refused its configuration: " + e.what());
+      refused(name, e);
       continue;
     }
     candidates[name] = std::move(rt);
@@ -319,23 +322,7 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
   // Before any plugin is configured: a certificate that fails leaves the plugins as they were.
   std::shared_ptr<const TlsContexts> tls;
   if (serves_tls(*config, candidates)) {
-    if (!config->server.tls) {
-      bool created = false;
-      try {
-        const auto pair = ensure_development_certificate(config->server.data_dir,
-                                                         config->server.hostname, created);
-        if (created) {
-          spdlog::warn(
-              "no server.tls certificate configured: generated a self-signed development "
-              "certificate {} (clients will not trust it)",
-              pair.certificate.string());
-        }
-      } catch (const std::exception& e) {
-        errors.push_back(e.what());
-        return false;
-      }
-    }
-    tls = TlsContexts::load(*config, errors);
+    tls = TlsContexts::load(*config, errors);  // generates the development one if need be
     if (!tls) return false;
   }
 
@@ -345,7 +332,7 @@ bool Server::apply(std::shared_ptr<const Config> config, bool initial,
     try {
       rt->plugin->configure(rt->settings);
     } catch (const std::exception& e) {
-      errors.push_back("plugin " + name + " refused its configuration: " + e.what());
+      refused(name, e);
       continue;
     }
     runtimes[name] = std::move(rt);
