@@ -155,7 +155,6 @@ class CertificateReloadTest(unittest.TestCase):
                 self.assertEqual(before.command("TLS?"), "+OK yes")
             self.assertEqual(srv.stop(), 0, srv.log())
 
-
     def test_a_certificate_that_fails_leaves_the_plugins_as_they_were(self):
         # A reload whose certificate cannot be read is rejected before any plugin hears the new
         # settings: lineproto logs "configured, max_echo N" from configure().
@@ -176,6 +175,7 @@ class CertificateReloadTest(unittest.TestCase):
             with harness.tls_client(port) as c:
                 self.assertEqual(c.command("TLS?"), "+OK yes")
             self.assertEqual(srv.stop(), 0, srv.log())
+
 
 class DevelopmentCertificateTest(unittest.TestCase):
     def test_dev_certificate_generated(self):
@@ -203,7 +203,6 @@ class DevelopmentCertificateTest(unittest.TestCase):
                 self.assertEqual(f.read(), first)
             self.assertEqual(srv.stop(), 0, srv.log())
 
-
     def test_no_certificate_until_something_serves_tls(self):
         # A server whose listeners are all plain sets no certificate up (and OpenSSL stays
         # unused); the reload that adds a TLS listener generates and serves it.
@@ -227,6 +226,7 @@ class DevelopmentCertificateTest(unittest.TestCase):
             with srv.client(plain) as c:
                 self.assertEqual(c.command("TLS?"), "+OK no")
             self.assertEqual(srv.stop(), 0, srv.log())
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -167,7 +167,7 @@ TEST(PopSession, LargeMessageIsWrittenInPiecesWhileThePeerReads) {
   EXPECT_LE(peer.most_pending_, pop::kOutputHighWater + pop::kMessagePiece * 2);
   // The session asked the core to throttle at its own mark, so on_output_drained() comes.
   EXPECT_EQ(peer.output_limit_, pop::kOutputHighWater);
-  EXPECT_LT(pop::kOutputHighWater, sdk::kDefaultOutputLimit);
+  static_assert(pop::kOutputHighWater < sdk::kDefaultOutputLimit);
   // Undo the framing and the byte-stuffing: the message comes back intact.
   const std::string head = "+OK " + std::to_string(big.size()) + " octets\r\n";
   ASSERT_EQ(received.compare(0, head.size(), head), 0) << received.substr(0, 80);
