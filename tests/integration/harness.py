@@ -1,9 +1,9 @@
 """Shared helpers of Portico's integration tests (Python 3 standard library only).
 
-The tests start the real `portico` binary with a temporary configuration on ephemeral loopback
-ports and drive it over real sockets. Everything here is bounded: every socket has a timeout,
-every wait has a deadline, and a server started by a test is always killed (by its own PID) when
-the test ends, even when the test fails.
+The tests start the real `portico` binary with a temporary configuration on loopback ports (see
+free_ports) and drive it over real sockets. Everything here is bounded: every socket has a
+timeout, every wait has a deadline, and a server started by a test is always killed (by its own
+PID) when the test ends, even when the test fails.
 
 Locations come from the environment (set by ctest, see CMakeLists.txt):
   PORTICO_BIN           the `portico` executable
@@ -14,6 +14,8 @@ When they are missing (a test run by hand), they default to the source tree hold
 and its first build folder among build-it, build, build-lead.
 """
 
+import errno
+import fcntl
 import json
 import os
 import re
@@ -70,15 +72,84 @@ def child_env():
     return env
 
 
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _port_range():
+    """The ports the tests hand out: below the kernel's ephemeral range, so that no outgoing
+    connection of any process can take one between its choice and the server's bind (the
+    race of binding port 0 and closing). Falls back to the old way when the range leaves no
+    room below it."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    if low - 1 < 12000:
+        return None
+    return 10000, low - 1
+
+
+_PORT_COUNTER = os.path.join(tempfile.gettempdir(), f"portico-test-ports-{os.getuid()}")
+
+
+def _bindable(port):
+    """Whether nothing holds `port` on 127.0.0.1 and ::1 right now (TIME_WAIT is no bar: the
+    server sets SO_REUSEADDR)."""
+    families = [(socket.AF_INET, "127.0.0.1")]
+    if socket.has_ipv6:
+        families.append((socket.AF_INET6, "::1"))
+    for family, address in families:
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind((address, port))
+        except OSError as e:
+            if family == socket.AF_INET6 and e.errno == errno.EADDRNOTAVAIL:
+                continue  # no ::1 on this machine
+            return False
+    return True
 
 
 def free_ports(n):
-    """n distinct free ports (the sockets are held until all are chosen)."""
+    """n distinct TCP ports on loopback that nothing listens on right now.
+
+    They are taken in turn from a range below the ephemeral ports, through a counter file
+    shared (under flock) by every test process of the machine, so that tests running in
+    parallel never get the same port unless the whole range has gone round since."""
+    span = _port_range()
+    if span is None:
+        return _ephemeral_ports(n)
+    low, high = span
+    size = high - low + 1
+    chosen = []
+    fd = os.open(_PORT_COUNTER, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        raw = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        try:
+            offset = int(raw) % size
+        except ValueError:
+            offset = (os.getpid() * 7919) % size
+        for _ in range(size):
+            port = low + offset
+            offset = (offset + 1) % size
+            if _bindable(port):
+                chosen.append(port)
+                if len(chosen) == n:
+                    break
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(offset).encode("ascii"), 0)
+    finally:
+        os.close(fd)  # releases the lock
+    if len(chosen) < n:
+        raise OSError(f"no {n} free loopback ports in {low}-{high}")
+    return chosen
+
+
+def free_port():
+    """A TCP port on loopback that nothing listens on right now (see free_ports)."""
+    return free_ports(1)[0]
+
+
+def _ephemeral_ports(n):
     socks = []
     try:
         for _ in range(n):
@@ -182,7 +253,7 @@ class PorticoServer:
             code = srv.stop()
 
     The config file is <tmp>/portico.yaml, data_dir <tmp>/data, control socket <tmp>/ctl.sock,
-    metrics on an ephemeral port, log_level debug, shutdown_grace 2s unless `server` says
+    metrics on a port the kernel picks, log_level debug, shutdown_grace 2s unless `server` says
     otherwise. stderr goes to <tmp>/portico.log.
     """
 

@@ -9,7 +9,7 @@ configuration of its own, written under `tmpdir`:
 
 What it guarantees:
 - Isolation: a normal worker (/checkv2) and a controller worker (/learnspam, /learnham, /ping,
-  /stat), each on its own ephemeral 127.0.0.1 port (`normal_port`, `controller_port`); no
+  /stat), each on its own free 127.0.0.1 port (`normal_port`, `controller_port`); no
   proxy, no fuzzy storage, nothing on rspamd's default ports. The stock files of /etc/rspamd
   are included, but never /etc/rspamd/local.d or override.d (LOCAL_CONFDIR is <tmpdir>/conf).
   State (db, run and log folders, bayes sqlite files) lives under `tmpdir`; the one exception
