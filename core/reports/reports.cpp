@@ -1,8 +1,11 @@
 // Portico core — the report service (see reports.h).
 #include "core/reports/reports.h"
 
-#include <openssl/rand.h>
+#include <sys/random.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -23,14 +26,21 @@ Result failure(sdk::QueueError error, std::string message) {
 }
 
 std::string unique_id(std::int64_t now) {
-  unsigned char random[8];
-  RAND_bytes(random, sizeof random);
+  // From getrandom(2), not OpenSSL, whose generator a report need not set up. Should it fail,
+  // the process id and a counter keep the ids of this host unique all the same.
+  static std::atomic<std::uint32_t> counter{0};
+  std::uint64_t bits = 0;
+  ssize_t got;
+  do {
+    got = ::getrandom(&bits, sizeof bits, 0);
+  } while (got < 0 && errno == EINTR);
+  if (got != static_cast<ssize_t>(sizeof bits)) {
+    bits = (static_cast<std::uint64_t>(::getpid()) << 32) | ++counter;
+  }
   static constexpr char hex[] = "0123456789abcdef";
   std::string id = std::to_string(now) + ".";
-  for (unsigned char c : random) {
-    id += hex[c >> 4];
-    id += hex[c & 15];
-  }
+  for (int shift = 60; shift >= 0; shift -= 4)
+    id += hex[(bits >> shift) & 15];
   return id;
 }
 

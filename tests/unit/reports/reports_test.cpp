@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
+#include <set>
 
 #include "core/reports/dsn.h"
 #include "core/reports/reports.h"
@@ -54,10 +56,10 @@ TEST(Dsn, WhoDeservesAReport) {
 
 // The parts of a report as GMime sees them.
 struct Parsed {
-  std::string type;          // of the whole message
-  std::string report_type;   // its report-type parameter
+  std::string type;         // of the whole message
+  std::string report_type;  // its report-type parameter
   std::vector<std::string> part_types;
-  std::string status_text;   // the delivery-status part's body
+  std::string status_text;  // the delivery-status part's body
   std::string returned_text;
   std::string to;
 };
@@ -93,7 +95,8 @@ Parsed parse(const std::string& octets) {
         g_object_unref(out);
       } else if (GMIME_IS_MESSAGE_PART(part)) {
         GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
-        if (inner) text = g_mime_message_get_subject(inner) ? g_mime_message_get_subject(inner) : "";
+        if (inner)
+          text = g_mime_message_get_subject(inner) ? g_mime_message_get_subject(inner) : "";
       }
       if (i == 1) p.status_text = text;
       if (i == 2) p.returned_text = text;
@@ -126,8 +129,8 @@ TEST(Dsn, FailureReportHasThreePartsAndTheFields) {
   in.message_id = "1.abc";
   in.now = 1'800'000'100;
   in.envelope = &env;
-  in.recipients = {{0, ReportAction::failed, "5.1.1", "550 5.1.1 <bob@remote.example>: no such user",
-                    "mx.remote.example"},
+  in.recipients = {{0, ReportAction::failed, "5.1.1",
+                    "550 5.1.1 <bob@remote.example>: no such user", "mx.remote.example"},
                    {1, ReportAction::failed, "5.4.7", "gave up after 5d", ""}};
   in.returned = kMessage;
   in.returned_whole = true;
@@ -251,19 +254,40 @@ TEST_F(ReportServiceTest, RemoteSenderGetsItThroughTheQueueFromTheNullSender) {
   EXPECT_EQ(p.part_types.back(), "text/rfc822-headers");  // RET=HDRS
 }
 
+TEST_F(ReportServiceTest, EachReportHasAMessageIdOfItsOwn) {
+  const sdk::Envelope env = envelope_for("carol@example.test");
+  for (int i = 0; i < 2; ++i) {
+    auto r = s_.reports().report(env, path_.string(),
+                                 {{0, ReportAction::failed, "5.1.1", "550 no such user", ""}}, 0);
+    ASSERT_TRUE(r.ok()) << r.message;
+  }
+  auto list = s_.store().fetch("carol@example.test", "INBOX", {}, false, 0);
+  ASSERT_EQ(list.value.size(), 2u);
+  std::set<std::string> ids;
+  const std::regex id_line(R"(\r\nMessage-ID: <(\d+\.[0-9a-f]{16})@[^>]+>\r\n)");
+  for (const auto& m : list.value) {
+    auto body = s_.store().read_message("carol@example.test", "INBOX", m.uid);
+    ASSERT_TRUE(body.ok());
+    std::smatch found;
+    ASSERT_TRUE(std::regex_search(body.value, found, id_line)) << body.value.substr(0, 400);
+    ids.insert(found[1]);
+  }
+  EXPECT_EQ(ids.size(), 2u);
+}
+
 TEST_F(ReportServiceTest, NoReportToTheNullSenderOrAgainstNotify) {
   sdk::Envelope env = envelope_for("");
-  auto r = s_.reports().report(env, path_.string(), {{0, ReportAction::failed, "5.0.0", "x", ""}},
-                               0);
+  auto r =
+      s_.reports().report(env, path_.string(), {{0, ReportAction::failed, "5.0.0", "x", ""}}, 0);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.value.reported, 0u);
   env = envelope_for("carol@example.test");
   env.recipients[0].notify = sdk::notify_never;
   env.recipients[1].notify = sdk::notify_failure;
-  r = s_.reports().report(env, path_.string(),
-                          {{0, ReportAction::failed, "5.0.0", "x", ""},
-                           {1, ReportAction::delayed, "4.0.0", "y", ""}},
-                          0);
+  r = s_.reports().report(
+      env, path_.string(),
+      {{0, ReportAction::failed, "5.0.0", "x", ""}, {1, ReportAction::delayed, "4.0.0", "y", ""}},
+      0);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.value.reported, 0u);
   EXPECT_EQ(inbox("carol@example.test"), 0u);
