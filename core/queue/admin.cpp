@@ -55,7 +55,7 @@ std::string join_indices(const std::set<std::size_t>& indices) {
 }  // namespace
 
 QueueFailure QueueService::busy_failure(const std::string& id) const {
-  const std::int64_t pid = Claim::holder(layout_.claims, id);
+  const std::int64_t pid = Claim::holder(layout_.messages, id);
   return QueueFailure(sdk::QueueError::busy,
                       id + " is being delivered" +
                           (pid > 0 ? " (by process " + std::to_string(pid) + ")" : "") +
@@ -68,7 +68,9 @@ Claim QueueService::take_free_claim(const std::string& id) {
     std::lock_guard lock(claims_mutex_);
     if (claims_.count(id)) throw busy_failure(id);
   }
-  Claim claim = Claim::try_take(layout_.claims, id);
+  bool missing = false;
+  Claim claim = Claim::try_take(layout_.messages, id, &missing);
+  if (missing) throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
   if (!claim.held()) throw busy_failure(id);
   return claim;
 }
@@ -87,10 +89,10 @@ void QueueService::operate(const std::string& id, Change change) {
     }
     if (change(envelope, notes)) write_envelope(id, envelope, notes);
   } catch (...) {
-    claim.release(true);
+    claim.release();
     throw;
   }
-  claim.release(true);
+  claim.release();
 }
 
 sdk::QueueResult<bool> QueueService::hold(const std::string& id) {
@@ -194,10 +196,10 @@ sdk::QueueResult<BounceOutcome> QueueService::bounce(const std::string& id, sdk:
       // 3. The entry goes.
       remove_entry(id);
     } catch (...) {
-      claim.release(true);
+      claim.release();
       throw;
     }
-    claim.release(true);
+    claim.release();
     return r;
   });
 }

@@ -44,13 +44,14 @@ QueueService::QueueService(const fs::path& data_dir) : layout_(data_dir) {
 QueueService::~QueueService() {
   std::lock_guard lock(claims_mutex_);
   for (auto& [id, claim] : claims_)
-    claim.release(true);
+    claim.release();
 }
 
 void QueueService::clean() {
   cleanup_.incoming = queue::clean_incoming(layout_.incoming);
+  remove_old_claims();
 
-  // Every id that may have leftovers: lock files, temp envelopes, message files.
+  // Every id that may have leftovers: temp envelopes, message files without an envelope.
   std::set<std::string> envelopes;
   std::map<std::string, std::vector<std::string>> temps;
   for (const auto& e : queue::list_dir(layout_.envelopes)) {
@@ -66,14 +67,14 @@ void QueueService::clean() {
   for (const auto& e : queue::list_dir(layout_.messages)) {
     if (queue::valid_id(e.name) && !envelopes.count(e.name)) suspects.insert(e.name);
   }
-  for (const auto& e : queue::list_dir(layout_.claims)) {
-    if (queue::valid_id(e.name)) suspects.insert(e.name);
-  }
 
   bool envelopes_changed = false, messages_changed = false;
   for (const auto& id : suspects) {
-    Claim claim = Claim::try_take(layout_.claims, id);
-    if (!claim.held()) continue;  // a live process is working on it
+    // A temp envelope is written only while its message file is named and claimed: without
+    // the file, nobody is writing it.
+    bool missing = false;
+    Claim claim = Claim::try_take(layout_.messages, id, &missing);
+    if (!claim.held() && !missing) continue;  // a live process is working on it
     for (const auto& name : temps[id]) {
       if (queue::remove_file(layout_.envelopes / name)) {
         ++cleanup_.temp_envelopes;
@@ -82,14 +83,23 @@ void QueueService::clean() {
     }
     struct stat st {};
     bool has_envelope = ::stat((layout_.envelopes / id).c_str(), &st) == 0;
-    if (!has_envelope && queue::remove_file(layout_.messages / id)) {
+    if (claim.held() && !has_envelope && queue::remove_file(layout_.messages / id)) {
       ++cleanup_.orphan_messages;
       messages_changed = true;
     }
-    claim.release(true);
   }
   if (envelopes_changed) queue::fsync_dir(layout_.envelopes);
   if (messages_changed) queue::fsync_dir(layout_.messages);
+}
+
+void QueueService::remove_old_claims() {
+  std::error_code ec;
+  if (!fs::is_directory(layout_.old_claims, ec)) return;
+  // Lock files of the claims of earlier versions; held by no one once every process of such a
+  // version has gone, which an upgrade's restart ensures.
+  for (const auto& e : queue::list_dir(layout_.old_claims))
+    ::unlink((layout_.old_claims / e.name).c_str());
+  fs::remove(layout_.old_claims, ec);
 }
 
 sdk::Envelope QueueService::read_envelope(const std::string& id, queue::Notes* notes) const {
@@ -127,14 +137,17 @@ void QueueService::write_envelope(const std::string& id, const sdk::Envelope& en
 }
 
 void QueueService::remove_entry(const std::string& id) {
-  // The envelope goes first: without it the entry is gone, and a leftover message file is an
-  // orphan the next open removes.
+  // The envelope goes first: without it the entry is gone. Its removal is made durable with
+  // those of concurrent callers (one fsync of envelopes/ per batch). The message file's removal
+  // needs no fsync: should a crash lose it, the file is an orphan the next open removes.
   if (!queue::remove_file(layout_.envelopes / id)) {
     throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
   }
-  queue::fsync_dir(layout_.envelopes);
+  store::GroupRequest<Removal> request;
+  Removal removal;
+  request.item = &removal;
+  removals_.submit(request, [this](auto&) { queue::fsync_dir(layout_.envelopes); });
   queue::remove_file(layout_.messages / id);
-  queue::fsync_dir(layout_.messages);
 }
 
 Claim QueueService::take_claim(const std::string& id, bool* was_ours) {
@@ -150,7 +163,9 @@ Claim QueueService::take_claim(const std::string& id, bool* was_ours) {
       return ours;
     }
   }
-  Claim claim = Claim::try_take(layout_.claims, id);
+  bool missing = false;
+  Claim claim = Claim::try_take(layout_.messages, id, &missing);
+  if (missing) throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
   if (!claim.held()) throw busy_failure(id);
   return claim;
 }
@@ -164,7 +179,7 @@ void QueueService::modify(const std::string& id, bool keep, Change change) {
       std::lock_guard lock(claims_mutex_);
       claims_[id] = std::move(claim);
     } else {
-      claim.release(true);
+      claim.release();
     }
   };
   try {
@@ -219,14 +234,22 @@ sdk::QueueResult<std::string> QueueService::enqueue(const sdk::Envelope& envelop
     PendingEnqueue pending;
     pending.id = queue::new_queue_id();
     const std::string& id = pending.id;
-    Claim claim = Claim::try_take(layout_.claims, id);
-    if (!claim.held()) throw QueueFailure(sdk::QueueError::io, "queue id collision: " + id);
     const fs::path target = layout_.messages / id;
     const fs::path envelope_path = layout_.envelopes / id;
+    // The entry is claimed from before its message file has a name in messages/, so no cleaner
+    // takes it for an orphan while its envelope is on the way.
+    Claim claim = Claim::take_file(message.path());
+    if (!claim.held()) throw QueueFailure(sdk::QueueError::busy, "message is being queued");
     bool linked = false;
     try {
       queue::link_or_copy(message.path(), target);
       linked = true;
+      if (!claim.same_file(target)) {
+        // A copy (another file system): the claim moves to the copy. Until then only a cleaner
+        // (another process's open) may have taken it for an orphan; then this enqueue fails.
+        claim = Claim::try_take(layout_.messages, id);
+        if (!claim.held()) throw QueueFailure(sdk::QueueError::io, "queued copy lost: " + id);
+      }
       // This call's own durable write; the folder fsyncs are the batch's.
       pending.temp = queue::write_temp(layout_.envelopes, id, text);
       store::GroupRequest<PendingEnqueue> request;
@@ -245,10 +268,10 @@ sdk::QueueResult<std::string> QueueService::enqueue(const sdk::Envelope& envelop
         ::unlink(pending.temp.c_str());
       }
       if (linked) ::unlink(target.c_str());
-      claim.release(true);
+      claim.release();
       throw;
     }
-    claim.release(true);
+    claim.release();
     R r;
     r.value = id;
     return r;
@@ -331,18 +354,18 @@ sdk::QueueResult<std::vector<sdk::QueueEntry>> QueueService::claim_due(std::int6
     std::sort(due.begin(), due.end());
     for (const auto& [when, id] : due) {
       if (r.value.size() >= max) break;
-      Claim claim = Claim::try_take(layout_.claims, id);
+      Claim claim = Claim::try_take(layout_.messages, id);
       if (!claim.held()) continue;
       // Read again under the claim: another process may have changed or removed it.
       sdk::Envelope env;
       try {
         env = read_envelope(id);
       } catch (const QueueFailure&) {
-        claim.release(true);
+        claim.release();
         continue;
       }
       if (env.held || env.next_attempt > now) {
-        claim.release(true);
+        claim.release();
         continue;
       }
       r.value.push_back(make_entry(id, std::move(env)));
@@ -431,10 +454,10 @@ sdk::QueueStatus QueueService::complete(const std::string& id) {
     try {
       remove_entry(id);
     } catch (...) {
-      claim.release(true);
+      claim.release();
       throw;
     }
-    claim.release(true);
+    claim.release();
     return sdk::QueueStatus{};
   });
 }
@@ -451,7 +474,7 @@ sdk::QueueStatus QueueService::release(const std::string& id) {
     if (it == claims_.end()) {
       throw QueueFailure(sdk::QueueError::invalid, id + " is not claimed here");
     }
-    it->second.release(true);
+    it->second.release();
     claims_.erase(it);
     return sdk::QueueStatus{};
   });
@@ -469,7 +492,7 @@ std::vector<QueueService::EntryWithNotes> QueueService::list_entries(bool with_n
       item.first = make_entry(e.name, {});
       item.first.damage = f.what();
     }
-    item.first.claimed_by = Claim::holder(layout_.claims, e.name);
+    item.first.claimed_by = Claim::holder(layout_.messages, e.name);
     item.first.claimed = item.first.claimed_by != 0;
     out.push_back(std::move(item));
   }
@@ -509,7 +532,7 @@ sdk::QueueResult<sdk::QueueEntry> QueueService::get(const std::string& id) {
       if (f.error() != sdk::QueueError::not_found) throw;
       throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
     }
-    r.value.claimed_by = Claim::holder(layout_.claims, id);
+    r.value.claimed_by = Claim::holder(layout_.messages, id);
     r.value.claimed = r.value.claimed_by != 0;
     return r;
   });

@@ -6,15 +6,18 @@
 // fsync, rename, folder fsync) are durable; the envelope is renamed into place only after the
 // message's folder was fsync'd, so a visible envelope always has its message. After a crash at
 // any point, open_queue() finds every entry whose id was returned, whole, and removes the
-// leftovers: incoming files of dead writers, envelope temp files, message files without an
-// envelope, and lock files of released claims. All of it is safe while another process (the
-// server, or the CLI) uses the same spool, since every change to an entry happens under that
-// entry's claim (a flock).
+// leftovers: incoming files of dead writers, envelope temp files and message files without an
+// envelope. All of it is safe while another process (the server, or the CLI) uses the same
+// spool, since every change to an entry happens under that entry's claim (a lock on its message
+// file, see spool_files.h).
 //
 // Group commit (core/store/group_commit.h): concurrent enqueue() calls each link their message
 // and write and fsync their own envelope temp file, then one of them, for the whole batch,
 // fsyncs messages/ once, renames every envelope into place and fsyncs envelopes/ once; each
-// call returns once its batch is done. A lone enqueue is a batch of one, at once.
+// call returns once its batch is done. A lone enqueue is a batch of one, at once. Removals
+// (complete(), remove(), the operator's delete and bounce) unlink their envelopes and share
+// one fsync of envelopes/ in the same way; a message file's removal is not fsync'd (a crash
+// that loses it leaves an orphan, which the next open removes).
 //
 // claim_due() and stats() scan the envelope folder (readdir, no stat) and re-read only
 // envelopes whose inode changed since the last scan, so a scan costs one readdir when nothing
@@ -155,6 +158,7 @@ class QueueService final : public sdk::Queue {
   };
 
   void clean();
+  void remove_old_claims();  // claims/ of earlier versions
   // The batch of enqueues: fsync messages/, rename each envelope, fsync envelopes/.
   void commit_enqueues(std::vector<store::GroupRequest<PendingEnqueue>*>& batch);
   // Brings cache_ up to date with the envelope folder; scan_mutex_ must be held.
@@ -191,6 +195,8 @@ class QueueService final : public sdk::Queue {
   std::chrono::steady_clock::time_point scanned_{};  // of cache_, under scan_mutex_
   std::int64_t scanned_at_ = 0;                      // the same in Unix time
   store::GroupCommit<PendingEnqueue> enqueues_;
+  struct Removal {};
+  store::GroupCommit<Removal> removals_;  // removals share their fsync of envelopes/
 };
 
 // The factory the server calls once at start (see QueueService's constructor).

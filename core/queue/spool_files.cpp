@@ -74,10 +74,10 @@ SpoolLayout::SpoolLayout(const fs::path& data_dir)
       incoming(root / "incoming"),
       messages(root / "messages"),
       envelopes(root / "envelopes"),
-      claims(root / "claims") {}
+      old_claims(root / "claims") {}
 
 void SpoolLayout::create() const {
-  for (const auto* dir : {&incoming, &messages, &envelopes, &claims})
+  for (const auto* dir : {&incoming, &messages, &envelopes})
     make_dir(*dir);
 }
 
@@ -228,60 +228,106 @@ Claim::~Claim() {
   release();
 }
 
-Claim::Claim(Claim&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+Claim::Claim(Claim&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
 
 Claim& Claim::operator=(Claim&& other) noexcept {
   if (this != &other) {
     release();
     fd_ = std::exchange(other.fd_, -1);
-    path_ = std::move(other.path_);
   }
   return *this;
 }
 
-Claim Claim::try_take(const fs::path& claims_dir, const std::string& id) {
-  fs::path path = claims_dir / id;
-  // Someone may delete the lock file between our open and our flock; then the lock we got is
-  // on a file nobody else will open. Check that the path still names our file, and retry.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640));
-    if (fd.get() < 0) io_error("open", path);
-    if (!try_flock(fd.get())) return {};
-    struct stat held {
-    }, named{};
-    if (::fstat(fd.get(), &held) != 0) io_error("stat", path);
-    if (::stat(path.c_str(), &named) != 0 || named.st_ino != held.st_ino ||
-        named.st_dev != held.st_dev) {
-      continue;
-    }
-    std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0) {
-      io_error("write", path);
-    }
-    Claim claim;
-    claim.fd_ = fd.release();
-    claim.path_ = std::move(path);
-    return claim;
+namespace {
+
+// An open file description's lock (fcntl F_OFD_*) on [start, start + length); length 0 runs
+// to the end of every possible file.
+bool ofd_lock(int fd, off_t start, off_t length, int command, short type, struct flock* out) {
+  struct flock lock {};
+  lock.l_type = type;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = start;
+  lock.l_len = length;
+  while (::fcntl(fd, command, &lock) != 0) {
+    if (errno == EINTR) continue;
+    return false;
   }
-  return {};
+  if (out) *out = lock;
+  return true;
 }
 
-std::int64_t Claim::holder(const fs::path& claims_dir, const std::string& id) {
-  fs::path path = claims_dir / id;
+}  // namespace
+
+Claim Claim::take_fd(int fd, const fs::path& path) {
+  Fd held(fd);
+  if (!ofd_lock(held.get(), 0, 1, F_OFD_SETLK, F_WRLCK, nullptr)) {
+    if (errno == EAGAIN || errno == EACCES) return {};
+    io_error("lock", path);
+  }
+  // Who holds it: a second lock, at an offset that is the holder's process id.
+  if (!ofd_lock(held.get(), kHolderBase + ::getpid(), 1, F_OFD_SETLK, F_WRLCK, nullptr)) {
+    io_error("lock", path);
+  }
+  Claim claim;
+  claim.fd_ = held.release();
+  return claim;
+}
+
+Claim Claim::try_take(const fs::path& messages_dir, const std::string& id, bool* missing) {
+  if (missing) *missing = false;
+  fs::path path = messages_dir / id;
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      if (missing) *missing = true;
+      return {};
+    }
+    io_error("open", path);
+  }
+  Claim claim = take_fd(fd, path);
+  if (!claim.held()) return claim;
+  // The entry may have been removed between our open and our lock, by a holder that unlinked
+  // the file and then let go: a lock on a file without a name claims nothing.
+  struct stat st {};
+  if (::fstat(claim.fd_, &st) != 0) io_error("stat", path);
+  if (st.st_nlink == 0) {
+    if (missing) *missing = true;
+    return {};
+  }
+  return claim;
+}
+
+Claim Claim::take_file(const fs::path& file) {
+  int fd = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) io_error("open", file);
+  return take_fd(fd, file);
+}
+
+std::int64_t Claim::holder(const fs::path& messages_dir, const std::string& id) {
+  fs::path path = messages_dir / id;
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return 0;
-  if (try_flock(fd.get())) return 0;  // free (closing the descriptor releases it)
-  char buffer[32] = {};
-  ssize_t n = ::pread(fd.get(), buffer, sizeof buffer - 1, 0);
-  std::int64_t pid = n > 0 ? std::atoll(buffer) : 0;
-  return pid > 0 ? pid : -1;  // -1: held, holder unknown
+  struct flock found {};
+  if (!ofd_lock(fd.get(), 0, 1, F_OFD_GETLK, F_WRLCK, &found) || found.l_type == F_UNLCK) {
+    return 0;  // free (or cannot tell)
+  }
+  if (ofd_lock(fd.get(), kHolderBase, 0, F_OFD_GETLK, F_WRLCK, &found) && found.l_type != F_UNLCK &&
+      found.l_start > kHolderBase) {
+    return static_cast<std::int64_t>(found.l_start - kHolderBase);
+  }
+  return -1;  // held, holder unknown
 }
 
-void Claim::release(bool remove_file) {
+bool Claim::same_file(const fs::path& file) const {
+  struct stat held {
+  }, named{};
+  return fd_ >= 0 && ::fstat(fd_, &held) == 0 && ::stat(file.c_str(), &named) == 0 &&
+         held.st_ino == named.st_ino && held.st_dev == named.st_dev;
+}
+
+void Claim::release() {
   if (fd_ < 0) return;
-  if (remove_file) ::unlink(path_.c_str());
-  ::close(fd_);
+  ::close(fd_);  // drops both locks
   fd_ = -1;
 }
 

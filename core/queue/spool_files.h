@@ -1,16 +1,21 @@
-// Portico core — the spool's files: layout, durable writes, and claims held with flock(2).
+// Portico core — the spool's files: layout, durable writes, and claims held with open file
+// description locks (fcntl F_OFD_SETLK) on the entries' message files.
 //
 // Layout under <data_dir>/spool/:
 //   incoming/<random>.msg   messages being received (each flock'ed by its writer while it lives)
 //   messages/<id>           message octets of queue entries (hard links of sealed incoming files)
 //   envelopes/<id>          envelope text (see envelope.h); written as ".tmp-<id>-<random>",
 //                           fsync'd, renamed, folder fsync'd
-//   claims/<id>             a lock file; whoever holds its flock owns the entry
 //
-// Every change to entry <id> (enqueue, update, removal, cleanup of its leftovers) happens while
-// its claim is held, so processes sharing the data directory (the server and the CLI) never
-// step on each other. The kernel drops a flock when its process dies: a crashed worker's claim
-// is released by construction, and its lock file is removed by the next open.
+// An entry is claimed by a write lock on byte 0 of its message file, taken by enqueue before
+// the file has its name in messages/ and by a worker before it touches the entry; a second lock
+// at kHolderBase + pid says which process holds it. Every change to entry <id> (enqueue,
+// update, removal, cleanup of its leftovers) happens while its claim is held, so processes
+// sharing the data directory (the server and the CLI) never step on each other. The kernel
+// drops the locks when the holder's descriptor closes, or its process dies: a crashed worker's
+// claim is released by construction, and no lock file is left behind (the files of claims/
+// that earlier versions used are removed by the next open). These locks are separate from the
+// incoming writer's flock on the same inode: neither blocks the other.
 #pragma once
 
 #include <sys/types.h>
@@ -47,7 +52,8 @@ class QueueFailure : public std::runtime_error {
 
 struct SpoolLayout {
   explicit SpoolLayout(const fs::path& data_dir);
-  fs::path root, incoming, messages, envelopes, claims;
+  fs::path root, incoming, messages, envelopes;
+  fs::path old_claims;  // the lock files of earlier versions (removed by the queue's open)
   void create() const;  // creates the folders (and fsyncs their parents)
 };
 
@@ -82,7 +88,7 @@ std::vector<DirEntry> list_dir(const fs::path& dir);
 // Tries to take an exclusive flock on an open file descriptor without waiting.
 bool try_flock(int fd);
 
-// A claim on one entry: the flock of claims/<id>, held while the object lives.
+// A claim on one entry: the locks on its message file, held while the object lives.
 class Claim {
  public:
   Claim() = default;
@@ -92,18 +98,29 @@ class Claim {
   Claim(const Claim&) = delete;
   Claim& operator=(const Claim&) = delete;
 
-  // Takes the claim, or returns an empty Claim when someone else holds it.
-  static Claim try_take(const fs::path& claims_dir, const std::string& id);
-  // The process id written in a held claim file; 0 when free or unknown.
-  static std::int64_t holder(const fs::path& claims_dir, const std::string& id);
+  // Offset of the lock that names the holder: kHolderBase + its process id.
+  static constexpr off_t kHolderBase = off_t{1} << 32;
+
+  // Takes the claim of messages/<id>, or returns an empty Claim when someone else holds it or
+  // the entry has no message file (then *missing is set).
+  static Claim try_take(const fs::path& messages_dir, const std::string& id,
+                        bool* missing = nullptr);
+  // Claims the file itself (enqueue's sealed incoming file, before it is linked in); empty when
+  // held already.
+  static Claim take_file(const fs::path& file);
+  // The process id of the holder of messages/<id>'s claim; 0 when free or there is no such
+  // file, -1 when held by a process that cannot be told.
+  static std::int64_t holder(const fs::path& messages_dir, const std::string& id);
 
   bool held() const { return fd_ >= 0; }
-  // Releases the claim; `remove_file` also deletes the lock file (entry gone for good).
-  void release(bool remove_file = false);
+  // Whether the claimed file is the one `file` names now.
+  bool same_file(const fs::path& file) const;
+  // Releases the claim (closes the descriptor, which drops its locks).
+  void release();
 
  private:
+  static Claim take_fd(int fd, const fs::path& path);
   int fd_ = -1;
-  fs::path path_;
 };
 
 }  // namespace portico::core::queue

@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import re
+import struct
 import sys
 import tempfile
 import time
@@ -259,17 +260,19 @@ class QueueCliTest(unittest.TestCase):
 
     def test_busy_entries_are_left_alone(self):
         entry = self.inject("alice@example.org", "bob@example.net")
-        # A worker's claim, as spool_files.h describes it: the flock of claims/<id>, holding the
-        # worker's process id. Taken by a child process, as smtp-out in the server would.
-        claim = os.path.join(self.tmp.name, "data", "spool", "claims", entry)
+        # A worker's claim, as spool_files.h describes it: an open file description's write
+        # lock on byte 0 of messages/<id>, and one at 2^32 + the worker's process id. Taken by a
+        # child process, as smtp-out in the server would.
+        message = os.path.join(self.tmp.name, "data", "spool", "messages", entry)
         ready_r, ready_w = os.pipe()
         stop_r, stop_w = os.pipe()
         pid = os.fork()
         if pid == 0:
             try:
-                fd = os.open(claim, os.O_RDWR | os.O_CREAT, 0o640)
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                os.write(fd, f"{os.getpid()}\n".encode())
+                fd = os.open(message, os.O_RDWR)
+                for start in (0, (1 << 32) + os.getpid()):
+                    lock = struct.pack("hh4xqqi4x", fcntl.F_WRLCK, os.SEEK_SET, start, 1, 0)
+                    fcntl.fcntl(fd, fcntl.F_OFD_SETLK, lock)
                 os.write(ready_w, b"1")
                 os.read(stop_r, 1)
             finally:

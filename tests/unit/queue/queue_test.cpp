@@ -238,7 +238,7 @@ TEST(Queue, ClaimDeferUpdateComplete) {
   ASSERT_TRUE(q->release(id_later).ok());
   EXPECT_EQ(q->release(id_later).error, sdk::QueueError::invalid);  // not ours any more
   EXPECT_EQ(q->list().value.size(), 2u);
-  EXPECT_TRUE(names_in(dir.path() / "spool" / "claims").empty());
+  EXPECT_FALSE(fs::exists(dir.path() / "spool" / "claims"));  // no lock files, ever
 }
 
 TEST(Queue, ClaimDueHonoursMax) {
@@ -339,8 +339,29 @@ TEST(Queue, StaleClaimOfADeadProcessIsReleased) {
   ASSERT_EQ(claimed.value.size(), 1u);
   EXPECT_EQ(claimed.value[0].id, id);
   ASSERT_TRUE(q->complete(id).ok());
-  // The dead worker's lock file was removed with the entry.
-  EXPECT_TRUE(names_in(dir.path() / "spool" / "claims").empty());
+  EXPECT_FALSE(fs::exists(dir.path() / "spool" / "claims"));  // no lock files, ever
+}
+
+TEST(Queue, AClaimedMessageWithoutEnvelopeIsNotAnOrphan) {
+  // An enqueue between linking its message and renaming its envelope holds the entry's claim
+  // (a lock on the message file): another process's open must leave the file alone.
+  TempDir dir;
+  auto q = open_queue(dir.path());
+  const fs::path message = dir.path() / "spool" / "messages" / "00queuing";
+  std::ofstream(message, std::ios::binary) << "a message whose envelope is on the way";
+  {  // locks of two open file descriptions conflict, in one process as across two
+    auto claim = queue::Claim::take_file(message);
+    ASSERT_TRUE(claim.held());
+    EXPECT_FALSE(queue::Claim::try_take(dir.path() / "spool" / "messages", "00queuing").held());
+    EXPECT_EQ(queue::Claim::holder(dir.path() / "spool" / "messages", "00queuing"), ::getpid());
+    auto other = open_queue(dir.path());
+    EXPECT_EQ(other->cleanup().orphan_messages, 0u);
+    EXPECT_TRUE(fs::exists(message));
+  }
+  EXPECT_EQ(queue::Claim::holder(dir.path() / "spool" / "messages", "00queuing"), 0);
+  auto after = open_queue(dir.path());
+  EXPECT_EQ(after->cleanup().orphan_messages, 1u);
+  EXPECT_FALSE(fs::exists(message));
 }
 
 TEST(Queue, OpenRemovesLeftoversButNotLiveFiles) {
@@ -360,6 +381,7 @@ TEST(Queue, OpenRemovesLeftoversButNotLiveFiles) {
   touch(spool / "envelopes" / (".tmp-" + kept + "-0123abcd"), "portico-envelope: 1\nsen");
   touch(spool / "envelopes" / ".tmp-00aa-ffff", "half");
   touch(spool / "messages" / "00orphan", "a message whose envelope never came");
+  fs::create_directories(spool / "claims");  // as an earlier version left it
   touch(spool / "claims" / "00stale", "12345\n");
 
   auto reopened = open_queue(dir.path());
@@ -371,7 +393,7 @@ TEST(Queue, OpenRemovesLeftoversButNotLiveFiles) {
             std::vector<std::string>{fs::path(live.value->path()).filename().string()});
   EXPECT_EQ(names_in(spool / "envelopes"), std::vector<std::string>{kept});
   EXPECT_EQ(names_in(spool / "messages"), std::vector<std::string>{kept});
-  EXPECT_TRUE(names_in(spool / "claims").empty());
+  EXPECT_FALSE(fs::exists(spool / "claims"));
   // The live writer carries on.
   ASSERT_TRUE(live.value->append(" and done\r\n").ok());
   ASSERT_TRUE(live.value->seal().ok());
