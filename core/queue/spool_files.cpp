@@ -287,10 +287,9 @@ Claim Claim::try_take(const fs::path& messages_dir, const std::string& id, bool*
   Claim claim = take_fd(fd, path);
   if (!claim.held()) return claim;
   // The entry may have been removed between our open and our lock, by a holder that unlinked
-  // the file and then let go: a lock on a file without a name claims nothing.
-  struct stat st {};
-  if (::fstat(claim.fd_, &st) != 0) io_error("stat", path);
-  if (st.st_nlink == 0) {
+  // the file and then let go: a lock on a file that no longer has this name claims nothing
+  // (the file may live on under other names: the incoming one, a mailbox's).
+  if (!claim.same_file(path)) {
     if (missing) *missing = true;
     return {};
   }
