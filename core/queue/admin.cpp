@@ -68,11 +68,7 @@ Claim QueueService::take_free_claim(const std::string& id) {
     std::lock_guard lock(claims_mutex_);
     if (claims_.count(id)) throw busy_failure(id);
   }
-  bool missing = false;
-  Claim claim = Claim::try_take(layout_.messages, id, &missing);
-  if (missing) throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
-  if (!claim.held()) throw busy_failure(id);
-  return claim;
+  return claim_existing(id);
 }
 
 template <class Change>

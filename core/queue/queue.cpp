@@ -163,11 +163,22 @@ Claim QueueService::take_claim(const std::string& id, bool* was_ours) {
       return ours;
     }
   }
+  return claim_existing(id);
+}
+
+Claim QueueService::claim_existing(const std::string& id) {
   bool missing = false;
   Claim claim = Claim::try_take(layout_.messages, id, &missing);
-  if (missing) throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
-  if (!claim.held()) throw busy_failure(id);
-  return claim;
+  if (claim.held()) return claim;
+  if (!missing) throw busy_failure(id);
+  // No message file: either no such entry, or a damaged one whose message was lost. The latter
+  // has nothing to lock, and no delivery can be holding it (there is nothing to send), so the
+  // operator may still hold, bounce or delete it.
+  struct stat st {};
+  if (::stat((layout_.envelopes / id).c_str(), &st) != 0) {
+    throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
+  }
+  return {};
 }
 
 template <class Change>
@@ -354,8 +365,11 @@ sdk::QueueResult<std::vector<sdk::QueueEntry>> QueueService::claim_due(std::int6
     std::sort(due.begin(), due.end());
     for (const auto& [when, id] : due) {
       if (r.value.size() >= max) break;
-      Claim claim = Claim::try_take(layout_.messages, id);
-      if (!claim.held()) continue;
+      // An entry whose message file is gone (damaged) is handed out without a lock, as it
+      // is: the worker finds the damage in the entry and settles it.
+      bool missing = false;
+      Claim claim = Claim::try_take(layout_.messages, id, &missing);
+      if (!claim.held() && !missing) continue;
       // Read again under the claim: another process may have changed or removed it.
       sdk::Envelope env;
       try {

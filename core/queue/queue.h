@@ -185,6 +185,9 @@ class QueueService final : public sdk::Queue {
   void modify(const std::string& id, bool keep, Change change);
   // Ours (moved out of claims_) if we hold it, else a new one; throws busy when held elsewhere.
   queue::Claim take_claim(const std::string& id, bool* was_ours = nullptr);
+  // A new claim of an entry: throws busy when held elsewhere, not_found when there is no such
+  // entry; empty (nothing to lock) for an entry whose message file is missing.
+  queue::Claim claim_existing(const std::string& id);
 
   queue::SpoolLayout layout_;
   Cleanup cleanup_;

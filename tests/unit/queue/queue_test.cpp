@@ -281,6 +281,39 @@ TEST(Queue, BadIdsAreRefused) {
   EXPECT_EQ(q->remove("abc123").error, sdk::QueueError::not_found);
 }
 
+TEST(Queue, AnEntryWhoseMessageIsLostIsStillHandledAndRemovable) {
+  // Its claim cannot be a lock on the message file; it is handed out all the same, with its
+  // damage, and the operator can still act on it.
+  TempDir dir;
+  auto q = open_queue(dir.path());
+  std::string kept = enqueue_text(*q, simple_envelope("a@b", {"c@d"}), "x\r\n");
+  std::string lost = enqueue_text(*q, simple_envelope("a@b", {"e@f"}), "y\r\n");
+  fs::remove(dir.path() / "spool" / "messages" / lost);
+
+  auto listed = q->get(lost);
+  ASSERT_TRUE(listed.ok()) << listed.message;
+  EXPECT_EQ(listed.value.damage, "the message file is missing");
+  EXPECT_FALSE(listed.value.claimed);
+
+  auto other = open_queue(dir.path());
+  ASSERT_TRUE(other->hold(lost).ok());  // the operator's action, without a lock to take
+  ASSERT_TRUE(other->release_held(lost, 0).ok());
+
+  auto claimed = q->claim_due(kFar, 10);
+  ASSERT_EQ(claimed.value.size(), 2u);
+  std::set<std::string> ids;
+  for (const auto& e : claimed.value) {
+    ids.insert(e.id);
+    EXPECT_EQ(e.damage.empty(), e.id == kept) << e.id << ": " << e.damage;
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{kept, lost}));
+  EXPECT_TRUE(q->claim_due(kFar, 10).value.empty());  // both ours now
+  ASSERT_TRUE(q->complete(lost).ok());
+  EXPECT_EQ(q->get(lost).error, sdk::QueueError::not_found);
+  EXPECT_EQ(q->remove(lost).error, sdk::QueueError::not_found);
+  ASSERT_TRUE(q->release(kept).ok());
+}
+
 TEST(Queue, DamagedEnvelopeIsListedNotClaimed) {
   TempDir dir;
   auto q = open_queue(dir.path());
