@@ -10,6 +10,8 @@
 
 #include <system_error>
 
+#include "core/store/sqlite.h"
+
 namespace portico::core {
 
 namespace {
@@ -197,7 +199,10 @@ Database::Database(const std::filesystem::path& file) : file_(file) {
   }
   try {
     sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-    exec("PRAGMA journal_mode=WAL");
+    if (store::set_wal_mode(db_, kBusyTimeoutMs) != SQLITE_OK) {
+      throw DirectoryError(fmt::format("cannot open {}: PRAGMA journal_mode=WAL: {}", file.string(),
+                                       sqlite3_errmsg(db_)));
+    }
     exec("PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
     upgrade();

@@ -1,6 +1,10 @@
 // Portico core — SQLite helpers of the store (see sqlite.h).
 #include "core/store/sqlite.h"
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 namespace portico::core::store {
 
 namespace {
@@ -22,7 +26,7 @@ Database::Database(const std::filesystem::path& file) : file_(file) {
     fail(sdk::StoreError::io, file.string() + ": " + msg);
   }
   sqlite3_busy_timeout(db_, busy_timeout_ms);
-  exec("PRAGMA journal_mode=WAL");
+  if (set_wal_mode(db_, busy_timeout_ms) != SQLITE_OK) raise("PRAGMA journal_mode=WAL");
   // FULL: a commit in WAL mode fsyncs the log, so a committed delivery survives power loss.
   exec("PRAGMA synchronous=FULL");
   exec("PRAGMA foreign_keys=ON");
@@ -31,6 +35,17 @@ Database::Database(const std::filesystem::path& file) : file_(file) {
   // up whatever its size: with bench/pop's 10 accounts, 256 KiB each cost 1.5 MiB more peak RSS
   // than 64 KiB, and read no faster.
   exec("PRAGMA cache_size=-64");
+}
+
+int set_wal_mode(sqlite3* db, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto pause = std::chrono::milliseconds(1);
+  while (true) {
+    const int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) return rc;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
 }
 
 Database::~Database() {

@@ -20,6 +20,12 @@
 
 namespace portico::core::store {
 
+// Sets `PRAGMA journal_mode=WAL`, waiting up to timeout_ms while another connection switches
+// the same new database at the same moment: SQLite then answers one of them SQLITE_BUSY at
+// once, without calling its busy handler (each holds the shared lock the other's switch needs),
+// as when `portico export` opens an account the server is creating. Returns SQLite's code.
+int set_wal_mode(sqlite3* db, int timeout_ms);
+
 // A failure inside the store, carried up to the SDK boundary.
 class StoreFailure : public std::runtime_error {
  public:
