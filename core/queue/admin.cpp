@@ -73,22 +73,16 @@ Claim QueueService::take_free_claim(const std::string& id) {
 
 template <class Change>
 void QueueService::operate(const std::string& id, Change change) {
-  Claim claim = take_free_claim(id);
+  const Claim claim = take_free_claim(id);  // held until this returns or throws
+  queue::Notes notes;
+  sdk::Envelope envelope;
   try {
-    queue::Notes notes;
-    sdk::Envelope envelope;
-    try {
-      envelope = read_envelope(id, &notes);
-    } catch (const QueueFailure& f) {
-      if (f.error() != sdk::QueueError::not_found) throw;
-      throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
-    }
-    if (change(envelope, notes)) write_envelope(id, envelope, notes);
-  } catch (...) {
-    claim.release();
-    throw;
+    envelope = read_envelope(id, &notes);
+  } catch (const QueueFailure& f) {
+    if (f.error() != sdk::QueueError::not_found) throw;
+    throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
   }
-  claim.release();
+  if (change(envelope, notes)) write_envelope(id, envelope, notes);
 }
 
 sdk::QueueResult<bool> QueueService::hold(const std::string& id) {
@@ -138,64 +132,58 @@ sdk::QueueResult<BounceOutcome> QueueService::bounce(const std::string& id, sdk:
   using R = sdk::QueueResult<BounceOutcome>;
   return guarded<R>([&] {
     R r;
-    Claim claim = take_free_claim(id);
+    const Claim claim = take_free_claim(id);  // held until this returns or throws
+    queue::Notes notes;
+    sdk::Envelope env;
     try {
-      queue::Notes notes;
-      sdk::Envelope env;
-      try {
-        env = read_envelope(id, &notes);
-      } catch (const QueueFailure& f) {
-        if (f.error() != sdk::QueueError::not_found) throw;
-        throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
-      }
-      // 1. Durably: the pending recipients failed, the entry held, the note of who to report.
-      std::set<std::size_t> failing;
-      if (auto it = notes.find(kBounceNote); it != notes.end())
-        failing = parse_indices(it->second, env.recipients.size());
-      bool changed = !env.held;
-      for (std::size_t i = 0; i < env.recipients.size(); ++i) {
-        auto& rcpt = env.recipients[i];
-        if (rcpt.state != sdk::RecipientState::pending) continue;
-        rcpt.state = sdk::RecipientState::failed;
-        rcpt.reply = status + " " + reason;
-        failing.insert(i);
-        changed = true;
-      }
-      if (changed) {
-        env.held = true;
-        env.last_error = reason;
-        if (!failing.empty()) notes[kBounceNote] = join_indices(failing);
-        write_envelope(id, env, notes);
-      }
-      // 2. The report, durable (delivered or queued) before the entry goes.
-      if (!failing.empty()) {
-        std::vector<sdk::ReportRecipient> recipients;
-        for (std::size_t i : failing) {
-          sdk::ReportRecipient rr;
-          rr.index = i;
-          rr.action = sdk::ReportAction::failed;
-          rr.status = status;
-          rr.diagnostic = reason;
-          recipients.push_back(std::move(rr));
-        }
-        const std::string message = (layout_.messages / id).string();
-        auto reported = reports.report(env, message, recipients, 0);
-        if (!reported.ok()) {
-          throw QueueFailure(
-              reported.error == sdk::QueueError::none ? sdk::QueueError::io : reported.error,
-              "the report to the sender could not be sent (" + reported.message + "); " + id +
-                  " is held, bounce it again");
-        }
-        r.value.report = reported.value;
-      }
-      r.value.failed = failing.size();
-      // 3. The entry goes.
-      remove_entry(id);
-    } catch (...) {
-      claim.release();
-      throw;
+      env = read_envelope(id, &notes);
+    } catch (const QueueFailure& f) {
+      if (f.error() != sdk::QueueError::not_found) throw;
+      throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
     }
-    claim.release();
+    // 1. Durably: the pending recipients failed, the entry held, the note of who to report.
+    std::set<std::size_t> failing;
+    if (auto it = notes.find(kBounceNote); it != notes.end())
+      failing = parse_indices(it->second, env.recipients.size());
+    bool changed = !env.held;
+    for (std::size_t i = 0; i < env.recipients.size(); ++i) {
+      auto& rcpt = env.recipients[i];
+      if (rcpt.state != sdk::RecipientState::pending) continue;
+      rcpt.state = sdk::RecipientState::failed;
+      rcpt.reply = status + " " + reason;
+      failing.insert(i);
+      changed = true;
+    }
+    if (changed) {
+      env.held = true;
+      env.last_error = reason;
+      if (!failing.empty()) notes[kBounceNote] = join_indices(failing);
+      write_envelope(id, env, notes);
+    }
+    // 2. The report, durable (delivered or queued) before the entry goes.
+    if (!failing.empty()) {
+      std::vector<sdk::ReportRecipient> recipients;
+      for (std::size_t i : failing) {
+        sdk::ReportRecipient rr;
+        rr.index = i;
+        rr.action = sdk::ReportAction::failed;
+        rr.status = status;
+        rr.diagnostic = reason;
+        recipients.push_back(std::move(rr));
+      }
+      const std::string message = (layout_.messages / id).string();
+      auto reported = reports.report(env, message, recipients, 0);
+      if (!reported.ok()) {
+        throw QueueFailure(
+            reported.error == sdk::QueueError::none ? sdk::QueueError::io : reported.error,
+            "the report to the sender could not be sent (" + reported.message + "); " + id +
+                " is held, bounce it again");
+      }
+      r.value.report = reported.value;
+    }
+    r.value.failed = failing.size();
+    // 3. The entry goes.
+    remove_entry(id);
     return r;
   });
 }

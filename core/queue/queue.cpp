@@ -41,11 +41,8 @@ QueueService::QueueService(const fs::path& data_dir) : layout_(data_dir) {
   clean();
 }
 
-QueueService::~QueueService() {
-  std::lock_guard lock(claims_mutex_);
-  for (auto& [id, claim] : claims_)
-    claim.release();
-}
+// The claims this object still holds end with claims_.
+QueueService::~QueueService() = default;
 
 void QueueService::clean() {
   cleanup_.incoming = queue::clean_incoming(layout_.incoming);
@@ -143,9 +140,7 @@ void QueueService::remove_entry(const std::string& id) {
   if (!queue::remove_file(layout_.envelopes / id)) {
     throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
   }
-  store::GroupRequest<Removal> request;
-  Removal removal;
-  request.item = &removal;
+  store::GroupRequest<Removal> request;  // nothing to carry: the batch is one fsync
   removals_.submit(request, [this](auto&) { queue::fsync_dir(layout_.envelopes); });
   queue::remove_file(layout_.messages / id);
 }
@@ -185,12 +180,11 @@ template <class Change>
 void QueueService::modify(const std::string& id, bool keep, Change change) {
   bool was_ours = false;
   Claim claim = take_claim(id, &was_ours);
+  // Ours is kept for the worker, done or failed; a claim taken for the call ends with it.
   auto give_back = [&] {
     if (keep && was_ours) {
       std::lock_guard lock(claims_mutex_);
       claims_[id] = std::move(claim);
-    } else {
-      claim.release();
     }
   };
   try {
@@ -279,10 +273,8 @@ sdk::QueueResult<std::string> QueueService::enqueue(const sdk::Envelope& envelop
         ::unlink(pending.temp.c_str());
       }
       if (linked) ::unlink(target.c_str());
-      claim.release();
-      throw;
+      throw;  // the claim ends with this scope, after the cleanup
     }
-    claim.release();
     R r;
     r.value = id;
     return r;
@@ -375,13 +367,9 @@ sdk::QueueResult<std::vector<sdk::QueueEntry>> QueueService::claim_due(std::int6
       try {
         env = read_envelope(id);
       } catch (const QueueFailure&) {
-        claim.release();
         continue;
       }
-      if (env.held || env.next_attempt > now) {
-        claim.release();
-        continue;
-      }
+      if (env.held || env.next_attempt > now) continue;
       r.value.push_back(make_entry(id, std::move(env)));
       std::lock_guard lock(claims_mutex_);
       claims_[id] = std::move(claim);
@@ -464,14 +452,8 @@ sdk::QueueStatus QueueService::fail(const std::string& id, const std::string& re
 
 sdk::QueueStatus QueueService::complete(const std::string& id) {
   return guarded<sdk::QueueStatus>([&] {
-    Claim claim = take_claim(id);
-    try {
-      remove_entry(id);
-    } catch (...) {
-      claim.release();
-      throw;
-    }
-    claim.release();
+    const Claim claim = take_claim(id);  // held until the entry is gone (or this throws)
+    remove_entry(id);
     return sdk::QueueStatus{};
   });
 }
@@ -488,8 +470,7 @@ sdk::QueueStatus QueueService::release(const std::string& id) {
     if (it == claims_.end()) {
       throw QueueFailure(sdk::QueueError::invalid, id + " is not claimed here");
     }
-    it->second.release();
-    claims_.erase(it);
+    claims_.erase(it);  // and with it the claim
     return sdk::QueueStatus{};
   });
 }

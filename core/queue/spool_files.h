@@ -88,7 +88,8 @@ std::vector<DirEntry> list_dir(const fs::path& dir);
 // Tries to take an exclusive flock on an open file descriptor without waiting.
 bool try_flock(int fd);
 
-// A claim on one entry: the locks on its message file, held while the object lives.
+// A claim on one entry: the locks on its message file, held while the object lives (its end
+// is the claim's end: destroy it, or move another claim into it).
 class Claim {
  public:
   Claim() = default;
@@ -115,10 +116,10 @@ class Claim {
   bool held() const { return fd_ >= 0; }
   // Whether the claimed file is the one `file` names now.
   bool same_file(const fs::path& file) const;
-  // Releases the claim (closes the descriptor, which drops its locks).
-  void release();
 
  private:
+  // Ends the claim (closes the descriptor, which drops its locks); the destructor's work.
+  void release();
   static Claim take_fd(int fd, const fs::path& path);
   int fd_ = -1;
 };

@@ -1,15 +1,11 @@
 // Portico core — the report service (see reports.h).
 #include "core/reports/reports.h"
 
-#include <sys/random.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <iterator>
 
+#include "core/queue/spool_files.h"
 #include "core/reports/dsn.h"
 
 namespace portico::core {
@@ -26,22 +22,7 @@ Result failure(sdk::QueueError error, std::string message) {
 }
 
 std::string unique_id(std::int64_t now) {
-  // From getrandom(2), not OpenSSL, whose generator a report need not set up. Should it fail,
-  // the process id and a counter keep the ids of this host unique all the same.
-  static std::atomic<std::uint32_t> counter{0};
-  std::uint64_t bits = 0;
-  ssize_t got;
-  do {
-    got = ::getrandom(&bits, sizeof bits, 0);
-  } while (got < 0 && errno == EINTR);
-  if (got != static_cast<ssize_t>(sizeof bits)) {
-    bits = (static_cast<std::uint64_t>(::getpid()) << 32) | ++counter;
-  }
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string id = std::to_string(now) + ".";
-  for (int shift = 60; shift >= 0; shift -= 4)
-    id += hex[(bits >> shift) & 15];
-  return id;
+  return std::to_string(now) + "." + queue::random_hex(16);  // the queue ids' random source
 }
 
 // What the report returns of the message: all of it for a failure (unless RET=HDRS or it is

@@ -125,7 +125,7 @@ TEST(QueueAdmin, RetryMakesDueButNotWhenHeld) {
   EXPECT_TRUE(q->claim_due(kFar, 10).value.empty());
   EXPECT_EQ(q->retry_now("0123abcd", 1).error, sdk::QueueError::not_found);
   EXPECT_EQ(q->hold("../x").error, sdk::QueueError::invalid);
-  // A failed lookup leaves no lock file behind.
+  // No lock file, for a failed lookup or any other (claims are locks on message files).
   ASSERT_TRUE(q->release(id).ok());
   EXPECT_FALSE(fs::exists(dir.path() / "spool" / "claims"));  // no lock files, ever
 }
