@@ -62,7 +62,10 @@ void QueueService::clean() {
   for (const auto& [id, names] : temps)
     suspects.insert(id);
   for (const auto& e : queue::list_dir(layout_.messages)) {
-    if (queue::valid_id(e.name) && !envelopes.count(e.name)) suspects.insert(e.name);
+    if (!queue::valid_id(e.name) || envelopes.count(e.name) || temps.count(e.name)) continue;
+    // An entry as enqueued: its envelope is the message file's attribute.
+    if (queue::read_inline_envelope(layout_.messages / e.name, e.name)) continue;
+    suspects.insert(e.name);
   }
 
   bool envelopes_changed = false, messages_changed = false;
@@ -79,7 +82,8 @@ void QueueService::clean() {
       }
     }
     struct stat st {};
-    bool has_envelope = ::stat((layout_.envelopes / id).c_str(), &st) == 0;
+    bool has_envelope = ::stat((layout_.envelopes / id).c_str(), &st) == 0 ||
+                        queue::read_inline_envelope(layout_.messages / id, id).has_value();
     if (claim.held() && !has_envelope && queue::remove_file(layout_.messages / id)) {
       ++cleanup_.orphan_messages;
       messages_changed = true;
@@ -99,8 +103,22 @@ void QueueService::remove_old_claims() {
   fs::remove(layout_.old_claims, ec);
 }
 
+std::string QueueService::read_envelope_text(const std::string& id) const {
+  // The file wins: it exists once the entry changed. A change between the two reads (the file
+  // written, then the attribute removed) is seen by reading the file again.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return queue::read_file(layout_.envelopes / id, queue::kMaxEnvelopeSize);
+    } catch (const QueueFailure& f) {
+      if (f.error() != sdk::QueueError::not_found) throw;
+    }
+    if (auto text = queue::read_inline_envelope(layout_.messages / id, id)) return *text;
+    if (attempt > 0) throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
+  }
+}
+
 sdk::Envelope QueueService::read_envelope(const std::string& id, queue::Notes* notes) const {
-  std::string text = queue::read_file(layout_.envelopes / id, queue::kMaxEnvelopeSize);
+  std::string text = read_envelope_text(id);
   auto parsed = queue::parse_envelope(text);
   if (!parsed.envelope) {
     throw QueueFailure(parsed.error, "envelope of " + id + ": " + parsed.message);
@@ -131,18 +149,35 @@ void QueueService::write_envelope(const std::string& id, const sdk::Envelope& en
     throw QueueFailure(sdk::QueueError::invalid, "envelope larger than the queue accepts");
   }
   queue::write_durably(layout_.envelopes, id, text);
+  // The attribute the entry was enqueued with is now outdated: removed durably, so that a
+  // message file whose later removal a crash undoes is an orphan, never the entry again.
+  queue::drop_inline_envelope(layout_.messages / id);
 }
 
 void QueueService::remove_entry(const std::string& id) {
-  // The envelope goes first: without it the entry is gone. Its removal is made durable with
-  // those of concurrent callers (one fsync of envelopes/ per batch). The message file's removal
-  // needs no fsync: should a crash lose it, the file is an orphan the next open removes.
-  if (!queue::remove_file(layout_.envelopes / id)) {
+  // An entry with an envelope file: the envelope goes first, since without it the entry is
+  // gone, and the message file's removal needs no fsync (should a crash lose it, the file is an
+  // orphan the next open removes: it carries no envelope of its own any more). An entry as
+  // enqueued: the message file is the entry. Either removal is made durable with those of
+  // concurrent callers, one fsync per folder per batch.
+  Removal removal;
+  if (queue::remove_file(layout_.envelopes / id)) {
+    removal.envelope_file = true;
+  } else if (!queue::remove_file(layout_.messages / id)) {
     throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
   }
-  store::GroupRequest<Removal> request;  // nothing to carry: the batch is one fsync
-  removals_.submit(request, [this](auto&) { queue::fsync_dir(layout_.envelopes); });
-  queue::remove_file(layout_.messages / id);
+  store::GroupRequest<Removal> request;
+  request.item = &removal;
+  removals_.submit(request, [this](auto& batch) { commit_removals(batch); });
+  if (removal.envelope_file) queue::remove_file(layout_.messages / id);
+}
+
+void QueueService::commit_removals(std::vector<store::GroupRequest<Removal>*>& batch) {
+  bool envelopes = false, messages = false;
+  for (const auto* request : batch)
+    (request->item->envelope_file ? envelopes : messages) = true;
+  if (envelopes) queue::fsync_dir(layout_.envelopes);
+  if (messages) queue::fsync_dir(layout_.messages);
 }
 
 Claim QueueService::take_claim(const std::string& id, bool* was_ours) {
@@ -166,9 +201,10 @@ Claim QueueService::claim_existing(const std::string& id) {
   Claim claim = Claim::try_take(layout_.messages, id, &missing);
   if (claim.held()) return claim;
   if (!missing) throw busy_failure(id);
-  // No message file: either no such entry, or a damaged one whose message was lost. The latter
-  // has nothing to lock, and no delivery can be holding it (there is nothing to send), so the
-  // operator may still hold, bounce or delete it.
+  // No message file: either no such entry, or a damaged one whose message was lost (which has
+  // an envelope file: an entry as enqueued is its message file). The latter has nothing to
+  // lock, and no delivery can be holding it (there is nothing to send), so the operator may
+  // still hold, bounce or delete it.
   struct stat st {};
   if (::stat((layout_.envelopes / id).c_str(), &st) != 0) {
     throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
@@ -217,9 +253,10 @@ sdk::QueueResult<std::string> QueueService::enqueue(const sdk::Envelope& envelop
   using R = sdk::QueueResult<std::string>;
   return guarded<R>([&] {
     if (!message.sealed()) throw QueueFailure(sdk::QueueError::invalid, "message not sealed");
-    if (auto* file = dynamic_cast<const queue::IncomingFile*>(&message); file && !file->synced()) {
-      throw QueueFailure(sdk::QueueError::invalid, "message sealed without fsync");
-    }
+    // Sealed without fsync (seal_unsynced): this enqueue's fsync makes its octets durable. A
+    // writer other than ours must have made them durable itself.
+    const auto* file = dynamic_cast<const queue::IncomingFile*>(&message);
+    const bool synced = file == nullptr || file->synced();
     if (envelope.recipients.empty()) {
       throw QueueFailure(sdk::QueueError::invalid, "no recipients");
     }
@@ -247,16 +284,23 @@ sdk::QueueResult<std::string> QueueService::enqueue(const sdk::Envelope& envelop
     if (!claim.held()) throw QueueFailure(sdk::QueueError::busy, "message is being queued");
     bool linked = false;
     try {
+      // The envelope rides on the message file where it can, and one fsync makes both durable
+      // before the file has its name in messages/: a visible entry is always whole.
+      pending.inline_envelope = queue::set_inline_envelope(claim.fd(), message.path(), id, text);
+      if (pending.inline_envelope || !synced) queue::fsync_fd(claim.fd(), message.path());
       queue::link_or_copy(message.path(), target);
       linked = true;
       if (!claim.same_file(target)) {
-        // A copy (another file system): the claim moves to the copy. Until then only a cleaner
-        // (another process's open) may have taken it for an orphan; then this enqueue fails.
+        // A copy (another file system): the claim moves to the copy, which carries no
+        // attribute. Until then only a cleaner (another process's open) may have taken it for
+        // an orphan; then this enqueue fails.
+        pending.inline_envelope = false;
         claim = Claim::try_take(layout_.messages, id);
         if (!claim.held()) throw QueueFailure(sdk::QueueError::io, "queued copy lost: " + id);
       }
-      // This call's own durable write; the folder fsyncs are the batch's.
-      pending.temp = queue::write_temp(layout_.envelopes, id, text);
+      // Otherwise an envelope file: this call's own durable write; the folder fsyncs are the
+      // batch's.
+      if (!pending.inline_envelope) pending.temp = queue::write_temp(layout_.envelopes, id, text);
       store::GroupRequest<PendingEnqueue> request;
       request.item = &pending;
       enqueues_.submit(request, [this](auto& batch) { commit_enqueues(batch); });
@@ -272,7 +316,15 @@ sdk::QueueResult<std::string> QueueService::enqueue(const sdk::Envelope& envelop
       } else if (!pending.temp.empty()) {
         ::unlink(pending.temp.c_str());
       }
-      if (linked) ::unlink(target.c_str());
+      if (linked) {
+        ::unlink(target.c_str());
+        if (pending.inline_envelope) {  // the name was the entry: its removal made durable
+          try {
+            queue::fsync_dir(layout_.messages);
+          } catch (const QueueFailure&) {
+          }
+        }
+      }
       throw;  // the claim ends with this scope, after the cleanup
     }
     R r;
@@ -288,6 +340,7 @@ void QueueService::commit_enqueues(std::vector<store::GroupRequest<PendingEnqueu
   bool any = false;
   for (auto* request : batch) {
     PendingEnqueue& p = *request->item;
+    if (p.inline_envelope) continue;  // durable with its message
     const fs::path name = layout_.envelopes / p.id;
     if (::rename(p.temp.c_str(), name.c_str()) == 0) {
       p.renamed = true;
@@ -307,18 +360,20 @@ void QueueService::commit_enqueues(std::vector<store::GroupRequest<PendingEnqueu
 void QueueService::refresh_cache() {
   // Re-read only envelopes whose inode changed (each write renames a new file into place),
   // forget the ones that are gone. In place: an unchanged entry costs a lookup, no allocation.
+  // An entry as enqueued is keyed by its message file's inode (its attribute never changes),
+  // one with an envelope file by the file's.
   for (auto& [id, c] : cache_)
     c.seen = false;
-  for (auto& e : queue::list_dir(layout_.envelopes)) {
-    if (!queue::valid_id(e.name)) continue;
-    auto [it, added] = cache_.try_emplace(std::move(e.name));
+  for (auto& [name, where] : entry_names(&cache_)) {
+    auto [it, added] = cache_.try_emplace(name);
     Cached& c = it->second;
-    if (!added && c.inode == e.inode) {
+    if (!added && c.inode == where.inode && c.envelope_file == where.envelope_file) {
       c.seen = true;
       continue;
     }
     c = Cached{};
-    c.inode = e.inode;
+    c.inode = where.inode;
+    c.envelope_file = where.envelope_file;
     try {
       sdk::Envelope env = read_envelope(it->first);
       c.next_attempt = env.next_attempt;
@@ -475,19 +530,40 @@ sdk::QueueStatus QueueService::release(const std::string& id) {
   });
 }
 
+std::map<std::string, QueueService::EntryName> QueueService::entry_names(
+    const std::map<std::string, Cached>* known) const {
+  std::map<std::string, EntryName> out;
+  for (auto& e : queue::list_dir(layout_.envelopes)) {
+    if (queue::valid_id(e.name)) out.emplace(std::move(e.name), EntryName{e.inode, true});
+  }
+  for (auto& e : queue::list_dir(layout_.messages)) {
+    if (!queue::valid_id(e.name) || out.count(e.name)) continue;
+    if (known) {  // an entry as enqueued seen before under this inode: its attribute is as read
+      auto it = known->find(e.name);
+      if (it != known->end() && !it->second.envelope_file && it->second.inode == e.inode) {
+        out.emplace(std::move(e.name), EntryName{e.inode, false});
+        continue;
+      }
+    }
+    // Only a name whose file carries its envelope: not an orphan, nor an enqueue in progress.
+    if (!queue::read_inline_envelope(layout_.messages / e.name, e.name)) continue;
+    out.emplace(std::move(e.name), EntryName{e.inode, false});
+  }
+  return out;
+}
+
 std::vector<QueueService::EntryWithNotes> QueueService::list_entries(bool with_notes) {
   std::vector<EntryWithNotes> out;
-  for (const auto& e : queue::list_dir(layout_.envelopes)) {
-    if (!queue::valid_id(e.name)) continue;
+  for (const auto& [name, where] : entry_names()) {
     EntryWithNotes item;
     try {
-      item.first = make_entry(e.name, read_envelope(e.name, with_notes ? &item.second : nullptr));
+      item.first = make_entry(name, read_envelope(name, with_notes ? &item.second : nullptr));
     } catch (const QueueFailure& f) {
       if (f.error() == sdk::QueueError::not_found) continue;  // removed meanwhile
-      item.first = make_entry(e.name, {});
+      item.first = make_entry(name, {});
       item.first.damage = f.what();
     }
-    item.first.claimed_by = Claim::holder(layout_.messages, e.name);
+    item.first.claimed_by = Claim::holder(layout_.messages, name);
     item.first.claimed = item.first.claimed_by != 0;
     out.push_back(std::move(item));
   }
@@ -539,7 +615,7 @@ sdk::QueueResult<std::string> QueueService::envelope_text(const std::string& id)
     check_id(id);
     R r;
     try {
-      r.value = queue::read_file(layout_.envelopes / id, queue::kMaxEnvelopeSize);
+      r.value = read_envelope_text(id);
     } catch (const QueueFailure& f) {
       if (f.error() != sdk::QueueError::not_found) throw;
       throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);

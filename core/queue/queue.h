@@ -2,26 +2,28 @@
 // spool under <data_dir>/spool/ (layout in spool_files.h, envelope format in envelope.h).
 //
 // Guarantees (nothing acknowledged is lost, see docs/design-notes.md): enqueue() returns only
-// after the message file (a hard link of the sealed incoming file) and the envelope (temp file,
-// fsync, rename, folder fsync) are durable; the envelope is renamed into place only after the
-// message's folder was fsync'd, so a visible envelope always has its message. After a crash at
-// any point, open_queue() finds every entry whose id was returned, whole, and removes the
-// leftovers: incoming files of dead writers, envelope temp files and message files without an
-// envelope. All of it is safe while another process (the server, or the CLI) uses the same
-// spool, since every change to an entry happens under that entry's claim (a lock on its message
-// file, see spool_files.h).
+// after the message file and its envelope are durable under the entry's name. As enqueued, the
+// envelope is an attribute of the message file, set before the file's fsync, and the file is
+// linked into messages/ after it, so a visible entry is always whole; where the attribute
+// cannot be used, the envelope is a file (temp file, fsync, rename after messages/ was fsync'd,
+// folder fsync). After a crash at any point, open_queue() finds every entry whose id was
+// returned, whole, and removes the leftovers: incoming files of dead writers, envelope temp
+// files and message files that carry no envelope and have no envelope file. All of it is safe
+// while another process (the server, or the CLI) uses the same spool, since every change to an
+// entry happens under that entry's claim (a lock on its message file, see spool_files.h).
 //
-// Group commit (core/store/group_commit.h): concurrent enqueue() calls each link their message
-// and write and fsync their own envelope temp file, then one of them, for the whole batch,
-// fsyncs messages/ once, renames every envelope into place and fsyncs envelopes/ once; each
-// call returns once its batch is done. A lone enqueue is a batch of one, at once. Removals
-// (complete(), remove(), the operator's delete and bounce) unlink their envelopes and share
-// one fsync of envelopes/ in the same way; a message file's removal is not fsync'd (a crash
-// that loses it leaves an orphan, which the next open removes).
+// Group commit (core/store/group_commit.h): concurrent enqueue() calls each make their own
+// message (and envelope temp file, if any) durable, then one of them, for the whole batch,
+// fsyncs messages/ once, renames every envelope file into place and fsyncs envelopes/ once if
+// there were any; each call returns once its batch is done. A lone enqueue is a batch of one, at
+// once. Removals (complete(), remove(), the operator's delete and bounce) unlink the envelope
+// file, or for an entry as enqueued its message file, and share one fsync per folder they
+// changed in the same way; the message file of an entry with an envelope file is removed
+// without fsync (it carries no envelope any more: a crash that loses its removal leaves an
+// orphan, which the next open removes).
 //
-// claim_due() and stats() scan the envelope folder (readdir, no stat) and re-read only
-// envelopes whose inode changed since the last scan, so a scan costs one readdir when nothing
-// changed.
+// claim_due() and stats() scan both folders (readdir, no stat) and re-read only envelopes
+// whose inode changed since the last scan, so a scan costs two readdirs when nothing changed.
 //
 // Operator actions (hold, release_held, retry_now, bounce; core only, for `portico queue`) work
 // on entries no worker holds, and answer busy for one being delivered.
@@ -102,7 +104,8 @@ class QueueService final : public sdk::Queue {
 
   // --- operator actions (core only; `portico queue ...`) --------------------------------------
   // Each takes the entry's claim for itself: busy when a worker (of any process, this object
-  // included) holds it. Changes are durable (envelope rewritten: temp, fsync, rename, fsync).
+  // included) holds it. Changes are durable (envelope file written: temp, fsync, rename, fsync;
+  // the attribute of an entry as enqueued then removed, with an fsync of its message file).
   //
   // Holds an entry: kept, never claimed, until release_held(). Value false: it was held already.
   sdk::QueueResult<bool> hold(const std::string& id);
@@ -127,10 +130,12 @@ class QueueService final : public sdk::Queue {
   // Every entry as list() gives it, with its notes.
   using EntryWithNotes = std::pair<sdk::QueueEntry, queue::Notes>;
   sdk::QueueResult<std::vector<EntryWithNotes>> list_with_notes();
-  // Enqueue batches committed so far (each: one fsync of messages/ and one of envelopes/).
+  // Enqueue batches committed so far (each: one fsync of messages/, and one of envelopes/ when
+  // it wrote envelope files).
   std::size_t enqueue_batches() { return enqueues_.batches(); }
 
-  // The envelope file of an entry as stored (for `portico queue show`).
+  // The envelope text of an entry as stored, from its file or its message file's attribute
+  // (for `portico queue show`).
   sdk::QueueResult<std::string> envelope_text(const std::string& id);
   const queue::SpoolLayout& layout() const { return layout_; }
   // What the last open cleaned up (for logs and tests).
@@ -148,13 +153,20 @@ class QueueService final : public sdk::Queue {
     std::uint32_t pending = 0;  // recipients pending
     bool held = false;
     bool damaged = false;
-    bool seen = false;  // during a refresh: still in the folder
+    bool envelope_file = false;  // inode is of envelopes/<id>, else of the message file
+    bool seen = false;           // during a refresh: still in the folder
+  };
+  // Where an entry's envelope is: its file in envelopes/, or the message file's attribute.
+  struct EntryName {
+    ino_t inode = 0;
+    bool envelope_file = false;
   };
   // An enqueue waiting for its batch: its envelope is written and fsync'd under a temp name.
   struct PendingEnqueue {
     std::string id;
-    fs::path temp;
-    bool renamed = false;  // set by the batch once the envelope has its name
+    fs::path temp;                 // the envelope file's temp name (none when inline)
+    bool inline_envelope = false;  // the envelope is the message file's attribute
+    bool renamed = false;          // set by the batch once the envelope file has its name
   };
 
   void clean();
@@ -173,6 +185,11 @@ class QueueService final : public sdk::Queue {
   template <class Change>
   void operate(const std::string& id, Change change);
   std::vector<EntryWithNotes> list_entries(bool with_notes);
+  // Every entry by id: names in envelopes/, and in messages/ those whose file carries its
+  // envelope (taken as read for a name `known` has as such under the same inode).
+  std::map<std::string, EntryName> entry_names(
+      const std::map<std::string, Cached>* known = nullptr) const;
+  std::string read_envelope_text(const std::string& id) const;
   sdk::Envelope read_envelope(const std::string& id, queue::Notes* notes = nullptr) const;
   sdk::QueueEntry make_entry(const std::string& id, sdk::Envelope envelope) const;
   void write_envelope(const std::string& id, const sdk::Envelope& envelope,
@@ -198,8 +215,12 @@ class QueueService final : public sdk::Queue {
   std::chrono::steady_clock::time_point scanned_{};  // of cache_, under scan_mutex_
   std::int64_t scanned_at_ = 0;                      // the same in Unix time
   store::GroupCommit<PendingEnqueue> enqueues_;
-  struct Removal {};
-  store::GroupCommit<Removal> removals_;  // removals share their fsync of envelopes/
+  struct Removal {
+    bool envelope_file = false;  // envelopes/ changed (else messages/)
+  };
+  // The batch of removals: one fsync of each folder they changed.
+  void commit_removals(std::vector<store::GroupRequest<Removal>*>& batch);
+  store::GroupCommit<Removal> removals_;
 };
 
 // The factory the server calls once at start (see QueueService's constructor).

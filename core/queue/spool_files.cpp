@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -187,6 +188,55 @@ std::string read_file(const fs::path& file, std::uint64_t limit) {
     }
   }
   return out;
+}
+
+bool set_inline_envelope(int fd, const fs::path& path, const std::string& id,
+                         std::string_view text) {
+  if (text.size() > kMaxInlineEnvelope) return false;
+  std::string value;
+  value.reserve(id.size() + 1 + text.size());
+  value.append(id).append(1, '\n').append(text);
+  if (::fsetxattr(fd, kInlineEnvelopeAttr, value.data(), value.size(), XATTR_CREATE) == 0) {
+    return true;
+  }
+  // No user attributes here (ENOTSUP), no room in the inode's attribute space (ENOSPC, E2BIG,
+  // ERANGE), or the file carries an entry's envelope already (EEXIST: enqueued before).
+  if (errno == ENOTSUP || errno == ENOSPC || errno == E2BIG || errno == ERANGE || errno == EEXIST) {
+    return false;
+  }
+  io_error("setxattr", path);
+}
+
+std::optional<std::string> read_inline_envelope(const fs::path& message, const std::string& id) {
+  std::string value(id.size() + 1 + kMaxInlineEnvelope, '\0');
+  ssize_t n = ::getxattr(message.c_str(), kInlineEnvelopeAttr, value.data(), value.size());
+  if (n < 0) {
+    if (errno == ENOENT || errno == ENODATA || errno == ENOTSUP || errno == ERANGE) {
+      return std::nullopt;  // no file, no attribute, or one no enqueue wrote
+    }
+    io_error("getxattr", message);
+  }
+  value.resize(static_cast<std::size_t>(n));
+  if (value.size() <= id.size() || value.compare(0, id.size(), id) != 0 ||
+      value[id.size()] != '\n') {
+    return std::nullopt;  // another entry's (the same file under another name)
+  }
+  return value.substr(id.size() + 1);
+}
+
+bool drop_inline_envelope(const fs::path& message) {
+  if (::removexattr(message.c_str(), kInlineEnvelopeAttr) != 0) {
+    if (errno == ENODATA || errno == ENOTSUP || errno == ENOENT) return false;
+    io_error("removexattr", message);
+  }
+  Fd fd(::open(message.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) io_error("open", message);
+  fsync_fd(fd.get(), message);
+  return true;
+}
+
+void fsync_fd(int fd, const fs::path& path) {
+  if (::fsync(fd) != 0) io_error("fsync", path);
 }
 
 bool remove_file(const fs::path& file) {

@@ -7,6 +7,15 @@
 //   envelopes/<id>          envelope text (see envelope.h); written as ".tmp-<id>-<random>",
 //                           fsync'd, renamed, folder fsync'd
 //
+// An entry's envelope lives in one of two places. As enqueued, it is an extended attribute of
+// the message file (kInlineEnvelopeAttr: "<id>\n" then the envelope text), set before the file's
+// one fsync, so the message and its envelope become durable together and the entry costs no
+// file of its own. Every later change writes envelopes/<id>, which then wins, and removes the
+// attribute durably. Where the file system has no user extended attributes, or the envelope
+// does not fit in one, enqueue writes envelopes/<id> at once. The id inside the attribute ties
+// it to one name: the same file linked under another name (a second enqueue of one incoming
+// file, a mailbox's copy) carries no entry.
+//
 // An entry is claimed by a write lock on byte 0 of its message file, taken by enqueue before
 // the file has its name in messages/ and by a worker before it touches the entry; a second lock
 // at kHolderBase + pid says which process holds it. Every change to entry <id> (enqueue,
@@ -22,6 +31,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -78,6 +88,22 @@ std::string read_file(const fs::path& file, std::uint64_t limit);
 // Removes a file; false when it was not there.
 bool remove_file(const fs::path& file);
 
+// The extended attribute that carries an entry's envelope as enqueued, and its largest value.
+inline constexpr const char* kInlineEnvelopeAttr = "user.portico.envelope";
+inline constexpr std::size_t kMaxInlineEnvelope = 3 * 1024;
+// Sets the envelope of entry `id` on the open file fd; false (nothing set) when the file system
+// cannot hold it there (no user extended attributes, no room, an attribute set already, or a
+// text over kMaxInlineEnvelope). Throws QueueFailure on other errors. Makes nothing durable.
+bool set_inline_envelope(int fd, const fs::path& path, const std::string& id,
+                         std::string_view text);
+// The envelope text `message` carries for entry `id`; nullopt when the file is missing or
+// carries none for this id.
+std::optional<std::string> read_inline_envelope(const fs::path& message, const std::string& id);
+// Removes the envelope attribute of `message` and fsyncs the file; false when it had none.
+bool drop_inline_envelope(const fs::path& message);
+// fsync(2) of an open file; throws QueueFailure.
+void fsync_fd(int fd, const fs::path& path);
+
 struct DirEntry {
   std::string name;
   ino_t inode = 0;
@@ -114,6 +140,8 @@ class Claim {
   static std::int64_t holder(const fs::path& messages_dir, const std::string& id);
 
   bool held() const { return fd_ >= 0; }
+  // The claimed file's descriptor (open for reading and writing); -1 when not held.
+  int fd() const { return fd_; }
   // Whether the claimed file is the one `file` names now.
   bool same_file(const fs::path& file) const;
 

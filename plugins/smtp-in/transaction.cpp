@@ -568,8 +568,11 @@ void SmtpSession::store_message() {
         if (local_only) {
           if (auto octets = job->incoming->held_in_memory()) held.emplace(*octets);
         }
+        // Remote recipients only: the queue's enqueue makes the octets durable with their
+        // envelope, in one fsync. Both kinds: the store's link needs them durable first.
+        const bool both = !local_only && !job->local.empty();
         sdk::QueueStatus sealed;
-        if (!held) sealed = local_only ? job->incoming->seal_unsynced() : job->incoming->seal();
+        if (!held) sealed = both ? job->incoming->seal() : job->incoming->seal_unsynced();
         if (!sealed.ok()) {
           job->error = "cannot make the message durable: " + sealed.message;
           return;

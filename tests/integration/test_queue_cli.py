@@ -32,6 +32,30 @@ MESSAGE = (
     "body line\r\n"
 )
 
+ENVELOPE_ATTR = "user.portico.envelope"
+
+
+def read_envelope(spool, entry):
+    """An entry's envelope text (envelope.h's format): its file in envelopes/ once it changed,
+    else the attribute its message file carries as enqueued ("<id>\\n", then the text)."""
+    try:
+        with open(os.path.join(spool, "envelopes", entry)) as f:
+            return f.read()
+    except FileNotFoundError:
+        value = os.getxattr(os.path.join(spool, "messages", entry), ENVELOPE_ATTR).decode()
+        assert value.startswith(entry + "\n"), value[:80]
+        return value[len(entry) + 1:]
+
+
+def write_envelope(spool, entry, text):
+    """Writes an entry's envelope as a change does: the file, which wins; the attribute goes."""
+    with open(os.path.join(spool, "envelopes", entry), "w") as f:
+        f.write(text)
+    try:
+        os.removexattr(os.path.join(spool, "messages", entry), ENVELOPE_ATTR)
+    except OSError:
+        pass
+
 
 class QueueCliTest(unittest.TestCase):
     def setUp(self):
@@ -128,9 +152,7 @@ class QueueCliTest(unittest.TestCase):
         entry = self.inject("alice@example.org", "bob@example.net", "carol@example.com",
                             "dave@example.com")
         # What a delivery attempt records, written as an operator could (envelope.h's format).
-        path = os.path.join(self.tmp.name, "data", "spool", "envelopes", entry)
-        with open(path) as f:
-            text = f.read()
+        text = read_envelope(self.spool(), entry)
         blocks = text.split("recipient: ")
         self.assertEqual(len(blocks), 4, text)
         outcomes = [("delivered", "250 2.0.0 Ok"), ("failed", "550 5.1.1 <carol@example.com>:"
@@ -141,8 +163,7 @@ class QueueCliTest(unittest.TestCase):
                                f"state: {state}\nreply: {reply}\n", blocks[i])
         text = "recipient: ".join(blocks)
         text = re.sub(r"last-error:[^\n]*\n", "last-error: 451 4.3.0 try again later\n", text)
-        with open(path, "w") as f:
-            f.write(text)
+        write_envelope(self.spool(), entry, text)
 
         entries, _ = self.listing()
         _, recipients = entries[entry]
@@ -173,16 +194,14 @@ class QueueCliTest(unittest.TestCase):
 
     # -- the operator's actions ---------------------------------------------------------------
 
-    def envelope_path(self, entry):
-        return os.path.join(self.tmp.name, "data", "spool", "envelopes", entry)
+    def spool(self):
+        return os.path.join(self.tmp.name, "data", "spool")
 
     def set_next_attempt(self, entry, when):
         """Edits an entry's next attempt as a deferral would have set it (envelope.h's format)."""
-        path = self.envelope_path(entry)
-        with open(path) as f:
-            text = f.read()
-        with open(path, "w") as f:
-            f.write(re.sub(r"next-attempt: \d+\n", f"next-attempt: {when}\n", text))
+        text = read_envelope(self.spool(), entry)
+        write_envelope(self.spool(), entry,
+                       re.sub(r"next-attempt: \d+\n", f"next-attempt: {when}\n", text))
 
     def entry_json(self, entry):
         r = self.queue("list", "--json")
@@ -281,16 +300,14 @@ class QueueCliTest(unittest.TestCase):
         self.addCleanup(os.write, stop_w, b"x")
         self.assertEqual(os.read(ready_r, 1), b"1")
 
-        with open(self.envelope_path(entry)) as f:
-            before = f.read()
+        before = read_envelope(self.spool(), entry)
         for action in ("retry", "hold", "release", "delete", "bounce"):
             r = self.queue(action, entry)
             self.assertEqual(r.returncode, 1, f"{action}: {r.stdout}{r.stderr}")
             self.assertIn(f"error: {entry}: busy: ", r.stderr, action)
             self.assertIn(f"being delivered (by process {pid}); left alone", r.stderr, action)
             self.assertEqual(r.stdout, "", action)
-        with open(self.envelope_path(entry)) as f:
-            self.assertEqual(f.read(), before)
+        self.assertEqual(read_envelope(self.spool(), entry), before)
         entries, _ = self.listing()
         self.assertEqual(entries[entry][0][3], "active")
         e = self.entry_json(entry)
@@ -398,12 +415,10 @@ class QueueCliTest(unittest.TestCase):
             inject("b@example.net")                                  # active
             deferred = inject("c@example.net", "d@example.net")      # deferred
             held = inject("e@example.net", "f@example.net", "g@example.net")  # held
-            path = os.path.join(srv.dir, "data", "spool", "envelopes", deferred)
-            with open(path) as f:
-                text = f.read()
-            with open(path, "w") as f:
-                f.write(re.sub(r"next-attempt: \d+", f"next-attempt: {int(time.time()) + 3600}",
-                               text))
+            spool = os.path.join(srv.dir, "data", "spool")
+            text = read_envelope(spool, deferred)
+            write_envelope(spool, deferred, re.sub(
+                r"next-attempt: \d+", f"next-attempt: {int(time.time()) + 3600}", text))
             self.assertEqual(srv.cli("queue", "hold", held).returncode, 0)
             srv.start()
 

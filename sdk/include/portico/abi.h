@@ -64,7 +64,9 @@
 // WebSocketListener, WebPage: WebSocket listeners run by the core, with their static pages),
 // SessionContext::is_websocket and Session::on_message (a session fed WebSocket messages); 1.10
 // SessionContext::set_output_limit and kDefaultOutputLimit (portico/session.h: the pending output
-// at which a connection is throttled, chosen by its session).
+// at which a connection is throttled, chosen by its session); 1.11 Queue::enqueue accepts a
+// message sealed with IncomingMessage::seal_unsynced (the queue makes its octets durable with
+// the envelope, in one fsync).
 #pragma once
 
 #include <stddef.h>
@@ -74,7 +76,7 @@
 #endif
 
 #define PORTICO_ABI_MAJOR 1
-#define PORTICO_ABI_MINOR 10
+#define PORTICO_ABI_MINOR 11
 
 #define PORTICO_STRINGIFY_INNER(x) #x
 #define PORTICO_STRINGIFY(x) PORTICO_STRINGIFY_INNER(x)

@@ -143,8 +143,9 @@ class IncomingMessage {
 
   // --- ABI 1.2 ---
   // seal() without the fsync: the file is complete but its octets may not be on the disk, for
-  // a message whose only durable copy is made elsewhere (Store::deliver_unsynced_file). Not for
-  // enqueue(). Blocking: worker pool only.
+  // a message whose only durable copy is made elsewhere (Store::deliver_unsynced_file, and
+  // since ABI 1.11 enqueue(), which then makes the octets durable with the envelope in one
+  // fsync; a core of 1.10 or older refuses such a message). Blocking: worker pool only.
   virtual QueueStatus seal_unsynced() = 0;
   // The whole message while none of it has been written to the file yet (a small message,
   // before any seal): a caller may deliver these octets itself (Store::deliver), so that no
@@ -156,9 +157,10 @@ class Queue {
  public:
   // A new message writer under <data_dir>/spool/incoming/. Cheap (one open(2)).
   virtual QueueResult<std::unique_ptr<IncomingMessage>> create_incoming() = 0;
-  // Adds a sealed message for the envelope's recipients and returns its id once both are
-  // durable. received and next_attempt are set to now when 0; recipient states are kept as
-  // given. The message stays usable (and must still be destroyed) afterwards.
+  // Adds a sealed message (seal(), or since ABI 1.11 seal_unsynced()) for the envelope's
+  // recipients and returns its id once both are durable. received and next_attempt are set to now
+  // when 0; recipient states are kept as given. The message stays usable (and must still be
+  // destroyed) afterwards.
   virtual QueueResult<std::string> enqueue(const Envelope& envelope, IncomingMessage& message) = 0;
 
   // --- for the delivering side (smtp-out) ----------------------------------------------------
