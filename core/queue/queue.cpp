@@ -107,10 +107,8 @@ std::string QueueService::read_envelope_text(const std::string& id) const {
   // The file wins: it exists once the entry changed. A change between the two reads (the file
   // written, then the attribute removed) is seen by reading the file again.
   for (int attempt = 0;; ++attempt) {
-    try {
-      return queue::read_file(layout_.envelopes / id, queue::kMaxEnvelopeSize);
-    } catch (const QueueFailure& f) {
-      if (f.error() != sdk::QueueError::not_found) throw;
+    if (auto text = queue::read_file(layout_.envelopes / id, queue::kMaxEnvelopeSize)) {
+      return *text;
     }
     if (auto text = queue::read_inline_envelope(layout_.messages / id, id)) return *text;
     if (attempt > 0) throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);

@@ -165,8 +165,9 @@ void link_or_copy(const fs::path& source, const fs::path& target) {
   }
 }
 
-std::string read_file(const fs::path& file, std::uint64_t limit) {
+std::optional<std::string> read_file(const fs::path& file, std::uint64_t limit) {
   Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0 && errno == ENOENT) return std::nullopt;
   if (fd.get() < 0) io_error("open", file);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) io_error("stat", file);
@@ -221,7 +222,8 @@ std::optional<std::string> read_inline_envelope(const fs::path& message, const s
       value[id.size()] != '\n') {
     return std::nullopt;  // another entry's (the same file under another name)
   }
-  return value.substr(id.size() + 1);
+  value.erase(0, id.size() + 1);
+  return value;
 }
 
 bool drop_inline_envelope(const fs::path& message) {

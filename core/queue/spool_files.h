@@ -82,9 +82,9 @@ void write_durably(const fs::path& dir, const std::string& name, std::string_vie
 // Makes target the same file as source (a hard link), or a durable copy where links are
 // impossible (another file system). Does not fsync target's folder.
 void link_or_copy(const fs::path& source, const fs::path& target);
-// Reads a whole file of at most `limit` octets; throws not_found when missing, invalid when
-// larger.
-std::string read_file(const fs::path& file, std::uint64_t limit);
+// Reads a whole file of at most `limit` octets; nullopt when missing (no exception: an entry
+// as enqueued has no envelope file, and this is asked for each), throws invalid when larger.
+std::optional<std::string> read_file(const fs::path& file, std::uint64_t limit);
 // Removes a file; false when it was not there.
 bool remove_file(const fs::path& file);
 
