@@ -1,11 +1,14 @@
 // Portico core — the outbound queue service (see queue.h).
 #include "core/queue/queue.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <type_traits>
 #include <utility>
@@ -36,13 +39,40 @@ std::string temp_owner(const std::string& name) {
 
 }  // namespace
 
-QueueService::QueueService(const fs::path& data_dir) : layout_(data_dir) {
+QueueService::QueueService(const fs::path& data_dir, QueueOptions options)
+    : layout_(data_dir), options_(options) {
   layout_.create();
+  recover();
   clean();
 }
 
-// The claims this object still holds end with claims_.
-QueueService::~QueueService() = default;
+QueueService::~QueueService() {
+  // The claims this object still holds end with claims_. An owner leaves an empty journal, so
+  // the next open has nothing to recover; should this fail, the next open recovers instead.
+  if (journal_ && !journal_failed_ && !journal_->empty()) {
+    try {
+      journal_->checkpoint();
+    } catch (const QueueFailure&) {
+    }
+  }
+}
+
+void QueueService::recover() {
+  // The owner waits for the lock (a CLI may be recovering); anyone else only takes a free one.
+  auto journal = queue::SpoolJournal::take(
+      layout_.journal, layout_.removed, options_.journal_capacity,
+      options_.own_journal ? options_.journal_wait : std::chrono::milliseconds(0));
+  if (!journal) return;  // owned by a live process, which recovered it when it took it
+  std::set<std::string> tombstones;
+  for (const auto& t : queue::list_dir(layout_.removed))
+    tombstones.insert(t.name);
+  std::vector<queue::JournalRecord> records = journal->read_records();
+  if (!records.empty() || !tombstones.empty()) {
+    cleanup_.journal = queue::recover_entries(layout_, records, tombstones);
+    journal->checkpoint();
+  }
+  if (options_.own_journal) journal_ = std::move(journal);
+}
 
 void QueueService::clean() {
   cleanup_.incoming = queue::clean_incoming(layout_.incoming);
@@ -153,11 +183,31 @@ void QueueService::write_envelope(const std::string& id, const sdk::Envelope& en
 }
 
 void QueueService::remove_entry(const std::string& id) {
-  // An entry with an envelope file: the envelope goes first, since without it the entry is
-  // gone, and the message file's removal needs no fsync (should a crash lose it, the file is an
-  // orphan the next open removes: it carries no envelope of its own any more). An entry as
-  // enqueued: the message file is the entry. Either removal is made durable with those of
-  // concurrent callers, one fsync per folder per batch.
+  if (journal_owned()) {
+    // The owner records the removal; once the record is durable, the batch unlinks the files
+    // (no fsync: the record stands for them until the next checkpoint).
+    struct stat st {};
+    if (::stat((layout_.envelopes / id).c_str(), &st) != 0 &&
+        ::stat((layout_.messages / id).c_str(), &st) != 0) {
+      throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
+    }
+    Journaled item;
+    item.record = queue::encode_record(queue::RecordType::removed, id);
+    item.removed_id = id;
+    journal_submit(item);
+    return;
+  }
+  // Anyone else: a tombstone first when the journal may still hold the entry's enqueue, so that
+  // its recovery does not bring the entry back. Then, with an envelope file, the envelope goes
+  // first, since without it the entry is gone, and the message file's removal needs no fsync
+  // (should a crash lose it, the file is an orphan the next open removes: it carries no
+  // envelope of its own any more). An entry as enqueued: the message file is the entry. Either
+  // removal is made durable with those of concurrent callers, one fsync per folder per batch.
+  struct stat st {};
+  if (::stat((layout_.envelopes / id).c_str(), &st) == 0 ||
+      ::stat((layout_.messages / id).c_str(), &st) == 0) {
+    if (journal_ || queue::journal_in_use(layout_.journal)) write_tombstone(id);
+  }
   Removal removal;
   if (queue::remove_file(layout_.envelopes / id)) {
     removal.envelope_file = true;
@@ -168,6 +218,42 @@ void QueueService::remove_entry(const std::string& id) {
   request.item = &removal;
   removals_.submit(request, [this](auto& batch) { commit_removals(batch); });
   if (removal.envelope_file) queue::remove_file(layout_.messages / id);
+}
+
+void QueueService::write_tombstone(const std::string& id) {
+  const fs::path file = layout_.removed / id;
+  queue::Fd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0640));
+  if (fd.get() < 0) queue::io_error("create", file);
+  queue::fsync_dir(layout_.removed);
+}
+
+void QueueService::journal_submit(Journaled& item) {
+  store::GroupRequest<Journaled> request;
+  request.item = &item;
+  try {
+    journaled_.submit(request, [this](auto& batch) { commit_journal(batch); });
+  } catch (...) {
+    // After a failed write or fdatasync the journal's state is unknown: it is not written again
+    // (its recovery may yet bring back an entry whose enqueue failed: a duplicate, never a loss).
+    journal_failed_ = true;
+    throw;
+  }
+}
+
+void QueueService::commit_journal(std::vector<store::GroupRequest<Journaled>*>& batch) {
+  std::vector<std::string*> records;
+  records.reserve(batch.size());
+  for (auto* request : batch)
+    records.push_back(&request->item->record);
+  journal_->commit(records);
+  // Removals are durable: their files go now, before any later batch may checkpoint (which
+  // drops the records that stand for them).
+  for (auto* request : batch) {
+    const std::string& id = request->item->removed_id;
+    if (id.empty()) continue;
+    ::unlink((layout_.envelopes / id).c_str());
+    ::unlink((layout_.messages / id).c_str());
+  }
 }
 
 void QueueService::commit_removals(std::vector<store::GroupRequest<Removal>*>& batch) {
@@ -285,16 +371,35 @@ sdk::QueueResult<std::string> QueueService::enqueue(const sdk::Envelope& envelop
       // The envelope rides on the message file where it can, and one fsync makes both durable
       // before the file has its name in messages/: a visible entry is always whole.
       pending.inline_envelope = queue::set_inline_envelope(claim.fd(), message.path(), id, text);
-      if (pending.inline_envelope || !synced) queue::fsync_fd(claim.fd(), message.path());
+      // With the journal, the message's octets and envelope go into it, and its one fdatasync
+      // for the batch stands for the fsyncs of the file and of messages/ (recovery writes the
+      // file again should a crash lose it).
+      std::optional<std::string> body;
+      if (pending.inline_envelope && journal_owned()) {
+        body = queue::read_small_file(claim.fd(), message.path(), journal_->max_message());
+      }
+      if (!body && (pending.inline_envelope || !synced)) {
+        queue::fsync_fd(claim.fd(), message.path());
+      }
       queue::link_or_copy(message.path(), target);
       linked = true;
       if (!claim.same_file(target)) {
-        // A copy (another file system): the claim moves to the copy, which carries no
-        // attribute. Until then only a cleaner (another process's open) may have taken it for
-        // an orphan; then this enqueue fails.
+        // A copy (another file system), made durable: the claim moves to the copy, which
+        // carries no attribute. Until then only a cleaner (another process's open) may have
+        // taken it for an orphan; then this enqueue fails.
         pending.inline_envelope = false;
+        body.reset();
         claim = Claim::try_take(layout_.messages, id);
         if (!claim.held()) throw QueueFailure(sdk::QueueError::io, "queued copy lost: " + id);
+      }
+      if (body) {
+        Journaled item;
+        item.record = queue::encode_record(queue::RecordType::enqueued, id, text, *body);
+        body.reset();
+        journal_submit(item);
+        R r;
+        r.value = id;
+        return r;
       }
       // Otherwise an envelope file: this call's own durable write; the folder fsyncs are the
       // batch's.
@@ -622,8 +727,8 @@ sdk::QueueResult<std::string> QueueService::envelope_text(const std::string& id)
   });
 }
 
-std::unique_ptr<QueueService> open_queue(const fs::path& data_dir) {
-  return std::make_unique<QueueService>(data_dir);
+std::unique_ptr<QueueService> open_queue(const fs::path& data_dir, QueueOptions options) {
+  return std::make_unique<QueueService>(data_dir, options);
 }
 
 std::string read_message_headers(const fs::path& message, std::size_t limit) {

@@ -1,22 +1,30 @@
 // Portico core — the outbound queue service: the one implementation of sdk::Queue, a durable
-// spool under <data_dir>/spool/ (layout in spool_files.h, envelope format in envelope.h).
+// spool under <data_dir>/spool/ (layout in spool_files.h, envelope format in envelope.h, the
+// journal in journal.h).
 //
 // Guarantees (nothing acknowledged is lost, see docs/design-notes.md): enqueue() returns only
-// after the message file and its envelope are durable under the entry's name. As enqueued, the
-// envelope is an attribute of the message file, set before the file's fsync, and the file is
-// linked into messages/ after it, so a visible entry is always whole; where the attribute
-// cannot be used, the envelope is a file (temp file, fsync, rename after messages/ was fsync'd,
-// folder fsync). After a crash at any point, open_queue() finds every entry whose id was
-// returned, whole, and removes the leftovers: incoming files of dead writers, envelope temp
-// files and message files that carry no envelope and have no envelope file. All of it is safe
-// while another process (the server, or the CLI) uses the same spool, since every change to an
-// entry happens under that entry's claim (a lock on its message file, see spool_files.h).
+// after the message and its envelope are durable under the entry's name, or in the journal.
+// As enqueued, the envelope is an attribute of the message file, set before the file is linked
+// into messages/. The owner of the journal (the server) then appends the message and envelope to
+// the journal and returns once the batch's fdatasync is done: the file itself is never fsync'd,
+// and after a crash, open_queue() writes again every message file the crash lost or tore.
+// Without the journal (another process, a message over the journal's limit) the file is
+// fsync'd before its link, so a visible entry is always whole; where the attribute cannot be
+// used, the envelope is a file (temp file, fsync, rename after messages/ was fsync'd, folder
+// fsync). After a crash at any point, open_queue() finds every entry whose id was returned,
+// whole, and removes the leftovers: incoming files of dead writers, envelope temp files and
+// message files that carry no envelope and have no envelope file. All of it is safe while
+// another process (the server, or the CLI) uses the same spool, since every change to an entry
+// happens under that entry's claim (a lock on its message file, see spool_files.h).
 //
-// Group commit (core/store/group_commit.h): concurrent enqueue() calls each make their own
+// Group commit (core/store/group_commit.h): concurrent enqueues and removals of the journal's
+// owner share one fdatasync of the journal; a removal's files are unlinked, without fsync, once
+// its record is durable. Without the journal, concurrent enqueue() calls each make their own
 // message (and envelope temp file, if any) durable, then one of them, for the whole batch,
 // fsyncs messages/ once, renames every envelope file into place and fsyncs envelopes/ once if
 // there were any; each call returns once its batch is done. A lone enqueue is a batch of one, at
-// once. Removals (complete(), remove(), the operator's delete and bounce) unlink the envelope
+// once. Removals (complete(), remove(), the operator's delete and bounce) without the journal
+// leave a tombstone in removed/ when the journal may still hold the entry, unlink the envelope
 // file, or for an entry as enqueued its message file, and share one fsync per folder they
 // changed in the same way; the message file of an entry with an envelope file is removed
 // without fsync (it carries no envelope any more: a crash that loses its removal leaves an
@@ -34,6 +42,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -45,6 +54,8 @@
 #include <vector>
 
 #include "core/queue/envelope.h"
+#include "core/queue/journal.h"
+#include "core/queue/recovery.h"
 #include "core/queue/spool_files.h"
 #include "core/store/group_commit.h"
 #include "portico/queue.h"
@@ -74,12 +85,25 @@ struct BounceOutcome {
 inline constexpr const char* kBounceStatus = "5.0.0";
 inline constexpr const char* kBounceReason = "bounced by the operator";
 
+// How a QueueService uses the spool's journal (journal.h).
+struct QueueOptions {
+  // Own the journal for the object's life (the server): enqueues and removals go through it.
+  // Otherwise (the CLI) the journal is only recovered at open when no one owns it.
+  bool own_journal = false;
+  std::uint64_t journal_capacity = queue::kJournalCapacity;
+  // How long an owner waits for the journal's lock (held by a CLI recovering it, or by another
+  // server on the same data directory) before it runs without the journal.
+  std::chrono::milliseconds journal_wait{5000};
+};
+
 class QueueService final : public sdk::Queue {
  public:
-  // Opens (creating if needed) the spool under data_dir and cleans up after a crash; throws
-  // queue::QueueFailure (a std::runtime_error) when the folders cannot be made or read.
-  explicit QueueService(const fs::path& data_dir);
-  ~QueueService();  // releases the claims this object still holds
+  // Opens (creating if needed) the spool under data_dir, recovers it from the journal and
+  // cleans up after a crash; throws queue::QueueFailure (a std::runtime_error) when the folders
+  // cannot be made or read.
+  explicit QueueService(const fs::path& data_dir, QueueOptions options = {});
+  // Releases the claims this object still holds; an owner checkpoints the journal.
+  ~QueueService();
   QueueService(const QueueService&) = delete;
   QueueService& operator=(const QueueService&) = delete;
 
@@ -133,6 +157,10 @@ class QueueService final : public sdk::Queue {
   // Enqueue batches committed so far (each: one fsync of messages/, and one of envelopes/ when
   // it wrote envelope files).
   std::size_t enqueue_batches() { return enqueues_.batches(); }
+  // Batches committed to the journal (each: one fdatasync), and whether this object owns it.
+  std::size_t journal_batches() { return journaled_.batches(); }
+  bool journal_owned() const { return journal_ != nullptr && !journal_failed_; }
+  std::size_t journal_checkpoints() const { return journal_ ? journal_->checkpoints() : 0; }
 
   // The envelope text of an entry as stored, from its file or its message file's attribute
   // (for `portico queue show`).
@@ -143,6 +171,7 @@ class QueueService final : public sdk::Queue {
     std::size_t incoming = 0;         // incoming files of dead writers
     std::size_t temp_envelopes = 0;   // half-written envelopes
     std::size_t orphan_messages = 0;  // message files whose enqueue did not finish
+    queue::Recovered journal;         // what the journal's recovery did
   };
   Cleanup cleanup() const { return cleanup_; }
 
@@ -170,6 +199,8 @@ class QueueService final : public sdk::Queue {
   };
 
   void clean();
+  // Recovers the spool from the journal if no one else owns it; keeps it when options_ say so.
+  void recover();
   void remove_old_claims();  // claims/ of earlier versions
   // The batch of enqueues: fsync messages/, rename each envelope, fsync envelopes/.
   void commit_enqueues(std::vector<store::GroupRequest<PendingEnqueue>*>& batch);
@@ -221,10 +252,25 @@ class QueueService final : public sdk::Queue {
   // The batch of removals: one fsync of each folder they changed.
   void commit_removals(std::vector<store::GroupRequest<Removal>*>& batch);
   store::GroupCommit<Removal> removals_;
+
+  // The journal (owner only): records of enqueues and removals, one fdatasync per batch.
+  struct Journaled {
+    std::string record;      // encoded (journal.h)
+    std::string removed_id;  // a removal: the entry whose files the batch unlinks once durable
+  };
+  void commit_journal(std::vector<store::GroupRequest<Journaled>*>& batch);
+  // Submits a record to the journal's batch; marks the journal failed when the batch fails.
+  void journal_submit(Journaled& item);
+  // Makes a removal by a process not owning the journal known to the journal's recovery.
+  void write_tombstone(const std::string& id);
+  QueueOptions options_;
+  std::unique_ptr<queue::SpoolJournal> journal_;
+  std::atomic<bool> journal_failed_{false};
+  store::GroupCommit<Journaled> journaled_;
 };
 
 // The factory the server calls once at start (see QueueService's constructor).
-std::unique_ptr<QueueService> open_queue(const fs::path& data_dir);
+std::unique_ptr<QueueService> open_queue(const fs::path& data_dir, QueueOptions options = {});
 
 // The header section of a message file for display: up to the first empty line, at most
 // `limit` octets, LF line ends.

@@ -20,33 +20,6 @@ namespace portico::core::queue {
 
 namespace {
 
-// Closes a descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
-void write_all(int fd, std::string_view data, const fs::path& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      io_error("write", path);
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
 std::mt19937_64& rng() {
   thread_local std::mt19937_64 engine([] {
     std::random_device rd;
@@ -70,15 +43,28 @@ void io_error(const std::string& what, const fs::path& path) {
   throw QueueFailure(kind, what + " " + path.string() + ": " + std::strerror(err));
 }
 
+void write_all(int fd, std::string_view data, const fs::path& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      io_error("write", path);
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
 SpoolLayout::SpoolLayout(const fs::path& data_dir)
     : root(data_dir / "spool"),
       incoming(root / "incoming"),
       messages(root / "messages"),
       envelopes(root / "envelopes"),
+      removed(root / "removed"),
+      journal(root / "journal"),
       old_claims(root / "claims") {}
 
 void SpoolLayout::create() const {
-  for (const auto* dir : {&incoming, &messages, &envelopes})
+  for (const auto* dir : {&incoming, &messages, &envelopes, &removed})
     make_dir(*dir);
 }
 
@@ -239,6 +225,22 @@ bool drop_inline_envelope(const fs::path& message) {
 
 void fsync_fd(int fd, const fs::path& path) {
   if (::fsync(fd) != 0) io_error("fsync", path);
+}
+
+std::optional<std::string> read_small_file(int fd, const fs::path& path, std::uint64_t limit) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) io_error("stat", path);
+  if (static_cast<std::uint64_t>(st.st_size) > limit) return std::nullopt;
+  std::string out(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) io_error("read", path);
+    if (n == 0) throw QueueFailure(sdk::QueueError::io, path.string() + " shrank while read");
+    done += static_cast<std::size_t>(n);
+  }
+  return out;
 }
 
 bool remove_file(const fs::path& file) {

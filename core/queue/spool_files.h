@@ -6,15 +6,18 @@
 //   messages/<id>           message octets of queue entries (hard links of sealed incoming files)
 //   envelopes/<id>          envelope text (see envelope.h); written as ".tmp-<id>-<random>",
 //                           fsync'd, renamed, folder fsync'd
+//   journal                 the owner's records of enqueues and removals (journal.h)
+//   removed/<id>            tombstones: entries removed by a process not owning the journal,
+//                           which its recovery must not bring back (removed at its checkpoint)
 //
 // An entry's envelope lives in one of two places. As enqueued, it is an extended attribute of
 // the message file (kInlineEnvelopeAttr: "<id>\n" then the envelope text), set before the file's
-// one fsync, so the message and its envelope become durable together and the entry costs no
-// file of its own. Every later change writes envelopes/<id>, which then wins, and removes the
-// attribute durably. Where the file system has no user extended attributes, or the envelope
-// does not fit in one, enqueue writes envelopes/<id> at once. The id inside the attribute ties
-// it to one name: the same file linked under another name (a second enqueue of one incoming
-// file, a mailbox's copy) carries no entry.
+// one fsync (or its record in the journal), so the message and its envelope become durable
+// together and the entry costs no file of its own. Every later change writes envelopes/<id>, which
+// then wins, and removes the attribute durably. Where the file system has no user extended
+// attributes, or the envelope does not fit in one, enqueue writes envelopes/<id> at once. The id
+// inside the attribute ties it to one name: the same file linked under another name (a second
+// enqueue of one incoming file, a mailbox's copy) carries no entry.
 //
 // An entry is claimed by a write lock on byte 0 of its message file, taken by enqueue before
 // the file has its name in messages/ and by a worker before it touches the entry; a second lock
@@ -28,6 +31,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -35,6 +39,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "portico/queue.h"
@@ -59,10 +64,38 @@ class QueueFailure : public std::runtime_error {
 
 // Throws QueueFailure(io) with "what path: strerror(errno)".
 [[noreturn]] void io_error(const std::string& what, const fs::path& path);
+// write(2) of all of `data`; throws QueueFailure.
+void write_all(int fd, std::string_view data, const fs::path& path);
+
+// Closes a descriptor when it goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      if (fd_ >= 0) ::close(fd_);
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
 
 struct SpoolLayout {
   explicit SpoolLayout(const fs::path& data_dir);
   fs::path root, incoming, messages, envelopes;
+  fs::path removed;     // tombstones of entries removed by a process not owning the journal
+  fs::path journal;     // the spool's journal (journal.h)
   fs::path old_claims;  // the lock files of earlier versions (removed by the queue's open)
   void create() const;  // creates the folders (and fsyncs their parents)
 };
@@ -103,6 +136,9 @@ std::optional<std::string> read_inline_envelope(const fs::path& message, const s
 bool drop_inline_envelope(const fs::path& message);
 // fsync(2) of an open file; throws QueueFailure.
 void fsync_fd(int fd, const fs::path& path);
+// The whole content of the open file fd (read from its start), or nullopt when it is larger
+// than `limit`; throws QueueFailure.
+std::optional<std::string> read_small_file(int fd, const fs::path& path, std::uint64_t limit);
 
 struct DirEntry {
   std::string name;

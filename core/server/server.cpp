@@ -184,7 +184,9 @@ int Server::run() {
     std::filesystem::create_directories(config->server.data_dir);
     directory_ = open_directory(config->server.data_dir);
     store_ = open_store(config->server.data_dir);
-    queue_ = open_queue(config->server.data_dir);
+    QueueOptions queue_options;
+    queue_options.own_journal = true;  // the server writes the spool's journal (journal.h)
+    queue_ = open_queue(config->server.data_dir, queue_options);
     reports_ = std::make_unique<ReportService>([this] { return hostname(); }, *directory_, *store_,
                                                *queue_);
     dns_ = std::make_unique<DnsResolver>(config->server.dns_servers);

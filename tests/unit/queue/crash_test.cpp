@@ -49,7 +49,9 @@ void enqueue_loop(QueueService& q, int out, std::uint64_t first, std::uint64_t s
 
 // The child: enqueue forever from `threads` threads.
 [[noreturn]] void enqueue_forever(const fs::path& data_dir, int out, unsigned threads) {
-  auto q = open_queue(data_dir);
+  QueueOptions options;
+  options.own_journal = true;  // as the server does: enqueues are records in the journal
+  auto q = open_queue(data_dir, options);
   std::vector<std::thread> others;
   for (unsigned t = 1; t < threads; ++t)
     others.emplace_back([&, t] { enqueue_loop(*q, out, t, threads); });
