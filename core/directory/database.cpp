@@ -124,7 +124,7 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
 }
 
 Statement::~Statement() {
-  sqlite3_finalize(stmt_);
+  if (owner_ == nullptr || !owner_->give_back(stmt_)) sqlite3_finalize(stmt_);
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
@@ -215,7 +215,41 @@ Database::Database(const std::filesystem::path& file) : file_(file) {
 
 Database::~Database() {
   data_version_.reset();  // finalized before the connection closes
+  for (auto& [sql, idle] : idle_) {
+    for (sqlite3_stmt* stmt : idle)
+      sqlite3_finalize(stmt);
+  }
   sqlite3_close(db_);
+}
+
+Statement Database::prepare(std::string_view sql) {
+  if (auto it = idle_.find(std::string(sql)); it != idle_.end() && !it->second.empty()) {
+    sqlite3_stmt* stmt = it->second.back();
+    it->second.pop_back();
+    return Statement(*this, db_, stmt);
+  }
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt, nullptr) != SQLITE_OK) {
+    fail(db_, "prepare");
+  }
+  return Statement(*this, db_, stmt);
+}
+
+bool Database::give_back(sqlite3_stmt* stmt) {
+  constexpr std::size_t kMaxTexts = 256, kMaxPerText = 4;  // nested uses of one text: a few
+  const char* sql = sqlite3_sql(stmt);
+  if (sql == nullptr) return false;
+  auto it = idle_.find(sql);
+  if (it == idle_.end()) {
+    if (idle_.size() >= kMaxTexts) return false;
+    it = idle_.emplace(sql, std::vector<sqlite3_stmt*>()).first;
+  }
+  if (it->second.size() >= kMaxPerText) return false;
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  it->second.push_back(stmt);
+  return true;
 }
 
 void Database::exec(const char* sql) {

@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -35,9 +37,14 @@ inline constexpr int kDirectorySchemaVersion = 3;
 
 namespace directory {
 
+class Database;
+
 class Statement {
  public:
   Statement(sqlite3* db, std::string_view sql);
+  // A statement of `owner`'s cache, given back to it (reset) at its end.
+  Statement(Database& owner, sqlite3* db, sqlite3_stmt* stmt)
+      : db_(db), stmt_(stmt), owner_(&owner) {}
   ~Statement();
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -58,6 +65,7 @@ class Statement {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  Database* owner_ = nullptr;
 };
 
 class Database {
@@ -68,7 +76,9 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  Statement prepare(std::string_view sql) { return Statement(db_, sql); }
+  // A prepared statement: one of the idle ones of the same text when there is one (statements
+  // are kept prepared once used, a few per text, so a lookup costs no parse).
+  Statement prepare(std::string_view sql);
   void exec(const char* sql);
   std::int64_t changes() const;
   std::int64_t last_insert_rowid() const;
@@ -121,6 +131,10 @@ class Database {
   }
 
  private:
+  friend class Statement;
+  // Takes back a statement of a cached text (reset); false when it is to be finalized.
+  bool give_back(sqlite3_stmt* stmt);
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;  // by SQL text
   void rollback() noexcept;
   void upgrade();
   int user_version();
