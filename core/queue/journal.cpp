@@ -240,26 +240,30 @@ void SpoolJournal::write_at_end(const std::string& data) {
   end_ += data.size();
 }
 
-void SpoolJournal::commit(const std::vector<std::string*>& records) {
+void SpoolJournal::commit(const std::vector<std::string*>& records,
+                          const std::function<void(std::size_t)>& durable) {
   std::string batch;
-  auto flush = [&] {
+  std::size_t written = 0;
+  auto flush = [&](std::size_t upto) {
     if (batch.empty()) return;
     write_at_end(batch);
     batch.clear();
     if (::fdatasync(fd_.get()) != 0) io_error("fdatasync", file_);
+    if (durable) durable(upto);
   };
   for (std::string* record : records) {
     if (record->size() > capacity_ - kJournalHeader) {
       throw QueueFailure(sdk::QueueError::invalid, "record larger than the journal");
     }
     if (end_ + batch.size() + record->size() > capacity_) {
-      flush();
+      flush(written);
       checkpoint();
     }
     stamp_record(*record, generation_);
     batch += *record;
+    ++written;
   }
-  flush();
+  flush(written);
 }
 
 void SpoolJournal::checkpoint() {

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -71,8 +72,11 @@ class SpoolJournal {
   // The records written since the last checkpoint (by this object, or before a crash).
   std::vector<JournalRecord> read_records() const;
   // Appends the records (each from encode_record) and makes them durable with one fdatasync;
-  // checkpoints first (and between them) when they do not fit. Throws QueueFailure.
-  void commit(const std::vector<std::string*>& records);
+  // checkpoints first (and between them) when they do not fit. After each fdatasync,
+  // `durable(n)` is told that the first n records are durable, before any checkpoint drops
+  // them: what they stand for must be done on disk by then. Throws QueueFailure.
+  void commit(const std::vector<std::string*>& records,
+              const std::function<void(std::size_t)>& durable);
   // Makes everything written to the file system so far durable and empties the journal (a new
   // generation); then removes the tombstones that were there before. Throws QueueFailure.
   void checkpoint();

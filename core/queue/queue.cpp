@@ -245,15 +245,17 @@ void QueueService::commit_journal(std::vector<store::GroupRequest<Journaled>*>& 
   records.reserve(batch.size());
   for (auto* request : batch)
     records.push_back(&request->item->record);
-  journal_->commit(records);
-  // Removals are durable: their files go now, before any later batch may checkpoint (which
-  // drops the records that stand for them).
-  for (auto* request : batch) {
-    const std::string& id = request->item->removed_id;
-    if (id.empty()) continue;
-    ::unlink((layout_.envelopes / id).c_str());
-    ::unlink((layout_.messages / id).c_str());
-  }
+  // Once a removal's record is durable, its files go, before any checkpoint may drop the record
+  // that stands for their removal.
+  std::size_t unlinked = 0;
+  journal_->commit(records, [&](std::size_t durable) {
+    for (; unlinked < durable; ++unlinked) {
+      const std::string& id = batch[unlinked]->item->removed_id;
+      if (id.empty()) continue;
+      ::unlink((layout_.envelopes / id).c_str());
+      ::unlink((layout_.messages / id).c_str());
+    }
+  });
 }
 
 void QueueService::commit_removals(std::vector<store::GroupRequest<Removal>*>& batch) {

@@ -294,8 +294,10 @@ TEST(QueueJournal, RecordsAfterATornOneAreIgnored) {
     std::string a = queue::encode_record(queue::RecordType::enqueued, "aaa", "env", "body a");
     std::string b = queue::encode_record(queue::RecordType::removed, "bbb");
     std::string c = queue::encode_record(queue::RecordType::enqueued, "ccc", "env", "body c");
-    j->commit({&a, &b});
-    j->commit({&c});
+    std::size_t told = 0;
+    j->commit({&a, &b}, [&](std::size_t n) { told = n; });
+    EXPECT_EQ(told, 2u);
+    j->commit({&c}, nullptr);
     auto records = j->read_records();
     ASSERT_EQ(records.size(), 3u);
     EXPECT_EQ(records[0].body, "body a");
@@ -317,6 +319,34 @@ TEST(QueueJournal, RecordsAfterATornOneAreIgnored) {
   // A second taker is refused while this one holds the lock.
   EXPECT_FALSE(queue::SpoolJournal::take(file, dir.path() / "removed", queue::kJournalCapacity,
                                          std::chrono::milliseconds(0)));
+}
+
+TEST(QueueJournal, ABatchLargerThanTheRoomLeftIsToldDurableBeforeEachCheckpoint) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "removed");
+  constexpr std::uint64_t kCapacity = 4 * queue::kJournalHeader;  // room for 12 KiB of records
+  auto j = queue::SpoolJournal::take(dir.path() / "journal", dir.path() / "removed", kCapacity,
+                                     std::chrono::milliseconds(0));
+  ASSERT_TRUE(j);
+  std::vector<std::string> records;
+  for (int n = 0; n < 4; ++n)
+    records.push_back(queue::encode_record(queue::RecordType::enqueued, "id" + std::to_string(n),
+                                           "env", std::string(5000, 'b')));
+  std::vector<std::string*> batch;
+  for (auto& r : records)
+    batch.push_back(&r);
+  std::vector<std::size_t> told;
+  std::vector<std::size_t> checkpoints_when_told;
+  j->commit(batch, [&](std::size_t n) {
+    told.push_back(n);
+    checkpoints_when_told.push_back(j->checkpoints());
+  });
+  // Two records fit; they are durable (and said so) before the checkpoint that drops them.
+  EXPECT_EQ(told, (std::vector<std::size_t>{2, 4}));
+  EXPECT_EQ(checkpoints_when_told, (std::vector<std::size_t>{0, 1}));
+  auto kept = j->read_records();
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].id, "id2");
 }
 
 }  // namespace
