@@ -405,6 +405,13 @@ void ClientSession::on_data_reply(const Reply& reply) {
 void ClientSession::read_piece() {
   Transaction& tx = *tx_;
   tx.reading = true;
+  if (tx.job.octets) {  // read when claimed: the whole message is one last piece, here and now
+    Piece piece;
+    piece.data = *tx.job.octets;
+    piece.last = true;
+    tx.job.octets.reset();
+    return on_piece(std::move(piece));
+  }
   auto piece = std::make_shared<Piece>();
   ctx_.post_work_on(
       sdk::WorkPool::delivery, [reader = tx.reader, piece] { *piece = reader->next(); },

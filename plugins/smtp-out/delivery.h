@@ -44,6 +44,9 @@ struct Job {
   sdk::Envelope envelope;
   std::vector<std::size_t> recipients;  // indexes into envelope.recipients to deliver here
   std::string message_path;             // RFC 5322 octets (read on the delivery pool)
+  // The whole message when it is small, read when the entry was claimed (message_path is then
+  // not read again: one trip to the delivery pool less per message).
+  std::shared_ptr<const std::string> octets;
   std::uint64_t size = 0;
   bool needs_smtputf8 = false;  // an address (sender or one of these recipients) is not ASCII
                                 // (or the envelope asked SMTPUTF8): RFC 6531 section 3.4

@@ -426,6 +426,45 @@ TEST(SmtpOutSession, DotStuffingAcrossPieces) {
   EXPECT_NE(sent.find("\r\n..after a split CRLF\r\nend\r\n.\r\n"), std::string::npos);
 }
 
+// A message read when its entry was claimed is sent from memory, stuffed and framed as one read
+// from its file, over DATA and over BDAT; its file is not read again (here there is none).
+TEST(SmtpOutSession, AMessageReadWhenClaimedIsSentWithoutItsFile) {
+  TempDir dir;
+  const std::string message = "Subject: claimed\r\n\r\n.a dot\r\nend";
+  DataEncoder whole(true);
+  std::string expected;
+  whole.encode(message, expected);
+  whole.finish(expected);
+  {
+    Scheduler s;
+    Job job = make_job(dir, "q", {"b@example.net"}, message);
+    job.octets = std::make_shared<const std::string>(message);
+    job.message_path = (dir.path() / "gone").string();
+    Connection c(default_options(), s.hooks(), job);
+    c.feed(kGreeting);
+    c.feed(kEhloPipelining);
+    EXPECT_EQ(c.feed("250 ok\r\n250 ok\r\n354 go\r\n"), expected);
+    c.feed("250 queued\r\n");
+    ASSERT_EQ(s.outcomes("q").size(), 1u);
+    EXPECT_EQ(s.outcomes("q")[0].outcome, Outcome::delivered);
+  }
+  Scheduler s;
+  Job job = make_job(dir, "r", {"b@example.net"}, message);
+  job.octets = std::make_shared<const std::string>(message);
+  job.message_path = (dir.path() / "gone").string();
+  Connection c(default_options(), s.hooks(), job);
+  c.feed(kGreeting);
+  // PIPELINING with CHUNKING: the one chunk goes with MAIL and RCPT.
+  const std::string sent = c.feed("250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
+  DataEncoder raw(false);
+  std::string data;
+  raw.encode(message, data);
+  raw.finish(data);
+  EXPECT_NE(sent.find("BDAT " + std::to_string(data.size()) + " LAST\r\n" + data),
+            std::string::npos)
+      << sent;
+}
+
 TEST(SmtpOutSession, ThrottledOutputWaitsForDrain) {
   TempDir dir;
   const std::string message(3 * kPieceSize + 100, 'z');
