@@ -175,7 +175,8 @@ bool Statement::is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
-Database::Database(const std::filesystem::path& file) : file_(file) {
+Database::Database(const std::filesystem::path& file)
+    : idle_(std::make_unique<store::IdleStatements>(kMaxCachedTexts)), file_(file) {
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
   if (ec)
@@ -207,6 +208,7 @@ Database::Database(const std::filesystem::path& file) : file_(file) {
     exec("PRAGMA foreign_keys=ON");
     upgrade();
   } catch (...) {
+    idle_->clear();
     sqlite3_close(db_);
     db_ = nullptr;
     throw;
@@ -215,19 +217,12 @@ Database::Database(const std::filesystem::path& file) : file_(file) {
 
 Database::~Database() {
   data_version_.reset();  // finalized before the connection closes
-  for (auto& [sql, idle] : idle_) {
-    for (sqlite3_stmt* stmt : idle)
-      sqlite3_finalize(stmt);
-  }
+  idle_.reset();
   sqlite3_close(db_);
 }
 
 Statement Database::prepare(std::string_view sql) {
-  if (auto it = idle_.find(std::string(sql)); it != idle_.end() && !it->second.empty()) {
-    sqlite3_stmt* stmt = it->second.back();
-    it->second.pop_back();
-    return Statement(*this, db_, stmt);
-  }
+  if (sqlite3_stmt* idle = idle_->take(sql)) return Statement(*this, db_, idle);
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                          &stmt, nullptr) != SQLITE_OK) {
@@ -237,19 +232,7 @@ Statement Database::prepare(std::string_view sql) {
 }
 
 bool Database::give_back(sqlite3_stmt* stmt) {
-  constexpr std::size_t kMaxTexts = 256, kMaxPerText = 4;  // nested uses of one text: a few
-  const char* sql = sqlite3_sql(stmt);
-  if (sql == nullptr) return false;
-  auto it = idle_.find(sql);
-  if (it == idle_.end()) {
-    if (idle_.size() >= kMaxTexts) return false;
-    it = idle_.emplace(sql, std::vector<sqlite3_stmt*>()).first;
-  }
-  if (it->second.size() >= kMaxPerText) return false;
-  sqlite3_reset(stmt);
-  sqlite3_clear_bindings(stmt);
-  it->second.push_back(stmt);
-  return true;
+  return idle_->give_back(stmt);
 }
 
 void Database::exec(const char* sql) {

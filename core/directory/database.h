@@ -17,12 +17,13 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <unordered_map>
-#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
 
+namespace portico::core::store {
+class IdleStatements;
+}
 namespace portico::core {
 
 // A failure of the directory: storage errors, and refused administrative changes (unknown
@@ -134,7 +135,8 @@ class Database {
   friend class Statement;
   // Takes back a statement of a cached text (reset); false when it is to be finalized.
   bool give_back(sqlite3_stmt* stmt);
-  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;  // by SQL text
+  static constexpr std::size_t kMaxCachedTexts = 256;
+  std::unique_ptr<store::IdleStatements> idle_;  // kept prepared statements (core/store/sqlite.h)
   void rollback() noexcept;
   void upgrade();
   int user_version();

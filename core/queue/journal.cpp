@@ -65,24 +65,6 @@ void pwrite_all(int fd, std::string_view data, std::uint64_t offset, const fs::p
   }
 }
 
-// Reads [offset, offset + size) or less at the end of the file.
-std::string pread_some(int fd, std::uint64_t offset, std::uint64_t size, const fs::path& path) {
-  std::string out(size, '\0');
-  std::size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n =
-        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      io_error("read", path);
-    }
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  out.resize(done);
-  return out;
-}
-
 std::uint64_t random_generation() {
   std::random_device rd;
   std::uint64_t g = 0;
@@ -179,27 +161,19 @@ void SpoolJournal::read_header() {
   struct stat st {};
   if (::fstat(fd_.get(), &st) != 0) io_error("stat", file_);
   allocated_ = static_cast<std::uint64_t>(st.st_size);
-  generation_ = header_generation(pread_some(fd_.get(), 0, kJournalHeader, file_));
+  generation_ = header_generation(pread_upto(fd_.get(), 0, kJournalHeader, file_));
   if (generation_ == 0 || allocated_ < kJournalHeader) {
     // New, or torn while a checkpoint wrote it (everything was durable by then): empty.
     write_header(random_generation());
     fsync_dir(file_.parent_path());
     return;
   }
-  // Where the records end: the next one is written there.
+  // The records since the last checkpoint; the next one is written after them.
+  std::string data = pread_upto(fd_.get(), kJournalHeader, allocated_ - kJournalHeader, file_);
+  found_ = parse_records(data, generation_);
   end_ = kJournalHeader;
-  std::string data = pread_some(fd_.get(), kJournalHeader, allocated_ - kJournalHeader, file_);
-  std::size_t at = 0;
-  for (const auto& r : parse_records(data, generation_)) {
-    at += padded(kHead + r.id.size() + r.envelope.size() + r.body.size());
-  }
-  end_ += at;
-}
-
-std::vector<JournalRecord> SpoolJournal::read_records() const {
-  if (empty()) return {};
-  std::string data = pread_some(fd_.get(), kJournalHeader, end_ - kJournalHeader, file_);
-  return parse_records(data, generation_);
+  for (const auto& r : found_)
+    end_ += padded(kHead + r.id.size() + r.envelope.size() + r.body.size());
 }
 
 std::uint64_t SpoolJournal::max_message() const {
@@ -285,9 +259,9 @@ bool journal_in_use(const fs::path& file) {
     io_error("open", file);
   }
   if (::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) return true;  // its owner is at work
-  std::uint64_t generation = header_generation(pread_some(fd.get(), 0, kJournalHeader, file));
+  std::uint64_t generation = header_generation(pread_upto(fd.get(), 0, kJournalHeader, file));
   if (generation == 0) return false;
-  std::string head = pread_some(fd.get(), kJournalHeader, kHead, file);
+  std::string head = pread_upto(fd.get(), kJournalHeader, kHead, file);
   if (head.size() < kHead || std::memcmp(head.data(), kRecordMagic, 4) != 0) return false;
   return crc(std::string_view(head).substr(0, kHeadCrcAt)) == get(head, kHeadCrcAt, 4) &&
          get(head, kGenerationAt, 8) == generation;

@@ -27,6 +27,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/queue/spool_files.h"
@@ -69,8 +70,9 @@ class SpoolJournal {
   SpoolJournal& operator=(const SpoolJournal&) = delete;
   ~SpoolJournal();  // releases the lock
 
-  // The records written since the last checkpoint (by this object, or before a crash).
-  std::vector<JournalRecord> read_records() const;
+  // The records written since the last checkpoint (before a crash, or by an earlier owner), as
+  // read by take(); handed over once (later calls answer none).
+  std::vector<JournalRecord> take_records() { return std::exchange(found_, {}); }
   // Appends the records (each from encode_record) and makes them durable with one fdatasync;
   // checkpoints first (and between them) when they do not fit. After each fdatasync,
   // `durable(n)` is told that the first n records are durable, before any checkpoint drops
@@ -100,6 +102,7 @@ class SpoolJournal {
   std::uint64_t end_ = kJournalHeader;        // where the next record goes
   std::uint64_t allocated_ = kJournalHeader;  // octets written (zeros or records) so far
   std::size_t checkpoints_ = 0;
+  std::vector<JournalRecord> found_;  // read by take(), until take_records()
 };
 
 // Whether `file` may hold records no one has recovered yet: it is locked by its owner (who may

@@ -66,7 +66,7 @@ void QueueService::recover() {
   std::set<std::string> tombstones;
   for (const auto& t : queue::list_dir(layout_.removed))
     tombstones.insert(t.name);
-  std::vector<queue::JournalRecord> records = journal->read_records();
+  std::vector<queue::JournalRecord> records = journal->take_records();
   if (!records.empty() || !tombstones.empty()) {
     cleanup_.journal = queue::recover_entries(layout_, records, tombstones);
     journal->checkpoint();
@@ -203,11 +203,8 @@ void QueueService::remove_entry(const std::string& id) {
   // (should a crash lose it, the file is an orphan the next open removes: it carries no
   // envelope of its own any more). An entry as enqueued: the message file is the entry. Either
   // removal is made durable with those of concurrent callers, one fsync per folder per batch.
-  struct stat st {};
-  if (::stat((layout_.envelopes / id).c_str(), &st) == 0 ||
-      ::stat((layout_.messages / id).c_str(), &st) == 0) {
-    if (journal_ || queue::journal_in_use(layout_.journal)) write_tombstone(id);
-  }
+  // (A tombstone for an id that turns out not to exist is harmless: the checkpoint clears it.)
+  if (journal_ || queue::journal_in_use(layout_.journal)) write_tombstone(id);
   Removal removal;
   if (queue::remove_file(layout_.envelopes / id)) {
     removal.envelope_file = true;
@@ -370,12 +367,12 @@ sdk::QueueResult<std::string> QueueService::enqueue(const sdk::Envelope& envelop
     if (!claim.held()) throw QueueFailure(sdk::QueueError::busy, "message is being queued");
     bool linked = false;
     try {
-      // The envelope rides on the message file where it can, and one fsync makes both durable
-      // before the file has its name in messages/: a visible entry is always whole.
+      // The envelope rides on the message file where it can. With the journal, the message's
+      // octets and envelope go into it, and its one fdatasync for the batch stands for the
+      // fsyncs of the file and of messages/ (recovery writes the file again should a crash lose
+      // it). Without, one fsync makes both durable before the file has its name in messages/,
+      // so a visible entry is always whole.
       pending.inline_envelope = queue::set_inline_envelope(claim.fd(), message.path(), id, text);
-      // With the journal, the message's octets and envelope go into it, and its one fdatasync
-      // for the batch stands for the fsyncs of the file and of messages/ (recovery writes the
-      // file again should a crash lose it).
       std::optional<std::string> body;
       if (pending.inline_envelope && journal_owned()) {
         body = queue::read_small_file(claim.fd(), message.path(), journal_->max_message());
@@ -719,12 +716,7 @@ sdk::QueueResult<std::string> QueueService::envelope_text(const std::string& id)
   return guarded<R>([&] {
     check_id(id);
     R r;
-    try {
-      r.value = read_envelope_text(id);
-    } catch (const QueueFailure& f) {
-      if (f.error() != sdk::QueueError::not_found) throw;
-      throw QueueFailure(sdk::QueueError::not_found, "no queue entry " + id);
-    }
+    r.value = read_envelope_text(id);  // not_found: "no queue entry <id>"
     return r;
   });
 }

@@ -19,19 +19,9 @@ namespace {
 std::optional<std::string> content_if_size(const fs::path& file, std::uint64_t expected_size) {
   Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return std::nullopt;
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) != expected_size) {
-    return std::nullopt;
-  }
-  std::string out(expected_size, '\0');
-  std::size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = ::read(fd.get(), out.data() + done, out.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return std::nullopt;
-    done += static_cast<std::size_t>(n);
-  }
-  return out;
+  auto content = read_small_file(fd.get(), file, expected_size);
+  if (!content || content->size() != expected_size) return std::nullopt;
+  return content;
 }
 
 // Writes messages/<id> again from its record: a temp file in incoming/ (flock'ed, so no cleaner

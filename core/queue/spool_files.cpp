@@ -227,19 +227,29 @@ void fsync_fd(int fd, const fs::path& path) {
   if (::fsync(fd) != 0) io_error("fsync", path);
 }
 
+std::string pread_upto(int fd, std::uint64_t offset, std::uint64_t size, const fs::path& path) {
+  std::string out(static_cast<std::size_t>(size), '\0');
+  std::size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n =
+        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) io_error("read", path);
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  out.resize(done);
+  return out;
+}
+
 std::optional<std::string> read_small_file(int fd, const fs::path& path, std::uint64_t limit) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) io_error("stat", path);
-  if (static_cast<std::uint64_t>(st.st_size) > limit) return std::nullopt;
-  std::string out(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) io_error("read", path);
-    if (n == 0) throw QueueFailure(sdk::QueueError::io, path.string() + " shrank while read");
-    done += static_cast<std::size_t>(n);
-  }
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size > limit) return std::nullopt;
+  std::string out = pread_upto(fd, 0, size, path);
+  if (out.size() != size)
+    throw QueueFailure(sdk::QueueError::io, path.string() + " shrank while read");
   return out;
 }
 

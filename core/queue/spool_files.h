@@ -136,8 +136,11 @@ std::optional<std::string> read_inline_envelope(const fs::path& message, const s
 bool drop_inline_envelope(const fs::path& message);
 // fsync(2) of an open file; throws QueueFailure.
 void fsync_fd(int fd, const fs::path& path);
-// The whole content of the open file fd (read from its start), or nullopt when it is larger
-// than `limit`; throws QueueFailure.
+// The octets [offset, offset + size) of the open file fd, fewer where the file ends first;
+// throws QueueFailure.
+std::string pread_upto(int fd, std::uint64_t offset, std::uint64_t size, const fs::path& path);
+// The whole content of the open file fd, or nullopt when it is larger than `limit`; throws
+// QueueFailure (also when the file shrinks while read).
 std::optional<std::string> read_small_file(int fd, const fs::path& path, std::uint64_t limit);
 
 struct DirEntry {

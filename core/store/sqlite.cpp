@@ -11,8 +11,6 @@ namespace {
 // How long a statement waits for another connection's lock (other sessions, other processes)
 // before it fails with "database is locked".
 constexpr int busy_timeout_ms = 30000;
-// Distinct SQL texts whose statements are kept for reuse (the store has a few dozen).
-constexpr std::size_t max_cached_texts = 128;
 }  // namespace
 
 Database::Database(const std::filesystem::path& file) : file_(file) {
@@ -49,27 +47,43 @@ int set_wal_mode(sqlite3* db, int timeout_ms) {
 }
 
 Database::~Database() {
-  for (auto& [sql, idle] : cache_) {
-    for (sqlite3_stmt* stmt : idle)
-      sqlite3_finalize(stmt);
-  }
   cache_.clear();
   sqlite3_close(db_);
 }
 
 bool Database::give_back(sqlite3_stmt* stmt) {
+  return cache_.give_back(stmt);
+}
+
+sqlite3_stmt* IdleStatements::take(std::string_view sql) {
+  auto it = idle_.find(std::string(sql));
+  if (it == idle_.end() || it->second.empty()) return nullptr;
+  sqlite3_stmt* stmt = it->second.back();
+  it->second.pop_back();
+  return stmt;
+}
+
+bool IdleStatements::give_back(sqlite3_stmt* stmt) {
   const char* sql = sqlite3_sql(stmt);
   if (sql == nullptr) return false;
-  auto it = cache_.find(sql);
-  if (it == cache_.end()) {
-    if (cache_.size() >= max_cached_texts) return false;
-    it = cache_.emplace(sql, std::vector<sqlite3_stmt*>()).first;
+  auto it = idle_.find(sql);
+  if (it == idle_.end()) {
+    if (idle_.size() >= max_texts_) return false;
+    it = idle_.emplace(sql, std::vector<sqlite3_stmt*>()).first;
   }
   if (it->second.size() >= 4) return false;  // nested uses of one text: keep a few
   sqlite3_reset(stmt);
   sqlite3_clear_bindings(stmt);
   it->second.push_back(stmt);
   return true;
+}
+
+void IdleStatements::clear() {
+  for (auto& [sql, idle] : idle_) {
+    for (sqlite3_stmt* stmt : idle)
+      sqlite3_finalize(stmt);
+  }
+  idle_.clear();
 }
 
 void Database::raise(const std::string& what) const {
@@ -87,11 +101,7 @@ void Database::exec(std::string_view sql) {
 }
 
 Statement Database::prepare(std::string_view sql) {
-  if (auto it = cache_.find(std::string(sql)); it != cache_.end() && !it->second.empty()) {
-    sqlite3_stmt* stmt = it->second.back();
-    it->second.pop_back();
-    return Statement(*this, stmt);
-  }
+  if (sqlite3_stmt* idle = cache_.take(sql)) return Statement(*this, idle);
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                          &stmt, nullptr) != SQLITE_OK) {

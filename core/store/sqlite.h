@@ -41,6 +41,28 @@ class StoreFailure : public std::runtime_error {
   throw StoreFailure(error, message);
 }
 
+// Prepared statements of one connection kept for reuse, a few per SQL text, a bounded number of
+// texts: a query costs no SQL parsing after its first use. Not thread-safe (its connection's
+// owner serializes access). Shared by the store's and the directory's databases.
+class IdleStatements {
+ public:
+  explicit IdleStatements(std::size_t max_texts) : max_texts_(max_texts) {}
+  ~IdleStatements() { clear(); }
+  IdleStatements(const IdleStatements&) = delete;
+  IdleStatements& operator=(const IdleStatements&) = delete;
+
+  // An idle statement of this text, or nullptr (prepare one then).
+  sqlite3_stmt* take(std::string_view sql);
+  // Keeps `stmt`, reset and unbound; false when it is to be finalized instead.
+  bool give_back(sqlite3_stmt* stmt);
+  // Finalizes every kept statement (before the connection closes).
+  void clear();
+
+ private:
+  std::size_t max_texts_;
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;  // by SQL text
+};
+
 class Statement;
 
 class Database {
@@ -64,10 +86,12 @@ class Database {
   friend class Statement;
   // Takes back a statement of a cached text (reset); false when it is to be finalized.
   bool give_back(sqlite3_stmt* stmt);
+  // Distinct SQL texts whose statements are kept for reuse (the store has a few dozen).
+  static constexpr std::size_t kMaxCachedTexts = 128;
 
   sqlite3* db_ = nullptr;
   std::filesystem::path file_;
-  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> cache_;  // idle, by SQL text
+  IdleStatements cache_{kMaxCachedTexts};
 };
 
 class Statement {

@@ -59,25 +59,6 @@ void enqueue_loop(QueueService& q, int out, std::uint64_t first, std::uint64_t s
   ::_exit(6);  // not reached
 }
 
-// Reads every id line the child wrote until it is gone.
-std::vector<std::string> read_ids(int in) {
-  std::string data;
-  char buffer[4096];
-  while (true) {
-    ssize_t n = ::read(in, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    data.append(buffer, static_cast<std::size_t>(n));
-  }
-  std::vector<std::string> ids;
-  std::size_t start = 0, nl;
-  while ((nl = data.find('\n', start)) != std::string::npos) {
-    ids.push_back(data.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return ids;
-}
-
 void kill_during_enqueues(unsigned threads) {
   TempDir dir;
   std::mt19937 rng(std::random_device{}());
@@ -110,7 +91,7 @@ void kill_during_enqueues(unsigned threads) {
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
     ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped by itself: status " << status;
-    for (auto& id : read_ids(pipefd[0]))
+    for (auto& id : read_lines(pipefd[0]))
       pending += id + "\n";
     ::close(pipefd[0]);
     std::size_t start = 0, nl;

@@ -60,21 +60,11 @@ std::vector<std::string> in_crashing_owner(const fs::path& data_dir, Work work) 
     ::_exit(0);  // no destructor: the journal is left as a crash leaves it
   }
   ::close(pipefd[1]);
-  std::string data;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = ::read(pipefd[0], buffer, sizeof buffer)) > 0)
-    data.append(buffer, static_cast<std::size_t>(n));
+  std::vector<std::string> lines = read_lines(pipefd[0]);
   ::close(pipefd[0]);
   int status = 0;
   EXPECT_EQ(::waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-  std::vector<std::string> lines;
-  std::size_t start = 0, nl;
-  while ((nl = data.find('\n', start)) != std::string::npos) {
-    lines.push_back(data.substr(start, nl - start));
-    start = nl + 1;
-  }
   return lines;
 }
 
@@ -298,11 +288,17 @@ TEST(QueueJournal, RecordsAfterATornOneAreIgnored) {
     j->commit({&a, &b}, [&](std::size_t n) { told = n; });
     EXPECT_EQ(told, 2u);
     j->commit({&c}, nullptr);
-    auto records = j->read_records();
+  }
+  {
+    auto j = queue::SpoolJournal::take(file, dir.path() / "removed", queue::kJournalCapacity,
+                                       std::chrono::milliseconds(0));
+    ASSERT_TRUE(j);
+    auto records = j->take_records();
     ASSERT_EQ(records.size(), 3u);
     EXPECT_EQ(records[0].body, "body a");
     EXPECT_EQ(records[1].type, queue::RecordType::removed);
     EXPECT_EQ(records[2].id, "ccc");
+    EXPECT_TRUE(j->take_records().empty());  // handed over once
   }
   // Tear the second record's payload: it and everything after it are not whole.
   std::string data = contents(file);
@@ -313,7 +309,7 @@ TEST(QueueJournal, RecordsAfterATornOneAreIgnored) {
   auto j = queue::SpoolJournal::take(file, dir.path() / "removed", queue::kJournalCapacity,
                                      std::chrono::milliseconds(0));
   ASSERT_TRUE(j);
-  auto records = j->read_records();
+  auto records = j->take_records();
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].id, "aaa");
   // A second taker is refused while this one holds the lock.
@@ -344,7 +340,11 @@ TEST(QueueJournal, ABatchLargerThanTheRoomLeftIsToldDurableBeforeEachCheckpoint)
   // Two records fit; they are durable (and said so) before the checkpoint that drops them.
   EXPECT_EQ(told, (std::vector<std::size_t>{2, 4}));
   EXPECT_EQ(checkpoints_when_told, (std::vector<std::size_t>{0, 1}));
-  auto kept = j->read_records();
+  j.reset();
+  j = queue::SpoolJournal::take(dir.path() / "journal", dir.path() / "removed", kCapacity,
+                                std::chrono::milliseconds(0));
+  ASSERT_TRUE(j);
+  auto kept = j->take_records();
   ASSERT_EQ(kept.size(), 2u);
   EXPECT_EQ(kept[0].id, "id2");
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -63,6 +64,26 @@ inline std::string enqueue_text(sdk::Queue& q, const sdk::Envelope& envelope,
   auto id = q.enqueue(envelope, *incoming.value);
   EXPECT_TRUE(id.ok()) << id.message;
   return id.value;
+}
+
+// Every line written to `in` until its writers are gone (without the line ends; a last line
+// without one is left out: a writer killed in the middle of it).
+inline std::vector<std::string> read_lines(int in) {
+  std::string data;
+  char buffer[4096];
+  while (true) {
+    ssize_t n = ::read(in, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    data.append(buffer, static_cast<std::size_t>(n));
+  }
+  std::vector<std::string> lines;
+  std::size_t start = 0, nl;
+  while ((nl = data.find('\n', start)) != std::string::npos) {
+    lines.push_back(data.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
 }
 
 // Names in a folder.

@@ -435,12 +435,16 @@ TEST(SmtpOutSession, AMessageReadWhenClaimedIsSentWithoutItsFile) {
   std::string expected;
   whole.encode(message, expected);
   whole.finish(expected);
-  {
-    Scheduler s;
-    Job job = make_job(dir, "q", {"b@example.net"}, message);
+  // A job whose octets were read when claimed, and whose file is gone since.
+  auto claimed_job = [&](const std::string& id) {
+    Job job = make_job(dir, id, {"b@example.net"}, message);
     job.octets = std::make_shared<const std::string>(message);
     job.message_path = (dir.path() / "gone").string();
-    Connection c(default_options(), s.hooks(), job);
+    return job;
+  };
+  {
+    Scheduler s;
+    Connection c(default_options(), s.hooks(), claimed_job("q"));
     c.feed(kGreeting);
     c.feed(kEhloPipelining);
     EXPECT_EQ(c.feed("250 ok\r\n250 ok\r\n354 go\r\n"), expected);
@@ -449,10 +453,7 @@ TEST(SmtpOutSession, AMessageReadWhenClaimedIsSentWithoutItsFile) {
     EXPECT_EQ(s.outcomes("q")[0].outcome, Outcome::delivered);
   }
   Scheduler s;
-  Job job = make_job(dir, "r", {"b@example.net"}, message);
-  job.octets = std::make_shared<const std::string>(message);
-  job.message_path = (dir.path() / "gone").string();
-  Connection c(default_options(), s.hooks(), job);
+  Connection c(default_options(), s.hooks(), claimed_job("r"));
   c.feed(kGreeting);
   // PIPELINING with CHUNKING: the one chunk goes with MAIL and RCPT.
   const std::string sent = c.feed("250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
