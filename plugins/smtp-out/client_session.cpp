@@ -72,6 +72,10 @@ void ClientSession::on_line(std::string_view line) {
       break;
   }
   const Reply reply = parser_.take();
+  if (phase_ == Phase::idle && reply.code == 421) {  // the server ends an idle connection
+    phase_ = Phase::done;
+    return ctx_.close();
+  }
   if (expected_.empty()) {
     return fail("unexpected reply from the server: " + reply.text(),
                 status_for(Outcome::temporary, reply), false);
@@ -563,13 +567,48 @@ void ClientSession::end_job() {
 
 void ClientSession::next_job() {
   std::optional<Job> job;
-  if (hooks_.next_job) job = hooks_.next_job();
-  if (!job) return quit();
+  for (;;) {
+    if (hooks_.next_job) job = hooks_.next_job();
+    if (job) break;
+    if (!hooks_.park || options_.reuse_time.count() <= 0) return quit();
+    switch (hooks_.park(make_wake())) {
+      case Park::retry:
+        continue;
+      case Park::quit:
+        return quit();
+      case Park::parked:
+        // Idle: the server owes nothing, so the core's command timeout does not apply.
+        phase_ = Phase::idle;
+        ctx_.set_in_command(false);
+        idle_timer_ = ctx_.start_timer(options_.reuse_time, [this] {
+          if (phase_ == Phase::idle && (!hooks_.unpark || hooks_.unpark())) quit();
+        });
+        return;
+    }
+  }
   adopt(std::move(*job), true);  // taken: job_done() is owed whatever happens
   if (!dirty_) return start_job();
   dirty_ = false;
   write_line("RSET");
   expect(Await::rset);
+}
+
+std::function<bool(bool)> ClientSession::make_wake() {
+  std::shared_ptr<sdk::SessionHandle> handle = ctx_.handle();
+  const std::uint64_t token = ++idle_token_;
+  // The handle runs the call only while this session lives, on its executor.
+  return [handle, this, token](bool quit) {
+    return handle->post([this, token, quit] { wake(token, quit); });
+  };
+}
+
+void ClientSession::wake(std::uint64_t token, bool quit_now) {
+  if (phase_ != Phase::idle || token != idle_token_) return;
+  ctx_.cancel_timer(idle_timer_);
+  phase_ = Phase::jobs;
+  if (quit_now) return quit();
+  touch();
+  next_job();
 }
 
 // --- endings --------------------------------------------------------------------------------
@@ -636,7 +675,8 @@ std::string ClientSession::waiting_for() const {
 
 void ClientSession::on_close() {
   if (closed_reported_) return;
-  if (phase_ == Phase::quitting || phase_ == Phase::done) return finish({});
+  if (phase_ == Phase::quitting || phase_ == Phase::done || phase_ == Phase::idle)
+    return finish({});
   const auto elapsed = std::chrono::steady_clock::now() - last_activity_;
   const bool timed_out =
       options_.reply_timeout.count() > 0 && elapsed * 10 >= options_.reply_timeout * 9;

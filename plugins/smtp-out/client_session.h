@@ -19,6 +19,9 @@
 //   once, after every job_done(), from on_close() (or the destructor if on_close never came).
 // - The message is read on the delivery pool in pieces of at most 64 KiB and never held whole;
 //   writing stops while the core's output throttle is reached and goes on when it drains.
+// - With no job left it quits, or — when reuse_time allows and the scheduler agrees (park) —
+//   waits idle for the destination's next job, and quits when that time ends without one (a
+//   server closing an idle connection, or saying 421, is no error).
 // - Server bytes are parsed with bounds (reply.h); a malformed or unexpected reply closes the
 //   connection. While a reply is awaited the session is in a command, so the core's command
 //   timeout applies.
@@ -26,7 +29,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -110,7 +115,7 @@ class ClientSession final : public sdk::Session {
     std::size_t slot = 0;  // rcpt: which recipient
     bool last = false;     // bdat: the LAST chunk
   };
-  enum class Phase { opening, tls_handshake, jobs, quitting, done };
+  enum class Phase { opening, tls_handshake, jobs, idle, quitting, done };
   using Slot = ClientTransactionSlot;
   using Transaction = ClientTransaction;
 
@@ -138,6 +143,9 @@ class ClientSession final : public sdk::Session {
   std::string chunk(const Piece& piece);
   void end_job();
   void next_job();
+  // Parked (ClientHooks::park): the scheduler's wake, and its effect on this session.
+  std::function<bool(bool)> make_wake();
+  void wake(std::uint64_t token, bool quit);
   bool any_accepted() const;
   void decide(Slot& slot, Outcome outcome, std::string reply, std::string status);
   // Every undecided recipient (only accepted ones when `accepted_only`) by this reply.
@@ -170,6 +178,8 @@ class ClientSession final : public sdk::Session {
   bool dirty_ = false;      // MAIL was sent since the last RSET: RSET before the next Job
   ConnectionReport report_;
   bool closed_reported_ = false;
+  std::uint64_t idle_token_ = 0;  // which parking a wake is for
+  std::uint64_t idle_timer_ = 0;
   std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
 };
 

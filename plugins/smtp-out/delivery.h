@@ -71,9 +71,22 @@ struct ConnectionReport {
 
 // What the client session asks of the scheduler, and tells it. Called on the session's
 // executor; next_job may return nullopt (then the session says QUIT and closes).
+// What park() answers a connection that has no job left (see ClientHooks::park).
+enum class Park {
+  parked,  // stay open, idle: a wake comes when a job waits, or the idle time ends
+  retry,   // a job arrived meanwhile: ask next_job again
+  quit,    // end the connection
+};
 struct ClientHooks {
   // The next Job for this connection, after the first (connection reuse); nullopt: none.
   std::function<std::optional<Job>()> next_job;
+  // next_job had none: may the connection wait, idle, for the destination's next job (a
+  // connection cache, as Postfix's)? `wake` is thread-safe and false once the session is gone:
+  // wake(false) makes the session ask next_job again, wake(true) makes it quit.
+  std::function<Park(std::function<bool(bool quit)> wake)> park;
+  // The idle time is over: true when the connection was still parked (it no longer is) and
+  // quits; false when a wake is already on its way to it.
+  std::function<bool()> unpark;
   // Every recipient of `job` has its outcome; `so_far` is the connection's report as it stands
   // (the greeting, TLS, DSN support).
   std::function<void(const Job& job, std::vector<RecipientOutcome> outcomes,
@@ -96,6 +109,8 @@ struct ClientOptions {
   // same value here tells a timeout from a dropped connection when the core closes it (4.4.7
   // rather than 4.4.2). 0: unknown, every close counts as a drop.
   std::chrono::milliseconds reply_timeout{0};
+  // How long the connection waits, idle, for another job once it has none (0: it quits).
+  std::chrono::milliseconds reuse_time{0};
 };
 
 }  // namespace portico::smtpout

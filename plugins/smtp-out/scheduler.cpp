@@ -80,6 +80,8 @@ struct Scheduler::Target {
   std::vector<HostPort> hosts;  // to try, in order
   std::chrono::steady_clock::time_point resolved_at{};
   std::set<std::string> without_tls;  // hosts whose TLS handshake failed (tls_fallback_to_plain)
+  std::vector<std::shared_ptr<Attempt>> idle;  // open connections parked, waiting for a job
+  std::size_t woken = 0;  // parked connections woken for a waiting job, not yet taken one
 };
 
 struct Scheduler::Attempt {
@@ -91,6 +93,11 @@ struct Scheduler::Attempt {
   bool from_primary = false;  // the one more try from the system's own address
   bool plain = false;         // the one more try without STARTTLS
   std::string last_error;
+  // Once connected and out of jobs (ClientHooks::park): in target->idle with its wake, or woken
+  // and counted in target->woken until it asks for its next job.
+  bool parked = false;
+  bool woken = false;
+  std::function<bool(bool)> wake;
 };
 
 void Scheduler::configure(const OutSettings& settings) {
@@ -109,12 +116,18 @@ void Scheduler::configure(const OutSettings& settings) {
 void Scheduler::stop() {
   std::vector<std::string> release;
   std::vector<std::pair<std::shared_ptr<Message>, Job>> abandoned;
+  std::vector<std::function<bool(bool)>> idle;
   {
     std::lock_guard lock(mutex_);
     active_ = false;
     timer_.reset();
     std::map<std::string, std::size_t> waiting_jobs;
     for (auto& [key, target] : targets_) {
+      for (auto& a : target->idle) {
+        a->parked = false;
+        idle.push_back(std::move(a->wake));
+      }
+      target->idle.clear();
       for (auto& p : target->waiting) {
         ++waiting_jobs[p.job.id];
         abandoned.emplace_back(p.message, std::move(p.job));
@@ -130,6 +143,8 @@ void Scheduler::stop() {
       }
     }
   }
+  for (auto& wake : idle)
+    wake(true);  // parked connections quit
   for (const auto& id : release)
     host_.queue()->release(id);
   for (auto& [message, job] : abandoned) {
@@ -297,9 +312,21 @@ void Scheduler::resolved(const std::shared_ptr<Target>& target, const Resolution
 
 void Scheduler::pump(const std::shared_ptr<Target>& target) {
   std::vector<std::shared_ptr<Attempt>> attempts;
+  std::vector<std::function<bool(bool)>> wake;   // parked connections of this target
+  std::vector<std::function<bool(bool)>> evict;  // parked connections elsewhere: they quit
   {
     std::lock_guard lock(mutex_);
-    while (!target->waiting.empty() && !target->hosts.empty() &&
+    // Jobs not yet promised to a woken connection go first to parked ones, then to new ones.
+    auto unserved = [&] { return target->waiting.size() > target->woken; };
+    while (unserved() && !target->idle.empty()) {
+      auto a = std::move(target->idle.back());
+      target->idle.pop_back();
+      a->parked = false;
+      a->woken = true;
+      ++target->woken;
+      wake.push_back(std::move(a->wake));
+    }
+    while (unserved() && !target->hosts.empty() &&
            target->connections < settings_.max_connections_per_destination &&
            connections_ < settings_.max_delivery_threads) {
       auto a = std::make_shared<Attempt>();
@@ -312,9 +339,62 @@ void Scheduler::pump(const std::shared_ptr<Target>& target) {
       ++connections_;
       attempts.push_back(std::move(a));
     }
+    // Every delivery slot taken while some only idle: one of those makes room (its closing
+    // pumps this target again).
+    if (unserved() && !target->hosts.empty() &&
+        target->connections < settings_.max_connections_per_destination &&
+        connections_ >= settings_.max_delivery_threads) {
+      for (auto& [key, other] : targets_) {
+        if (other == target || other->idle.empty()) continue;
+        auto a = std::move(other->idle.back());
+        other->idle.pop_back();
+        a->parked = false;
+        evict.push_back(std::move(a->wake));
+        break;
+      }
+    }
   }
+  for (auto& w : wake)
+    w(false);  // false: that session is gone, and its closed() pumps this target again
+  for (auto& w : evict)
+    w(true);
   for (auto& a : attempts)
     try_host(a);
+}
+
+Park Scheduler::park(const std::shared_ptr<Attempt>& a, std::function<bool(bool)> wake) {
+  std::lock_guard lock(mutex_);
+  const auto& target = a->target;
+  if (!active_) return Park::quit;
+  if (target->waiting.size() > target->woken) return Park::retry;
+  // Another destination waits for a delivery slot: this one is freed rather than kept.
+  if (connections_ >= settings_.max_delivery_threads) {
+    for (const auto& [key, other] : targets_) {
+      if (other != target && other->waiting.size() > other->woken) return Park::quit;
+    }
+  }
+  a->parked = true;
+  a->wake = std::move(wake);
+  target->idle.push_back(a);
+  return Park::parked;
+}
+
+bool Scheduler::unpark(const std::shared_ptr<Attempt>& a) {
+  std::lock_guard lock(mutex_);
+  if (!a->parked) return false;
+  forget_parked(a);
+  return true;
+}
+
+void Scheduler::forget_parked(const std::shared_ptr<Attempt>& a) {
+  auto& idle = a->target->idle;
+  if (a->parked) idle.erase(std::remove(idle.begin(), idle.end(), a), idle.end());
+  a->parked = false;
+  a->wake = nullptr;
+  if (a->woken) {
+    a->woken = false;
+    --a->target->woken;
+  }
 }
 
 std::string Scheduler::next_local_address() {
@@ -364,6 +444,7 @@ void Scheduler::try_host(const std::shared_ptr<Attempt>& a) {
   options.helo_name = host_.hostname();
   options.remote_host = hp.host;
   options.reply_timeout = settings.command_timeout;
+  options.reuse_time = settings.connection_reuse_time;
   options.starttls = request.tls == sdk::TlsMode::starttls;
   options.require_tls = settings.verify_tls && request.tls == sdk::TlsMode::starttls;
   if (a->target->destination.is_relay) {
@@ -373,10 +454,15 @@ void Scheduler::try_host(const std::shared_ptr<Attempt>& a) {
 
   std::weak_ptr<Scheduler> weak = weak_from_this();
   ClientHooks hooks;
-  hooks.next_job = [weak, target = a->target]() -> std::optional<Job> {
+  hooks.next_job = [weak, a]() -> std::optional<Job> {
     auto self = weak.lock();
     if (!self) return std::nullopt;
     std::lock_guard lock(self->mutex_);
+    const auto& target = a->target;
+    if (a->woken) {
+      a->woken = false;
+      --target->woken;
+    }
     if (!self->active_ || target->waiting.empty()) return std::nullopt;
     PendingJob p = std::move(target->waiting.front());
     target->waiting.pop_front();
@@ -403,9 +489,21 @@ void Scheduler::try_host(const std::shared_ptr<Attempt>& a) {
     }
     self->job_done(message, job, std::move(outcomes), host, report.dsn_supported);
   };
+  hooks.park = [weak, a](std::function<bool(bool)> wake) {
+    auto self = weak.lock();
+    return self ? self->park(a, std::move(wake)) : Park::quit;
+  };
+  hooks.unpark = [weak, a] {
+    auto self = weak.lock();
+    return !self || self->unpark(a);
+  };
   hooks.closed = [weak, a](const ConnectionReport& report) {
     auto self = weak.lock();
     if (!self) return;
+    {
+      std::lock_guard lock(self->mutex_);
+      self->forget_parked(a);
+    }
     self->host_.log(sdk::LogLevel::info, "connection to " + a->hosts[a->host_index].host +
                                              " ended" +
                                              (report.tls.empty() ? "" : " (" + report.tls + ")") +

@@ -5,8 +5,10 @@
 // that destination. At most max_delivery_threads connections are open at once, and at most
 // max_connections_per_destination of them to one destination; each connection, once its first
 // job is done, takes the destination's next waiting job (several messages over one
-// connection). So a slow or dead destination holds only its own few connections while every
-// other message proceeds.
+// connection). A connection with no job left waits, idle, up to connection_reuse_time for the
+// destination's next one (a new message goes to such a connection before a new one is opened),
+// unless another destination waits for its delivery slot. So a slow or dead destination holds
+// only its own few connections while every other message proceeds.
 //
 // A connection attempt walks the destination's hosts in order (MX preference), from the next
 // outbound_ip (rotating), once more from the system's own address when fallback_to_primary_ip
@@ -27,6 +29,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -74,6 +77,10 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   void host_failed(const std::shared_ptr<Attempt>& attempt, const std::string& reason,
                    bool tls_failed);
   void connection_over(const std::shared_ptr<Target>& target);
+  // A connection out of jobs asks to wait for the next (ClientHooks::park, unpark).
+  Park park(const std::shared_ptr<Attempt>& attempt, std::function<bool(bool)> wake);
+  bool unpark(const std::shared_ptr<Attempt>& attempt);
+  void forget_parked(const std::shared_ptr<Attempt>& attempt);  // under mutex_
   // Every recipient of `job` ends with `outcome`.
   void settle(const std::shared_ptr<Message>& message, const Job& job, Outcome outcome,
               const std::string& status, const std::string& reason);

@@ -100,6 +100,7 @@ OutSettings OutSettings::from(const sdk::Settings& s) {
   o.delay_notice_after = s.get_duration("delay_notice_after");
   o.max_connections_per_destination = s.get_int("max_connections_per_destination");
   o.queue_scan_interval = s.get_duration("queue_scan_interval");
+  o.connection_reuse_time = s.get_duration("connection_reuse_time");
   o.mx_port = static_cast<std::uint16_t>(s.get_int("mx_port"));
   return o;
 }
@@ -248,6 +249,16 @@ sdk::Schema schema() {
       "The most connections open at once to one destination (an MX host, a route, the relay "
       "host), so that one slow or busy destination holds few of the delivery slots.",
       "1", "1000"));
+  auto reuse = sdk::make_setting(
+      "connection_reuse_time", SettingType::duration, "2s",
+      "How long a connection whose destination has no more messages waiting stays open, idle, "
+      "for the next one (as Postfix's smtp_connection_cache_time_limit); a new message goes to "
+      "such a connection before another is opened. It closes at once when another destination "
+      "waits for its delivery slot. 0 closes every connection as soon as it has nothing to "
+      "send.",
+      "0", "1m");
+  reuse.zero_means_unlimited = false;
+  add(reuse);
   add(sdk::make_setting(
       "mx_port", SettingType::integer, "25",
       "The port of the servers found by MX (and of address literals). 25 on the Internet; "

@@ -58,6 +58,7 @@ struct OutSettings {
   std::chrono::milliseconds delay_notice_after{std::chrono::hours(4)};  // 0: never
   std::int64_t max_connections_per_destination = 10;
   std::chrono::milliseconds queue_scan_interval{std::chrono::seconds(1)};
+  std::chrono::milliseconds connection_reuse_time{std::chrono::seconds(2)};  // 0: no reuse
   std::uint16_t mx_port = 25;
 
   static OutSettings from(const sdk::Settings& s);

@@ -177,15 +177,18 @@ class SmtpSink:
 
 class AioServer:
     """aiosmtpd in this process on 127.0.0.1:<port>; `received` lists (peer, mail_from,
-    rcpt_tos, mail_options, data, tls) per message."""
+    rcpt_tos, mail_options, data, tls, peer_port) per message, `quits` (peer_port, monotonic
+    time) per QUIT. `idle_timeout`: seconds after which aiosmtpd closes a silent connection."""
 
-    def __init__(self, address="127.0.0.1", port=None, starttls=False, size=None, utf8=True):
+    def __init__(self, address="127.0.0.1", port=None, starttls=False, size=None, utf8=True,
+                 idle_timeout=None):
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import SMTP
 
         self.address = address
         self.port = port or harness.free_port()
         self.received = []
+        self.quits = []
         server = self
 
         class Handler:
@@ -193,10 +196,16 @@ class AioServer:
                 server.received.append((session.peer[0], envelope.mail_from,
                                         list(envelope.rcpt_tos), list(envelope.mail_options),
                                         envelope.original_content or envelope.content,
-                                        session.ssl is not None))
+                                        session.ssl is not None, session.peer[1]))
                 return "250 2.0.0 OK: taken"
 
+            async def handle_QUIT(self, srv, session, envelope):
+                server.quits.append((session.peer[1], time.monotonic()))
+                return "221 2.0.0 Bye"
+
         kwargs = {"enable_SMTPUTF8": utf8, "hostname": "aio.remote.test"}
+        if idle_timeout:
+            kwargs["timeout"] = idle_timeout
         if size:
             kwargs["data_size_limit"] = size
         if starttls:

@@ -97,7 +97,8 @@ class OutcomesTest(unittest.TestCase):
             returned = [p for p in msg.walk() if p.get_content_type() == "message/rfc822"]
             self.assertEqual(len(returned), 1)
             srv.wait_queue_empty()
-            self.assertEqual(sink.messages(), [])
+            # No data went (smtp-sink keeps an empty dump while the connection stays open).
+            self.assertEqual([m for m in sink.messages() if m], [])
 
     def test_temporary_refusal_is_retried_and_the_sender_told_of_the_delay(self):
         settings = self.route_with(retry_schedule=["1s"], delay_notice_after="1s")
@@ -179,7 +180,12 @@ class TlsAndRelayTest(unittest.TestCase):
             received = aio.wait_messages(1)
             self.assertTrue(received[0][5], "delivered over TLS")
             srv.wait_queue_empty()
-            self.assertRegex(srv.log(), r"connection to 127\.0\.0\.1 ended \(TLSv1\.[23] ")
+            # Logged when the connection ends, after its reuse time.
+            ended = r"connection to 127\.0\.0\.1 ended \(TLSv1\.[23] "
+            deadline = time.monotonic() + 20
+            while not re.search(ended, srv.log()):
+                self.assertLess(time.monotonic(), deadline, srv.log()[-3000:])
+                time.sleep(0.2)
 
     def test_relay_host_delivers_to_its_account(self):
         sub_port = harness.free_port()
@@ -233,6 +239,73 @@ class ConnectionTest(unittest.TestCase):
             self.assertEqual(len(sink.wait_messages(5, timeout=60)), 5)
             out = srv.run("queue", "list")
             self.assertIn("dead.test", out)  # still waiting, not lost
+
+
+class ConnectionReuseTest(unittest.TestCase):
+    """An idle connection waits connection_reuse_time for the destination's next message."""
+
+    def first_delivered(self, aio, reuse):
+        """A server routing remote.test to `aio`, with one message delivered there."""
+        srv = RelayServer(out_settings(routes=[f"remote.test 127.0.0.1:{aio.port}"],
+                                       connection_reuse_time=reuse))
+        srv.__enter__()
+        self.addCleanup(srv.__exit__, None, None, None)
+        srv.send(CAROL, ["bob@remote.test"], subject="first")
+        aio.wait_messages(1)
+        return srv
+
+    def test_a_message_takes_the_idle_connection_which_quits_when_its_time_ends(self):
+        with AioServer() as aio:
+            srv = self.first_delivered(aio, "3s")
+            srv.send(CAROL, ["bob@remote.test"], subject="second")
+            got = aio.wait_messages(2)
+            second_at = time.monotonic()
+            self.assertEqual(got[0][6], got[1][6], "both messages over one connection")
+            self.assertEqual(aio.quits, [], "no QUIT while the connection may be reused")
+            deadline = time.monotonic() + 15
+            while not aio.quits:
+                self.assertLess(time.monotonic(), deadline, srv.log()[-3000:])
+                time.sleep(0.1)
+            port, quit_at = aio.quits[0]
+            self.assertEqual(port, got[1][6])
+            self.assertGreater(quit_at - second_at, 2.0, "it waited the reuse time first")
+            srv.wait_queue_empty()
+
+    def test_zero_closes_each_connection_when_it_has_nothing_to_send(self):
+        with AioServer() as aio:
+            srv = self.first_delivered(aio, "0")
+            deadline = time.monotonic() + 10
+            while not aio.quits:
+                self.assertLess(time.monotonic(), deadline, "QUIT at once")
+                time.sleep(0.05)
+            srv.send(CAROL, ["bob@remote.test"], subject="second")
+            got = aio.wait_messages(2)
+            self.assertNotEqual(got[0][6], got[1][6])
+
+    def test_an_idle_connection_gives_its_slot_to_another_destination(self):
+        # One delivery slot; the connection to a.test idles for up to 60 s. Mail for b.test
+        # must not wait for that.
+        with AioServer() as a, AioServer() as b, RelayServer(out_settings(
+                routes=[f"a.test 127.0.0.1:{a.port}", f"b.test 127.0.0.1:{b.port}"],
+                max_delivery_threads=1, connection_reuse_time="60s")) as srv:
+            srv.send(CAROL, ["x@a.test"], subject="to a")
+            a.wait_messages(1)
+            started = time.monotonic()
+            srv.send(CAROL, ["y@b.test"], subject="to b")
+            b.wait_messages(1, timeout=20)
+            self.assertLess(time.monotonic() - started, 20)
+            self.assertEqual(len(a.quits), 1, "the idle connection to a.test quit")
+            srv.wait_queue_empty()
+
+    def test_a_server_closing_the_idle_connection_is_no_failure(self):
+        with AioServer(idle_timeout=1) as aio:
+            srv = self.first_delivered(aio, "30s")
+            time.sleep(2.5)  # aiosmtpd has closed the idle connection by now
+            srv.send(CAROL, ["bob@remote.test"], subject="second")
+            got = aio.wait_messages(2, timeout=20)
+            self.assertNotEqual(got[0][6], got[1][6])
+            srv.wait_queue_empty()
+            self.assertNotIn("deferred", srv.log())
 
 
 class CrashTest(unittest.TestCase):
