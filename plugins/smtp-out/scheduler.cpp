@@ -181,6 +181,7 @@ void Scheduler::tick() {
   {
     std::lock_guard lock(mutex_);
     if (!active_) return;
+    tick_soon_ = false;
     interval = settings_.queue_scan_interval;
     const auto max = static_cast<std::size_t>(settings_.max_delivery_threads) * kClaimedPerThread;
     if (!claiming_ && messages_.size() < max) {
@@ -649,7 +650,15 @@ void Scheduler::finish(const std::shared_ptr<Message>& message) {
       std::lock_guard lock(mutex_);
       messages_.erase(id);
     }
-    arm(milliseconds(0));  // a slot is free: look for due messages now
+    // A slot is free: look for due messages now, in one pass for every slot freed before it
+    // runs.
+    bool soon = false;
+    {
+      std::lock_guard lock(mutex_);
+      soon = !tick_soon_;
+      tick_soon_ = true;
+    }
+    if (soon) arm(milliseconds(0));
   };
   // Every recipient settled and nobody to tell: the entry simply goes (a crash before that
   // leaves it as it was, to be sent again: the in-flight window of docs/design-notes.md). This

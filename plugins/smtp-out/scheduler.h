@@ -95,6 +95,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   OutSettings settings_;
   bool active_ = false;
   bool claiming_ = false;
+  bool tick_soon_ = false;  // a pass is asked for and has not started yet
   std::unique_ptr<sdk::Scheduled> timer_;
   std::map<std::string, std::shared_ptr<Message>> messages_;  // by queue id
   std::map<std::string, std::shared_ptr<Target>> targets_;    // by destination key
