@@ -3,7 +3,8 @@
 # smtp-in, which queues them durably for a routed remote domain, and smtp-out delivers them to
 # Postfix's smtp-sink — from the first byte sent until the sink has received the last message;
 # and in the same run the same load through a private Postfix instance (Debian's package)
-# relaying to the same kind of sink. Also each server's peak memory.
+# relaying to the same kind of sink. Also each server's peak memory, its disk writes and flushes
+# per message, and how many connections it opened to the sink.
 #
 # Usage (as root, on a throwaway Debian 12 machine):
 #   bench/relay/run.sh [messages=5000] [sessions=20] [length=4096]
@@ -126,8 +127,16 @@ disk_counts() {
     /proc/diskstats
 }
 
+# TCP connections this machine has opened so far (/proc/net/snmp, Tcp ActiveOpens): every
+# process's, so a run counts its neighbours' too.
+active_opens() {
+  awk '$1 == "Tcp:" { if (!h) { for (i = 1; i <= NF; i++) if ($i == "ActiveOpens") c = i; h = 1 }
+                      else print $c }' /proc/net/snmp
+}
+
 relay_run() {  # relay_run LABEL SMTPD_PORT SINK_PORT ROOT_PIDS...: sets r_elapsed, r_rc, r_pss,
-  # r_disk ("W writes, F flushes" per message, from the first byte sent to the last message)
+  # r_disk ("W writes, F flushes" per message, from the first byte sent to the last message),
+  # r_out (connections the server opened to the sink: the machine's new ones less the load's)
   local label=$1 port=$2 sport=$3; shift 3
   start_sink "$sport" "$((messages + 1))"
   timeout 60 "$smtp_source" -s 1 -m 1 -l "$length" -f "$sender" -t "rcpt@relay.test" \
@@ -135,6 +144,8 @@ relay_run() {  # relay_run LABEL SMTPD_PORT SINK_PORT ROOT_PIDS...: sets r_elaps
   sample_pss "$sink_pid" "$work/$label.pss" "$@"
   local t0 t1 d0 d1
   d0=$(disk_counts)
+  local o0
+  o0=$(active_opens)
   t0=$(now)
   r_rc=0
   timeout "$run_timeout" "$smtp_source" -s "$sessions" -m "$messages" -l "$length" \
@@ -145,6 +156,7 @@ relay_run() {  # relay_run LABEL SMTPD_PORT SINK_PORT ROOT_PIDS...: sets r_elaps
   for _ in $(seq $((run_timeout * 10))); do kill -0 "$sink_pid" 2>/dev/null || break; sleep 0.1; done
   t1=$(now)
   d1=$(disk_counts)
+  r_out=$(($(active_opens) - o0 - messages))
   r_disk=$(python3 -c "a, b = '$d0'.split(), '$d1'.split(); print(f'{(int(b[0]) - int(a[0])) / $messages:.1f} writes, {(int(b[1]) - int(a[1])) / $messages:.1f} flushes')")
   kill -0 "$sink_pid" 2>/dev/null && { note "$label: the sink did not get every message"; r_rc=124; }
   r_elapsed=$(python3 -c "print(f'{$t1 - $t0:.2f}')")
@@ -215,7 +227,7 @@ if [ -n "${BUSY:-}" ]; then
 fi
 
 relay_run portico "$pport" "$psink" "$portico_pid"
-p_elapsed=$r_elapsed p_rc=$r_rc p_accepted=$r_accepted p_disk=$r_disk
+p_elapsed=$r_elapsed p_rc=$r_rc p_accepted=$r_accepted p_disk=$r_disk p_out=$r_out
 p_hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$portico_pid/status")
 p_pss=$r_pss
 # The sink counts a message before portico has recorded its 250: give the queue 10 s to empty.
@@ -264,7 +276,7 @@ CF
      postfix -c "$pf/etc" start >>"$pf/setup.log" 2>&1 && wait_port "$fport"; then
     master=$(head -1 "$pf/spool/pid/master.pid" | tr -d ' ')
     relay_run postfix "$fport" "$fsink" "$master"
-    f_elapsed=$r_elapsed f_accepted=$r_accepted f_pss=$r_pss f_disk=$r_disk
+    f_elapsed=$r_elapsed f_accepted=$r_accepted f_pss=$r_pss f_disk=$r_disk f_out=$r_out
     f_status=$([ "$r_rc" = 0 ] && echo ok || echo "status $r_rc")
   else
     # postfix writes its fatal errors to the terminal only, else to its log
@@ -275,9 +287,9 @@ fi
 rate() { python3 -c "print(f'{$1 / $2:.0f}')"; }
 say "## relay benchmark $(date -u +%Y-%m-%d) — $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "load: smtp-source -s $sessions -m $messages -l $length to rcpt@relay.test, routed to smtp-sink on loopback; timed from the first byte sent to the last message at the sink"
-say "portico: $(rate "$messages" "$p_elapsed") msgs/s end to end ($messages in ${p_elapsed}s; all accepted after ${p_accepted}s), status $p_rc, queue afterwards: $p_queue, error lines: $p_errors; RSS idle $((p_idle / 1024)) MiB, peak $((p_hwm / 1024)) MiB, peak PSS $((p_pss / 1024)) MiB; disk per message: $p_disk"
+say "portico: $(rate "$messages" "$p_elapsed") msgs/s end to end ($messages in ${p_elapsed}s; all accepted after ${p_accepted}s), status $p_rc, queue afterwards: $p_queue, error lines: $p_errors; RSS idle $((p_idle / 1024)) MiB, peak $((p_hwm / 1024)) MiB, peak PSS $((p_pss / 1024)) MiB; disk per message: $p_disk; connections to the sink: $p_out"
 if [ "$f_status" = ok ]; then
-  say "postfix $(postconf -d -h mail_version): $(rate "$messages" "$f_elapsed") msgs/s end to end ($messages in ${f_elapsed}s; all accepted after ${f_accepted}s); peak PSS of its processes $((f_pss / 1024)) MiB; disk per message: $f_disk"
+  say "postfix $(postconf -d -h mail_version): $(rate "$messages" "$f_elapsed") msgs/s end to end ($messages in ${f_elapsed}s; all accepted after ${f_accepted}s); peak PSS of its processes $((f_pss / 1024)) MiB; disk per message: $f_disk; connections to the sink: $f_out"
   say "ratio portico/postfix (end to end): $(python3 -c "print(f'{$f_elapsed / $p_elapsed:.2f}')")"
 else
   say "postfix: $f_status"
