@@ -69,14 +69,15 @@ struct ConnectionReport {
   bool dsn_supported = false;  // the server offered DSN (RFC 3461) in its last EHLO reply
 };
 
-// What the client session asks of the scheduler, and tells it. Called on the session's
-// executor; next_job may return nullopt (then the session says QUIT and closes).
 // What park() answers a connection that has no job left (see ClientHooks::park).
 enum class Park {
   parked,  // stay open, idle: a wake comes when a job waits, or the idle time ends
   retry,   // a job arrived meanwhile: ask next_job again
   quit,    // end the connection
 };
+
+// What the client session asks of the scheduler, and tells it. Called on the session's
+// executor; next_job may return nullopt (then the session parks, or says QUIT and closes).
 struct ClientHooks {
   // The next Job for this connection, after the first (connection reuse); nullopt: none.
   std::function<std::optional<Job>()> next_job;

@@ -82,6 +82,12 @@ struct Scheduler::Target {
   std::set<std::string> without_tls;  // hosts whose TLS handshake failed (tls_fallback_to_plain)
   std::vector<std::shared_ptr<Attempt>> idle;  // open connections parked, waiting for a job
   std::size_t woken = 0;  // parked connections woken for a waiting job, not yet taken one
+
+  // Jobs waiting that no woken connection is already coming for.
+  bool unserved() const { return waiting.size() > woken; }
+  // The most recently parked connection leaves `idle`; its wake. `for_job`: it is woken for a
+  // waiting job (counted in `woken` until it asks for one). Under mutex_.
+  std::function<bool(bool)> take_idle(bool for_job);
 };
 
 struct Scheduler::Attempt {
@@ -98,7 +104,25 @@ struct Scheduler::Attempt {
   bool parked = false;
   bool woken = false;
   std::function<bool(bool)> wake;
+
+  // It asks for its job, or is gone: no longer counted as coming. Under mutex_.
+  void woken_no_more() {
+    if (!woken) return;
+    woken = false;
+    --target->woken;
+  }
 };
+
+std::function<bool(bool)> Scheduler::Target::take_idle(bool for_job) {
+  auto a = std::move(idle.back());
+  idle.pop_back();
+  a->parked = false;
+  if (for_job) {
+    a->woken = true;
+    ++woken;
+  }
+  return std::move(a->wake);
+}
 
 void Scheduler::configure(const OutSettings& settings) {
   if (host_.queue() == nullptr) {
@@ -123,11 +147,8 @@ void Scheduler::stop() {
     timer_.reset();
     std::map<std::string, std::size_t> waiting_jobs;
     for (auto& [key, target] : targets_) {
-      for (auto& a : target->idle) {
-        a->parked = false;
-        idle.push_back(std::move(a->wake));
-      }
-      target->idle.clear();
+      while (!target->idle.empty())
+        idle.push_back(target->take_idle(false));
       for (auto& p : target->waiting) {
         ++waiting_jobs[p.job.id];
         abandoned.emplace_back(p.message, std::move(p.job));
@@ -318,16 +339,9 @@ void Scheduler::pump(const std::shared_ptr<Target>& target) {
   {
     std::lock_guard lock(mutex_);
     // Jobs not yet promised to a woken connection go first to parked ones, then to new ones.
-    auto unserved = [&] { return target->waiting.size() > target->woken; };
-    while (unserved() && !target->idle.empty()) {
-      auto a = std::move(target->idle.back());
-      target->idle.pop_back();
-      a->parked = false;
-      a->woken = true;
-      ++target->woken;
-      wake.push_back(std::move(a->wake));
-    }
-    while (unserved() && !target->hosts.empty() &&
+    while (target->unserved() && !target->idle.empty())
+      wake.push_back(target->take_idle(true));
+    while (target->unserved() && !target->hosts.empty() &&
            target->connections < settings_.max_connections_per_destination &&
            connections_ < settings_.max_delivery_threads) {
       auto a = std::make_shared<Attempt>();
@@ -342,15 +356,12 @@ void Scheduler::pump(const std::shared_ptr<Target>& target) {
     }
     // Every delivery slot taken while some only idle: one of those makes room (its closing
     // pumps this target again).
-    if (unserved() && !target->hosts.empty() &&
+    if (target->unserved() && !target->hosts.empty() &&
         target->connections < settings_.max_connections_per_destination &&
         connections_ >= settings_.max_delivery_threads) {
       for (auto& [key, other] : targets_) {
         if (other == target || other->idle.empty()) continue;
-        auto a = std::move(other->idle.back());
-        other->idle.pop_back();
-        a->parked = false;
-        evict.push_back(std::move(a->wake));
+        evict.push_back(other->take_idle(false));
         break;
       }
     }
@@ -367,11 +378,11 @@ Park Scheduler::park(const std::shared_ptr<Attempt>& a, std::function<bool(bool)
   std::lock_guard lock(mutex_);
   const auto& target = a->target;
   if (!active_) return Park::quit;
-  if (target->waiting.size() > target->woken) return Park::retry;
+  if (target->unserved()) return Park::retry;
   // Another destination waits for a delivery slot: this one is freed rather than kept.
   if (connections_ >= settings_.max_delivery_threads) {
     for (const auto& [key, other] : targets_) {
-      if (other != target && other->waiting.size() > other->woken) return Park::quit;
+      if (other != target && other->unserved()) return Park::quit;
     }
   }
   a->parked = true;
@@ -392,10 +403,7 @@ void Scheduler::forget_parked(const std::shared_ptr<Attempt>& a) {
   if (a->parked) idle.erase(std::remove(idle.begin(), idle.end(), a), idle.end());
   a->parked = false;
   a->wake = nullptr;
-  if (a->woken) {
-    a->woken = false;
-    --a->target->woken;
-  }
+  a->woken_no_more();
 }
 
 std::string Scheduler::next_local_address() {
@@ -460,10 +468,7 @@ void Scheduler::try_host(const std::shared_ptr<Attempt>& a) {
     if (!self) return std::nullopt;
     std::lock_guard lock(self->mutex_);
     const auto& target = a->target;
-    if (a->woken) {
-      a->woken = false;
-      --target->woken;
-    }
+    a->woken_no_more();
     if (!self->active_ || target->waiting.empty()) return std::nullopt;
     PendingJob p = std::move(target->waiting.front());
     target->waiting.pop_front();
@@ -646,15 +651,12 @@ void Scheduler::finish(const std::shared_ptr<Message>& message) {
     updates.push_back({o.index, r.state, r.reply});
   }
   auto erase = [&] {
-    {
-      std::lock_guard lock(mutex_);
-      messages_.erase(id);
-    }
     // A slot is free: look for due messages now, in one pass for every slot freed before it
     // runs.
     bool soon = false;
     {
       std::lock_guard lock(mutex_);
+      messages_.erase(id);
       soon = !tick_soon_;
       tick_soon_ = true;
     }
